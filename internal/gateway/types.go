@@ -1,0 +1,141 @@
+package gateway
+
+import (
+	"context"
+	"time"
+)
+
+// Message roles accepted from agents.
+const (
+	RoleSystem    = "system"
+	RoleUser      = "user"
+	RoleAssistant = "assistant"
+)
+
+// Finish reasons reported to agents, whatever the model family said.
+const (
+	FinishStop          = "stop"
+	FinishLength        = "length"
+	FinishToolCalls     = "tool_calls"
+	FinishContentFilter = "content_filter"
+)
+
+// Message is one turn of a conversation.
+type Message struct {
+	Role    string `json:"role"`
+	Content string `json:"content"`
+}
+
+// Request is what an agent asks the gateway for. Optional numbers are
+// pointers so that "not given" (use the model's default) differs from zero.
+type Request struct {
+	// Model is a catalog short name ("nova-pro"), a Bedrock model ID, or an
+	// inference-profile ID or ARN.
+	Model    string
+	Messages []Message
+	// System is an extra system prompt, placed before any system messages.
+	System        string
+	Temperature   *float64
+	TopP          *float64
+	MaxTokens     int // If zero, the model's default output limit.
+	StopSequences []string
+	// NoCache bypasses the response cache for this request (read and write).
+	NoCache bool
+	// Agent names the caller for logs and metrics; empty means anonymous.
+	Agent string
+}
+
+// Model is what the core needs to know of a catalog entry once a name has
+// been resolved for the configured region.
+type Model struct {
+	Name string // catalog short name, e.g. "nova-pro"
+	ID   string // model ID or inference profile to call, e.g. "us.amazon.nova-pro-v1:0"
+
+	ContextWindow    int // tokens
+	MaxOutputTokens  int // the largest max_tokens the model accepts
+	DefaultMaxTokens int // used when a request gives none; if zero, MaxOutputTokens
+	MinTemperature   float64
+	MaxTemperature   float64
+
+	SupportsSystem        bool
+	SupportsImages        bool
+	SupportsDocuments     bool
+	SupportsToolUse       bool
+	SupportsStreaming     bool
+	SupportsPromptCaching bool
+
+	Status      string // StatusActive, StatusLegacy or StatusEndOfLife
+	EndOfLife   string // date (YYYY-MM-DD) the model stops or stopped answering, if known
+	Replacement string // suggested catalog name for a legacy or end-of-life model
+
+	// Price is nil when the gateway knows no price for this model (or this
+	// inference profile): such calls are reported as unpriced, never as $0.
+	Price *Price
+}
+
+// Lifecycle statuses of a model.
+const (
+	StatusActive    = "active"
+	StatusLegacy    = "legacy"
+	StatusEndOfLife = "end-of-life"
+)
+
+// Usage counts the tokens of one call.
+type Usage struct {
+	InputTokens      int `json:"input_tokens"`
+	OutputTokens     int `json:"output_tokens"`
+	CacheReadTokens  int `json:"cache_read_input_tokens,omitempty"`
+	CacheWriteTokens int `json:"cache_write_input_tokens,omitempty"`
+}
+
+// Total is every token billed for the call.
+func (u Usage) Total() int {
+	return u.InputTokens + u.OutputTokens + u.CacheReadTokens + u.CacheWriteTokens
+}
+
+// Add returns the sum of two usages.
+func (u Usage) Add(v Usage) Usage {
+	return Usage{
+		InputTokens:      u.InputTokens + v.InputTokens,
+		OutputTokens:     u.OutputTokens + v.OutputTokens,
+		CacheReadTokens:  u.CacheReadTokens + v.CacheReadTokens,
+		CacheWriteTokens: u.CacheWriteTokens + v.CacheWriteTokens,
+	}
+}
+
+// Call is a validated request resolved to one Bedrock model: what a
+// Provider sends upstream.
+type Call struct {
+	ModelID string
+	// SupportsSystem is false for models that reject Converse system blocks;
+	// the provider then folds System into the first user turn.
+	SupportsSystem bool
+	System         []string  // system prompts, in order
+	Messages       []Message // user and assistant turns only
+	Temperature    *float64
+	TopP           *float64
+	MaxTokens      int
+	StopSequences  []string
+}
+
+// Completion is a provider's answer to a Call.
+type Completion struct {
+	Content      string
+	FinishReason string // one of the Finish* constants
+	Usage        Usage
+	// Latency is the model's own latency as Bedrock reports it
+	// (ConverseMetrics.latencyMs); zero if not reported.
+	Latency time.Duration
+}
+
+// Provider calls a model. Implementations classify their failures as *Error.
+type Provider interface {
+	Converse(ctx context.Context, c *Call) (*Completion, error)
+}
+
+// Streamer is implemented by providers that can stream an answer. onDelta is
+// called with each piece of text as it arrives, in order, from the calling
+// goroutine; the returned Completion holds the whole answer.
+type Streamer interface {
+	ConverseStream(ctx context.Context, c *Call, onDelta func(text string)) (*Completion, error)
+}
