@@ -1,0 +1,192 @@
+package bedrock
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/bedrockruntime"
+
+	"github.com/llm-gateway/llm-gateway/internal/gateway"
+)
+
+// Defaults applied when the corresponding Options field is zero.
+const (
+	DefaultRegion      = "us-east-1"
+	DefaultMaxAttempts = 3
+	DefaultMaxBackoff  = 20 * time.Second
+)
+
+// Log attribute keys.
+const (
+	logKeyModel      = "model"
+	logKeyStopReason = "stop_reason"
+	logKeyAttempt    = "attempt"
+	logKeyErrorCode  = "error_code"
+	logKeyDelay      = "delay"
+	logKeyInput      = "input_tokens"
+	logKeyOutput     = "output_tokens"
+	logKeyLatency    = "latency"
+	logKeyKind       = "kind"
+	logKeyRegion     = "region"
+	logKeyEndpoint   = "endpoint"
+)
+
+// Options configures a Client. The zero value is usable: region and
+// credentials then come from the AWS environment.
+type Options struct {
+	// Region is the AWS region to call. If empty, the region from the AWS
+	// environment (AWS_REGION, the profile); if that is empty too, us-east-1.
+	Region string
+	// Endpoint overrides the Bedrock Runtime URL (a simulator, a VPC
+	// endpoint). If empty, the SDK resolves it, honouring
+	// AWS_ENDPOINT_URL_BEDROCK_RUNTIME and AWS_ENDPOINT_URL.
+	Endpoint string
+	// Credentials, if nil, come from the standard AWS chain: environment,
+	// shared config and profiles, SSO, web identity, container or instance
+	// role. When set, they win over AWS_BEARER_TOKEN_BEDROCK too.
+	Credentials aws.CredentialsProvider
+	// Profile is the shared-config profile to use; if empty, AWS_PROFILE or
+	// "default".
+	Profile string
+	// MaxAttempts is how many times one call is tried, the first included,
+	// before a retryable failure is returned. If zero, 3. It wins over
+	// AWS_MAX_ATTEMPTS.
+	MaxAttempts int
+	// MaxBackoff caps the delay between two attempts. If zero, 20s.
+	MaxBackoff time.Duration
+	// HTTPClient sends the requests; if nil, the SDK's own client.
+	HTTPClient *http.Client
+	// Logger receives retries, unmapped stop reasons and per-call debug
+	// lines; if nil, nothing is logged.
+	Logger *slog.Logger
+}
+
+// Client calls Bedrock models through the Converse API. It is safe for
+// concurrent use.
+type Client struct {
+	rt     *bedrockruntime.Client
+	region string
+	log    *slog.Logger
+}
+
+var (
+	_ gateway.Provider = (*Client)(nil)
+	_ gateway.Streamer = (*Client)(nil)
+)
+
+// New loads the AWS configuration and returns a client. It does no network
+// I/O: missing or invalid credentials show up on the first call, as an
+// access-denied *gateway.Error.
+func New(ctx context.Context, opts Options) (*Client, error) {
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	maxAttempts := opts.MaxAttempts
+	if maxAttempts == 0 {
+		maxAttempts = DefaultMaxAttempts
+	}
+	maxBackoff := opts.MaxBackoff
+	if maxBackoff == 0 {
+		maxBackoff = DefaultMaxBackoff
+	}
+	var errs []error
+	if maxAttempts < 0 {
+		errs = append(errs, fmt.Errorf("max attempts %d: must be positive", maxAttempts))
+	}
+	if maxBackoff < 0 {
+		errs = append(errs, fmt.Errorf("max backoff %v: must be positive", maxBackoff))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, fmt.Errorf("bedrock options: %w", err)
+	}
+
+	load := []func(*config.LoadOptions) error{
+		config.WithRetryer(func() aws.Retryer { return newRetryer(maxAttempts, maxBackoff, log) }),
+	}
+	if opts.Region != "" {
+		load = append(load, config.WithRegion(opts.Region))
+	}
+	if opts.Profile != "" {
+		load = append(load, config.WithSharedConfigProfile(opts.Profile))
+	}
+	if opts.Credentials != nil {
+		load = append(load, config.WithCredentialsProvider(opts.Credentials))
+	}
+	if opts.HTTPClient != nil {
+		load = append(load, config.WithHTTPClient(opts.HTTPClient))
+	}
+	cfg, err := config.LoadDefaultConfig(ctx, load...)
+	if err != nil {
+		if opts.Profile != "" {
+			return nil, fmt.Errorf("load aws config (profile %q): %w", opts.Profile, err)
+		}
+		return nil, fmt.Errorf("load aws config: %w", err)
+	}
+	if cfg.Region == "" {
+		cfg.Region = DefaultRegion
+	}
+	if cfg.Credentials != nil {
+		cfg.Credentials = taggedCredentials{cfg.Credentials}
+	}
+
+	rt := bedrockruntime.NewFromConfig(cfg, func(o *bedrockruntime.Options) {
+		if opts.Endpoint != "" {
+			o.BaseEndpoint = aws.String(opts.Endpoint)
+		}
+		// The SDK would wrap the retryer again for AWS_MAX_ATTEMPTS; the
+		// gateway's own setting is the one that counts.
+		o.RetryMaxAttempts = maxAttempts
+		if opts.Credentials != nil {
+			// Explicit credentials beat a Bedrock API key in the environment.
+			o.AuthSchemePreference = []string{"sigv4"}
+		}
+	})
+	log.Debug("bedrock client ready", logKeyRegion, cfg.Region, logKeyEndpoint, opts.Endpoint)
+	return &Client{rt: rt, region: cfg.Region, log: log}, nil
+}
+
+// Region is the AWS region the client calls.
+func (c *Client) Region() string { return c.region }
+
+// Converse sends one call and waits for the whole answer. Failures are
+// *gateway.Error values.
+func (c *Client) Converse(ctx context.Context, call *gateway.Call) (*gateway.Completion, error) {
+	in, err := buildInput(call)
+	if err != nil {
+		return nil, err
+	}
+	out, err := c.rt.Converse(ctx, in)
+	if err != nil {
+		return nil, c.fail(ctx, call.ModelID, err)
+	}
+	comp, known := completion(out)
+	if !known {
+		c.log.Warn("bedrock: unmapped stop reason, reported as stop",
+			logKeyModel, call.ModelID, logKeyStopReason, string(out.StopReason))
+	}
+	c.logDone(ctx, call.ModelID, comp)
+	return comp, nil
+}
+
+// fail classifies err and logs it once.
+func (c *Client) fail(ctx context.Context, model string, err error) *gateway.Error {
+	e := classify(ctx, model, c.region, err)
+	c.log.DebugContext(ctx, "bedrock call failed", logKeyModel, model, logKeyKind, string(e.Kind), logKeyErrorCode, errorCode(err))
+	return e
+}
+
+func (c *Client) logDone(ctx context.Context, model string, comp *gateway.Completion) {
+	c.log.DebugContext(ctx, "bedrock call done",
+		logKeyModel, model,
+		logKeyStopReason, comp.FinishReason,
+		logKeyInput, comp.Usage.InputTokens,
+		logKeyOutput, comp.Usage.OutputTokens,
+		logKeyLatency, comp.Latency)
+}
