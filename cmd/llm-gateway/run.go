@@ -1,0 +1,71 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+
+	"github.com/llm-gateway/llm-gateway/internal/config"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+const usageHeader = `llm-gateway: one MCP door to every AWS Bedrock foundation model.
+
+Usage:
+  llm-gateway [flags]                 serve MCP (stdio by default)
+  llm-gateway call TOOL [call flags]  call one tool on a gateway and print the result
+  llm-gateway bedrock-sim [--addr A]  run the Bedrock Runtime simulator
+  llm-gateway --version
+
+Every flag can also be set by its environment variable or in a .env file in
+the working directory (flag > environment > .env > default).
+
+Settings:
+`
+
+// run is the whole program; main only gives it the process's surroundings.
+func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) > 1 {
+		switch args[1] {
+		case "call":
+			return runCall(ctx, args[2:], getenv, stdout, stderr)
+		case "bedrock-sim":
+			return runSim(ctx, args[2:], getenv, stdout, stderr)
+		case "version":
+			fmt.Fprintln(stdout, "llm-gateway", version)
+			return nil
+		}
+	}
+	dir, err := os.Getwd()
+	if err != nil {
+		return fmt.Errorf("working directory: %w", err)
+	}
+	cfg, err := config.Load(args[1:], getenv, dir)
+	switch {
+	case errors.Is(err, config.ErrHelp):
+		fmt.Fprint(stdout, usageHeader)
+		config.Usage(stdout)
+		return nil
+	case err != nil:
+		return fmt.Errorf("%w\nRun llm-gateway --help for the settings.", err)
+	case cfg.Version:
+		fmt.Fprintln(stdout, "llm-gateway", version)
+		return nil
+	}
+	log := newLogger(cfg, stderr)
+	return serve(ctx, cfg, log, stdin, stdout)
+}
+
+// newLogger writes to stderr, always: in stdio mode stdout is the protocol's.
+func newLogger(cfg *config.Config, stderr io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
+	if cfg.LogFormat == config.LogJSON {
+		return slog.New(slog.NewJSONHandler(stderr, opts))
+	}
+	return slog.New(slog.NewTextHandler(stderr, opts))
+}

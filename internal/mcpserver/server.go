@@ -1,0 +1,142 @@
+// Package mcpserver puts the gateway behind the Model Context Protocol: the
+// generate, list_models and get_stats tools, on the official MCP Go SDK. It
+// turns tool arguments into gateway requests and gateway errors into tool
+// errors an agent can act on; the transports (stdio, HTTP) are chosen by the
+// caller.
+package mcpserver
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+
+	"github.com/google/jsonschema-go/jsonschema"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/llm-gateway/llm-gateway/internal/gateway"
+)
+
+// Generator answers generate calls; *gateway.Gateway is one.
+type Generator interface {
+	Generate(ctx context.Context, req *gateway.Request) (*gateway.Response, error)
+}
+
+// Options configure the MCP server. Generator, Models and Stats are required.
+type Options struct {
+	Name    string // reported in initialize; if empty, "llm-gateway"
+	Version string // reported in initialize; if empty, "dev"
+
+	Generator Generator
+	// Models lists the catalog for list_models.
+	Models func() []ModelInfo
+	// Stats reports usage, spend, latency and cache for get_stats.
+	Stats func() any
+	// StatsSchema is the output schema of get_stats, derived from a zero
+	// value of what Stats returns; if nil, none is advertised.
+	StatsSchema any
+
+	Logger *slog.Logger
+}
+
+type server struct {
+	opts Options
+	log  *slog.Logger
+}
+
+// New returns an MCP server with the gateway's three tools. It panics if a
+// required option is missing, as that is a wiring bug, not an input.
+func New(opts Options) *mcp.Server {
+	if opts.Generator == nil || opts.Models == nil || opts.Stats == nil {
+		panic("mcpserver: Generator, Models and Stats are required")
+	}
+	if opts.Name == "" {
+		opts.Name = "llm-gateway"
+	}
+	if opts.Version == "" {
+		opts.Version = "dev"
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	s := &server{opts: opts, log: log}
+	srv := mcp.NewServer(&mcp.Implementation{Name: opts.Name, Title: "LLM Gateway for AWS Bedrock", Version: opts.Version}, &mcp.ServerOptions{
+		Instructions: "One door to every AWS Bedrock foundation model. Call list_models to choose a model, generate to get a completion, get_stats for usage, spend and cache figures.",
+		Logger:       log,
+	})
+	srv.AddTool(&mcp.Tool{
+		Name:         "generate",
+		Title:        "Generate with a Bedrock model",
+		Description:  generateDescription,
+		InputSchema:  mustSchema[GenerateInput](),
+		OutputSchema: mustSchema[gateway.Response](),
+		Annotations:  &mcp.ToolAnnotations{ReadOnlyHint: false, OpenWorldHint: ptr(true)},
+	}, s.generate)
+	srv.AddTool(&mcp.Tool{
+		Name:         "list_models",
+		Title:        "List Bedrock models",
+		Description:  listModelsDescription,
+		InputSchema:  mustSchema[ListModelsInput](),
+		OutputSchema: mustSchema[ListModelsOutput](),
+		Annotations:  &mcp.ToolAnnotations{ReadOnlyHint: true, IdempotentHint: true, OpenWorldHint: ptr(false)},
+	}, s.listModels)
+	statsTool := &mcp.Tool{
+		Name:        "get_stats",
+		Title:       "Gateway statistics",
+		Description: getStatsDescription,
+		InputSchema: &jsonschema.Schema{Type: "object"},
+		Annotations: &mcp.ToolAnnotations{ReadOnlyHint: true, OpenWorldHint: ptr(false)},
+	}
+	if opts.StatsSchema != nil {
+		statsTool.OutputSchema = opts.StatsSchema
+	}
+	srv.AddTool(statsTool, s.getStats)
+	return srv
+}
+
+// mustSchema derives a tool's JSON schema from a Go type once, at start,
+// rather than reflecting on every call.
+func mustSchema[T any]() *jsonschema.Schema {
+	s, err := jsonschema.For[T](nil)
+	if err != nil {
+		panic(fmt.Sprintf("mcpserver: schema for %T: %v", *new(T), err))
+	}
+	return s
+}
+
+// SchemaFor derives a JSON schema for T, for Options.StatsSchema.
+func SchemaFor[T any]() any { return mustSchema[T]() }
+
+func ptr[T any](v T) *T { return &v }
+
+type agentKey struct{}
+
+// WithAgent returns a context that names the calling agent, for transports
+// that know it (the HTTP transport, from the API key).
+func WithAgent(ctx context.Context, name string) context.Context {
+	return context.WithValue(ctx, agentKey{}, name)
+}
+
+// agentOf names the caller: the transport's authenticated name if any, else
+// the clientInfo.name the client gave in initialize.
+func agentOf(ctx context.Context, req *mcp.CallToolRequest) string {
+	if name, ok := ctx.Value(agentKey{}).(string); ok && name != "" {
+		return name
+	}
+	if req.Session != nil {
+		if p := req.Session.InitializeParams(); p != nil && p.ClientInfo != nil {
+			return p.ClientInfo.Name
+		}
+	}
+	return ""
+}
+
+const getStatsDescription = `Report the gateway's usage since it started: requests, tokens, spend in USD, cache hit rate and savings, latency percentiles, errors by kind, and breakdowns by model and by agent; plus the cache's size and limits.`
+
+func (s *server) getStats(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+	if err := decodeArgs(req.Params.Arguments, &struct{}{}); err != nil {
+		return toolError(err), nil
+	}
+	return structured(s.opts.Stats())
+}
