@@ -1,0 +1,165 @@
+package config
+
+import (
+	"log/slog"
+	"math"
+	"time"
+)
+
+// setting describes one configurable value: where it is read from, its
+// default, its help text and the Config field it fills. Load, Usage and the
+// redacted views all walk the same table, so adding a setting is one entry.
+type setting struct {
+	group  string   // heading in Usage
+	envs   []string // variables, in order of preference within a layer
+	flag   string   // flag name without dashes; "" for secrets
+	def    string   // default, written as it would be in the environment
+	arg    string   // placeholder for the value in Usage; booleans have none
+	help   string   // one or two sentences: what it does, units, limits
+	secret bool     // never echoed in errors, shown as "set" or "unset"
+	field  field    // parses into and formats from its Config field
+}
+
+// key names the setting in messages and in Redacted: its first variable,
+// or its flag if it has none.
+func (s *setting) key() string {
+	if len(s.envs) > 0 {
+		return s.envs[0]
+	}
+	return "--" + s.flag
+}
+
+// settings is the one table of llm-gateway's settings, in Usage order. It is
+// read-only after initialisation.
+var settings = []setting{
+	{
+		group: "AWS", envs: []string{"AWS_REGION", "AWS_DEFAULT_REGION"}, flag: "region", def: "us-east-1", arg: "REGION",
+		help:  "AWS region where Bedrock is called.",
+		field: text(func(c *Config) *string { return &c.Region }, checkRegion),
+	},
+	{
+		group: "AWS", envs: []string{"AWS_ACCESS_KEY_ID"}, secret: true,
+		help:  "Access key ID of static credentials; needs AWS_SECRET_ACCESS_KEY. Unset: the SDK's default chain (profile, SSO, instance role).",
+		field: text(func(c *Config) *string { return &c.AccessKeyID }, nil),
+	},
+	{
+		group: "AWS", envs: []string{"AWS_SECRET_ACCESS_KEY"}, secret: true,
+		help:  "Secret access key of static credentials; needs AWS_ACCESS_KEY_ID.",
+		field: text(func(c *Config) *string { return &c.SecretAccessKey }, nil),
+	},
+	{
+		group: "AWS", envs: []string{"AWS_SESSION_TOKEN"}, secret: true,
+		help:  "Session token of temporary static credentials.",
+		field: text(func(c *Config) *string { return &c.SessionToken }, nil),
+	},
+	{
+		group: "AWS", envs: []string{"AWS_PROFILE"},
+		help:  "Shared-config profile to take credentials and settings from.",
+		field: text(func(c *Config) *string { return &c.Profile }, nil),
+	},
+	{
+		group: "AWS", envs: []string{"AWS_ENDPOINT_URL_BEDROCK_RUNTIME", "AWS_ENDPOINT_URL"}, flag: "bedrock-endpoint", arg: "URL",
+		help:  "Bedrock Runtime endpoint, e.g. a VPC endpoint or a simulator. Unset: the SDK's endpoint for the region.",
+		field: text(func(c *Config) *string { return &c.BedrockEndpoint }, checkURL),
+	},
+
+	{
+		group: "Cache", envs: []string{"CACHE_ENABLED"}, flag: "cache-enabled", def: "true",
+		help:  "Serve repeated identical requests from the response cache.",
+		field: boolean(func(c *Config) *bool { return &c.CacheEnabled }),
+	},
+	{
+		group: "Cache", envs: []string{"CACHE_TTL"}, flag: "cache-ttl", def: "3600", arg: "SECONDS",
+		help:  "How long a cached answer is served: whole seconds, or a duration such as 90s or 2h. Positive while the cache is enabled.",
+		field: seconds(func(c *Config) *time.Duration { return &c.CacheTTL }, false),
+	},
+	{
+		group: "Cache", envs: []string{"CACHE_MAX_SIZE"}, flag: "cache-max-size", def: "1000", arg: "N",
+		help:  "Most answers kept in the cache; the least recently used goes first.",
+		field: number(func(c *Config) *int { return &c.CacheMaxSize }, 1, math.MaxInt32),
+	},
+	{
+		group: "Cache", envs: []string{"CACHE_MAX_BYTES"}, flag: "cache-max-bytes", def: "64MiB", arg: "SIZE",
+		help:  "Most bytes of answers kept in the cache: bytes, or with a KiB, MiB or GiB suffix.",
+		field: size(func(c *Config) *int64 { return &c.CacheMaxBytes }, 1),
+	},
+
+	{
+		group: "Metrics and logs", envs: []string{"METRICS_ENABLED"}, flag: "metrics-enabled", def: "true",
+		help:  "Count requests, tokens, cost and latency per model for get_stats.",
+		field: boolean(func(c *Config) *bool { return &c.MetricsEnabled }),
+	},
+	{
+		group: "Metrics and logs", envs: []string{"LOG_LEVEL"}, flag: "log-level", def: "INFO", arg: "LEVEL",
+		help:  "Least severe level logged: DEBUG, INFO, WARN (or WARNING) or ERROR, any case. Logs go to standard error.",
+		field: level(func(c *Config) *slog.Level { return &c.LogLevel }),
+	},
+	{
+		group: "Metrics and logs", envs: []string{"LOG_FORMAT"}, flag: "log-format", def: LogText, arg: "FORMAT",
+		help:  "Log line format: text or json.",
+		field: oneOf(func(c *Config) *string { return &c.LogFormat }, LogText, LogJSON),
+	},
+	{
+		group: "Metrics and logs", envs: []string{"LOG_PROMPTS"}, flag: "log-prompts", def: "false",
+		help:  "Also log prompts and answers, at DEBUG level. They may hold personal or secret data.",
+		field: boolean(func(c *Config) *bool { return &c.LogPrompts }),
+	},
+
+	{
+		group: "Requests", envs: []string{"REQUEST_TIMEOUT"}, flag: "request-timeout", def: "120s", arg: "SECONDS",
+		help:  "Longest a generate call may take, retries included: whole seconds or a duration.",
+		field: seconds(func(c *Config) *time.Duration { return &c.RequestTimeout }, true),
+	},
+	{
+		group: "Requests", envs: []string{"MAX_INPUT_BYTES"}, flag: "max-input-bytes", def: "1MiB", arg: "SIZE",
+		help:  "Largest total size of a request's messages: bytes, or with a KiB, MiB or GiB suffix.",
+		field: size(func(c *Config) *int64 { return &c.MaxInputBytes }, 1),
+	},
+	{
+		group: "Requests", envs: []string{"BEDROCK_MAX_ATTEMPTS"}, flag: "max-attempts", def: "3", arg: "N",
+		help:  "Tries per Bedrock call when it is throttled or unavailable, the first included: 1 to 10.",
+		field: number(func(c *Config) *int { return &c.MaxAttempts }, 1, 10),
+	},
+	{
+		group: "Requests", envs: []string{"BEDROCK_MAX_BACKOFF"}, flag: "max-backoff", def: "20s", arg: "SECONDS",
+		help:  "Longest wait between tries: whole seconds or a duration.",
+		field: seconds(func(c *Config) *time.Duration { return &c.MaxBackoff }, true),
+	},
+	{
+		group: "Requests", envs: []string{"BEDROCK_SIMULATOR"}, flag: "simulate", def: "false",
+		help:  "Answer from the built-in Bedrock simulator instead of AWS; no credentials needed.",
+		field: boolean(func(c *Config) *bool { return &c.Simulate }),
+	},
+	{
+		group: "Requests", envs: []string{"MODELS_FILE"}, flag: "models-file", arg: "PATH",
+		help:  "File of models that add to or replace entries of the built-in catalog.",
+		field: text(func(c *Config) *string { return &c.ModelsFile }, nil),
+	},
+
+	{
+		group: "Server", envs: []string{"MCP_TRANSPORT"}, flag: "transport", def: TransportStdio, arg: "NAME",
+		help:  "How agents connect: stdio (one agent, over standard input and output) or http (streamable HTTP on --addr).",
+		field: oneOf(func(c *Config) *string { return &c.Transport }, TransportStdio, TransportHTTP),
+	},
+	{
+		group: "Server", envs: []string{"MCP_ADDR"}, flag: "addr", def: "127.0.0.1:8080", arg: "HOST:PORT",
+		help:  "Where the http transport listens. Use 0.0.0.0:8080 to accept other machines (then set API keys).",
+		field: text(func(c *Config) *string { return &c.Addr }, checkAddr),
+	},
+	{
+		group: "Server", envs: []string{"API_KEYS"}, secret: true,
+		help:  "Keys HTTP clients must send, as name:key,name:key; each key at least 16 characters. Unset with API_KEYS_FILE unset: no key needed.",
+		field: apiKeys(func(c *Config) *[]APIKey { return &c.APIKeys }),
+	},
+	{
+		group: "Server", envs: []string{"API_KEYS_FILE"}, flag: "api-keys-file", arg: "PATH",
+		help:  "File of more keys, one name:key per line; # starts a comment.",
+		field: text(func(c *Config) *string { return &c.APIKeysFile }, nil),
+	},
+
+	{
+		group: "Other", flag: "version", def: "false",
+		help:  "Print the version and exit.",
+		field: boolean(func(c *Config) *bool { return &c.Version }),
+	},
+}
