@@ -1,0 +1,260 @@
+package catalog
+
+import (
+	"cmp"
+	"slices"
+	"strings"
+
+	"github.com/llm-gateway/llm-gateway/internal/gateway"
+)
+
+// Entry is one model as list_models shows it, resolved for the catalog's
+// Region. The first eight fields are the seed gateway's list_models fields,
+// under the same JSON names. Costs are USD per 1,000 tokens for the profile
+// ModelID uses; an unpriced model has Priced false and no cost fields (they
+// are omitted, never 0).
+type Entry struct {
+	Name            string  `json:"name"`
+	ModelID         string  `json:"model_id"` // what the gateway calls from this Region
+	Description     string  `json:"description"`
+	ContextWindow   int     `json:"context_window"` // tokens
+	InputCostPer1K  float64 `json:"input_cost_per_1k,omitempty"`
+	OutputCostPer1K float64 `json:"output_cost_per_1k,omitempty"`
+	SupportsSystem  bool    `json:"supports_system"`
+	MaxTokens       int     `json:"max_tokens"` // largest output, tokens
+
+	Provider         string   `json:"provider"`
+	BaseModelID      string   `json:"base_model_id"`
+	Profile          string   `json:"profile,omitempty"` // inference profile in ModelID; empty for the bare ID
+	Profiles         []string `json:"profiles,omitempty"`
+	RequiresProfile  bool     `json:"requires_profile"`
+	DefaultMaxTokens int      `json:"default_max_tokens,omitempty"` // output limit when a request gives none; if zero, MaxTokens
+
+	MinTemperature float64 `json:"min_temperature"`
+	MaxTemperature float64 `json:"max_temperature"`
+
+	SupportsImages        bool `json:"supports_images"`
+	SupportsDocuments     bool `json:"supports_documents"`
+	SupportsToolUse       bool `json:"supports_tool_use"`
+	SupportsStreaming     bool `json:"supports_streaming"`
+	SupportsPromptCaching bool `json:"supports_prompt_caching"`
+
+	Status      string `json:"status"`                // active, legacy or end-of-life
+	EndOfLife   string `json:"end_of_life,omitempty"` // YYYY-MM-DD
+	Replacement string `json:"replacement,omitempty"` // catalog name to move to
+
+	Priced              bool    `json:"priced"`
+	CacheReadCostPer1K  float64 `json:"cache_read_cost_per_1k,omitempty"`
+	CacheWriteCostPer1K float64 `json:"cache_write_cost_per_1k,omitempty"`
+
+	Source string `json:"source,omitempty"` // where the figures come from
+}
+
+// Catalog is a validated set of models resolved for one AWS Region. It is
+// immutable after Load and safe for concurrent use.
+type Catalog struct {
+	region  string
+	models  []*model          // by provider, then name
+	byName  map[string]*model // lower-case short name
+	byID    map[string]*model // lower-case base model ID
+	entries []Entry           // models as listed, same order
+}
+
+var _ gateway.Catalog = (*Catalog)(nil)
+
+// model is a validated spec with everything Resolve needs precomputed.
+type model struct {
+	spec     spec
+	profiles map[string]bool
+	prices   map[string]*gateway.Price // by profile; "" is the bare ID; nil is unpriced
+	profile  string                    // the profile chosen for the Region; "" for the bare ID
+	resolved gateway.Model             // for the Region's choice
+}
+
+// newModel precomputes a validated spec for region's geographies.
+func newModel(s spec, geos []string, allowGlobal bool) *model {
+	m := &model{spec: s, profiles: make(map[string]bool), prices: make(map[string]*gateway.Price)}
+	for _, p := range s.Profiles {
+		m.profiles[p] = true
+	}
+	m.prices[""] = toPrice(s.prices)
+	for _, p := range s.Profiles {
+		m.prices[p] = toPrice(s.prices.over(s.ProfilePrices[p]))
+	}
+	m.profile = m.chooseProfile(geos, allowGlobal)
+	m.resolved = m.gatewayModel(m.profile, m.callID(m.profile))
+	return m
+}
+
+// chooseProfile picks the profile a short name uses: the Region's geography,
+// else global, else none (the bare ID).
+func (m *model) chooseProfile(geos []string, allowGlobal bool) string {
+	for _, g := range geos {
+		if m.profiles[g] {
+			return g
+		}
+	}
+	if allowGlobal && m.profiles[profileGlobal] {
+		return profileGlobal
+	}
+	return ""
+}
+
+// callID is the model or inference-profile ID for a profile.
+func (m *model) callID(profile string) string {
+	if profile == "" {
+		return m.spec.ModelID
+	}
+	return profile + "." + m.spec.ModelID
+}
+
+// gatewayModel describes the model when called as id through profile.
+func (m *model) gatewayModel(profile, id string) gateway.Model {
+	s := &m.spec
+	gm := gateway.Model{
+		Name:                  s.Name,
+		ID:                    id,
+		ContextWindow:         s.ContextWindow,
+		MaxOutputTokens:       s.MaxTokens,
+		DefaultMaxTokens:      s.DefaultMaxTokens,
+		MinTemperature:        s.MinTemperature,
+		MaxTemperature:        s.MaxTemperature,
+		SupportsSystem:        s.SupportsSystem,
+		SupportsImages:        s.SupportsImages,
+		SupportsDocuments:     s.SupportsDocuments,
+		SupportsToolUse:       s.SupportsToolUse,
+		SupportsStreaming:     s.SupportsStreaming,
+		SupportsPromptCaching: s.SupportsPromptCaching,
+		Status:                s.Status,
+		EndOfLife:             s.EndOfLife,
+		Replacement:           s.Replacement,
+	}
+	if p := m.prices[profile]; p != nil {
+		price := *p // each caller gets its own copy
+		gm.Price = &price
+	}
+	return gm
+}
+
+// entry lists the model as resolved for the Region.
+func (m *model) entry() Entry {
+	s := &m.spec
+	p := s.prices.over(s.ProfilePrices[m.profile])
+	e := Entry{
+		Name:                  s.Name,
+		ModelID:               m.resolved.ID,
+		Description:           s.Description,
+		ContextWindow:         s.ContextWindow,
+		SupportsSystem:        s.SupportsSystem,
+		MaxTokens:             s.MaxTokens,
+		Provider:              s.Provider,
+		BaseModelID:           s.ModelID,
+		Profile:               m.profile,
+		Profiles:              slices.Clone(s.Profiles),
+		RequiresProfile:       s.RequiresProfile,
+		DefaultMaxTokens:      s.DefaultMaxTokens,
+		MinTemperature:        s.MinTemperature,
+		MaxTemperature:        s.MaxTemperature,
+		SupportsImages:        s.SupportsImages,
+		SupportsDocuments:     s.SupportsDocuments,
+		SupportsToolUse:       s.SupportsToolUse,
+		SupportsStreaming:     s.SupportsStreaming,
+		SupportsPromptCaching: s.SupportsPromptCaching,
+		Status:                s.Status,
+		EndOfLife:             s.EndOfLife,
+		Replacement:           s.Replacement,
+		Priced:                m.resolved.Price != nil,
+		Source:                s.Source,
+	}
+	if e.Priced {
+		e.InputCostPer1K = *p.InputCostPer1K
+		e.OutputCostPer1K = *p.OutputCostPer1K
+		e.CacheReadCostPer1K = deref(p.CacheReadCostPer1K)
+		e.CacheWriteCostPer1K = deref(p.CacheWriteCostPer1K)
+	}
+	return e
+}
+
+// toPrice converts per-1K dollar prices to per-token PicoUSD; nil when the
+// input or output price is unknown.
+func toPrice(p prices) *gateway.Price {
+	if p.InputCostPer1K == nil || p.OutputCostPer1K == nil {
+		return nil
+	}
+	perToken := func(per1K *float64) gateway.PicoUSD {
+		if per1K == nil {
+			return 0 // gateway.Price: zero cache price means the input price applies
+		}
+		return gateway.PicoFromUSD(*per1K / 1000)
+	}
+	return &gateway.Price{
+		Input:      perToken(p.InputCostPer1K),
+		Output:     perToken(p.OutputCostPer1K),
+		CacheRead:  perToken(p.CacheReadCostPer1K),
+		CacheWrite: perToken(p.CacheWriteCostPer1K),
+	}
+}
+
+func deref(f *float64) float64 {
+	if f == nil {
+		return 0
+	}
+	return *f
+}
+
+// newCatalog indexes validated specs for region.
+func newCatalog(specs []spec, region string) *Catalog {
+	geos, allowGlobal := geographies(region)
+	c := &Catalog{
+		region: region,
+		byName: make(map[string]*model, len(specs)),
+		byID:   make(map[string]*model, len(specs)),
+	}
+	for _, s := range specs {
+		m := newModel(s, geos, allowGlobal)
+		c.models = append(c.models, m)
+		c.byName[strings.ToLower(s.Name)] = m
+		c.byID[strings.ToLower(s.ModelID)] = m
+	}
+	slices.SortFunc(c.models, func(a, b *model) int {
+		return cmp.Or(cmp.Compare(a.spec.Provider, b.spec.Provider), cmp.Compare(a.spec.Name, b.spec.Name))
+	})
+	c.entries = make([]Entry, len(c.models))
+	for i, m := range c.models {
+		c.entries[i] = m.entry()
+	}
+	return c
+}
+
+// Region is the AWS Region the catalog resolves models for.
+func (c *Catalog) Region() string { return c.region }
+
+// Models returns every model, resolved for the Region, ordered by provider
+// and then name. The slice is the caller's to keep or change.
+func (c *Catalog) Models() []Entry {
+	out := slices.Clone(c.entries)
+	for i := range out {
+		out[i].Profiles = slices.Clone(out[i].Profiles)
+	}
+	return out
+}
+
+// Cost prices a usage of a resolved model. It reports false, and zero, when
+// the gateway knows no price for the model or its inference profile.
+func (c *Catalog) Cost(m gateway.Model, u gateway.Usage) (gateway.PicoUSD, bool) {
+	if m.Price == nil {
+		return 0, false
+	}
+	return m.Price.Cost(u), true
+}
+
+// BedrockLimits maps every catalog model's base model ID to its largest
+// output in tokens, whatever its lifecycle status. The Bedrock simulator uses
+// it to know which models exist and how long their answers may be.
+func (c *Catalog) BedrockLimits() map[string]int {
+	limits := make(map[string]int, len(c.models))
+	for _, m := range c.models {
+		limits[m.spec.ModelID] = m.spec.MaxTokens
+	}
+	return limits
+}

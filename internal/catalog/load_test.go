@@ -1,0 +1,159 @@
+package catalog
+
+import (
+	"bytes"
+	"log/slog"
+	"strings"
+	"testing"
+
+	gocmp "github.com/google/go-cmp/cmp"
+
+	"github.com/llm-gateway/llm-gateway/internal/gateway"
+)
+
+func TestOverrideFile(t *testing.T) {
+	path := writeModels(t, `[
+  {"name": "acme-small", "model_id": "acme.small-v1:0", "provider": "acme",
+   "description": "A model the embedded catalog lacks", "context_window": 8000, "max_tokens": 1000},
+  {"name": "NOVA-PRO", "max_tokens": 4000},
+  {"name": "claude-3-haiku", "input_cost_per_1k": null, "output_cost_per_1k": null}
+]`)
+	var logs bytes.Buffer
+	c := mustLoad(t, Options{File: path, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+
+	// Added: unpriced, default temperature range, bare ID.
+	added, err := c.Resolve("acme-small")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := gateway.Model{Name: "acme-small", ID: "acme.small-v1:0", ContextWindow: 8000,
+		MaxOutputTokens: 1000, MaxTemperature: 1, Status: gateway.StatusActive}
+	if diff := gocmp.Diff(want, added); diff != "" {
+		t.Errorf("added model (-want +got):\n%s", diff)
+	}
+	if cost, ok := c.Cost(added, gateway.Usage{InputTokens: 10}); ok || cost != 0 {
+		t.Errorf("Cost(unpriced) = %d, %v, want 0, false", cost, ok)
+	}
+	e := entryByName(t, c, "acme-small")
+	if e.Priced || e.InputCostPer1K != 0 {
+		t.Errorf("unpriced entry = %+v, want Priced false and no costs", e)
+	}
+
+	// Overridden: only max_tokens changed, the name keeps its spelling.
+	pro := entryByName(t, c, "nova-pro")
+	if pro.MaxTokens != 4000 || pro.InputCostPer1K != 0.0008 || pro.ContextWindow != 300000 ||
+		pro.ModelID != "us.amazon.nova-pro-v1:0" || pro.Description == "" {
+		t.Errorf("overridden nova-pro = %+v, want only max_tokens changed to 4000", pro)
+	}
+
+	// A null price makes a model unpriced.
+	haiku, err := c.Resolve("claude-3-haiku")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if haiku.Price != nil {
+		t.Errorf("claude-3-haiku Price = %+v, want nil", haiku.Price)
+	}
+	if got := logs.String(); !strings.Contains(got, "added=1") || !strings.Contains(got, "overridden=2") {
+		t.Errorf("log = %q, want added=1 overridden=2", got)
+	}
+}
+
+func TestUnpricedJSON(t *testing.T) {
+	path := writeModels(t, `[{"name": "nova-lite", "input_cost_per_1k": null, "output_cost_per_1k": null, "cache_read_cost_per_1k": null}]`)
+	c := mustLoad(t, Options{File: path})
+	data, err := jsonOf(entryByName(t, c, "nova-lite"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(data, `"priced":false`) || strings.Contains(data, "cost_per_1k") {
+		t.Errorf("unpriced entry JSON = %s, want priced:false and no cost fields", data)
+	}
+}
+
+// TestLoadErrors checks that each problem is reported, naming its model (or
+// the file and position for malformed JSON), and that all are reported at
+// once.
+func TestLoadErrors(t *testing.T) {
+	tests := []struct {
+		name    string
+		file    string
+		wantAll []string
+	}{
+		{"duplicate name",
+			`[{"name": "twin", "model_id": "acme.a-v1", "provider": "acme", "context_window": 10, "max_tokens": 5},
+  {"name": "Twin", "model_id": "acme.b-v1", "provider": "acme", "context_window": 10, "max_tokens": 5}]`,
+			[]string{`:2:3: model "Twin": duplicate name (also model #1 of this file)`}},
+		{"negative price", `[{"name": "nova-pro", "input_cost_per_1k": -0.001}]`,
+			[]string{`model "nova-pro": input_cost_per_1k must be positive`}},
+		{"missing replacement", `[{"name": "nova-lite", "replacement": "nova-ultra"}]`,
+			[]string{`model "nova-lite": replacement "nova-ultra" is not a model in the catalog`}},
+		{"bad JSON", "[\n  {\"name\": \"nova-pro\",}\n]",
+			[]string{"models.json:2:23: invalid character '}'"}},
+		{"wrong type", "[\n  {\"name\": \"nova-pro\",\n   \"context_window\": \"big\"}\n]",
+			[]string{`models.json:3:27: model "nova-pro": `, "context_window"}},
+		{"misspelt field", `[{"name": "nova-pro", "max_token": 10}]`,
+			[]string{`models.json:1:2: model "nova-pro": `, `unknown field "max_token"`}},
+		{"not an array", `{"name": "nova-pro"}`, []string{"models.json:1:1: want a JSON array of models"}},
+		{"truncated JSON", "[\n  {\"name\": \"nova-pro\"", []string{"models.json:2:", "unexpected end of JSON input"}},
+		{"data after the array", "[]\n[]", []string{"models.json:2:1: invalid character '['"}},
+		{"no name", `[{"max_tokens": 10}]`, []string{"model #1 (no name): name is required"}},
+		{"many problems at once",
+			`[{"name": "nova-pro", "status": "retired", "output_cost_per_1k": 0, "profiles": ["us", "mars"]},
+  {"name": "nova-micro", "end_of_life": "31/12/2026", "min_temperature": 1, "max_temperature": 0.5},
+  {"name": "odd", "model_id": "us.acme.odd-v1", "provider": "acme", "context_window": 100, "max_tokens": 200,
+   "input_cost_per_1k": 0.001, "requires_profile": true, "profile_prices": {"eu": {"input_cost_per_1k": 1}}},
+  {"name": "same-id", "model_id": "amazon.nova-lite-v1:0", "provider": "amazon", "context_window": 1, "max_tokens": 1}]`,
+			[]string{
+				`model "nova-pro": status "retired" must be "active", "legacy" or "end-of-life"`,
+				`model "nova-pro": output_cost_per_1k must be positive`,
+				`model "nova-pro": profile "mars" must be one of`,
+				`model "nova-micro": end_of_life "31/12/2026" must be a date as YYYY-MM-DD`,
+				`model "nova-micro": temperature range [1, 0.5]`,
+				`model "odd": model_id "us.acme.odd-v1" must be the base model ID, without the "us" inference-profile prefix`,
+				`model "odd": max_tokens (200) must not exceed context_window (100)`,
+				`model "odd": input_cost_per_1k and output_cost_per_1k must be given together`,
+				`model "odd": requires_profile is set but no profiles are listed`,
+				`model "odd": profile_prices has "eu", which is not in profiles`,
+				`model "same-id": model_id "amazon.nova-lite-v1:0" is also the model_id of model "nova-lite"`,
+			}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := writeModels(t, tt.file)
+			_, err := Load(Options{File: path})
+			if err == nil {
+				t.Fatal("Load succeeded, want an error")
+			}
+			for _, want := range tt.wantAll {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("Load error lacks %q:\n%v", want, err)
+				}
+			}
+			if strings.Contains(tt.name, "JSON") || strings.Contains(tt.name, "field") || strings.Contains(tt.name, "type") {
+				if !strings.Contains(err.Error(), path) {
+					t.Errorf("Load error does not name the file %s:\n%v", path, err)
+				}
+			}
+		})
+	}
+}
+
+func TestLoadMissingFile(t *testing.T) {
+	_, err := Load(Options{File: "/nonexistent/models.json"})
+	if err == nil || !strings.Contains(err.Error(), "/nonexistent/models.json") {
+		t.Errorf("Load(missing file) = %v, want an error naming the file", err)
+	}
+}
+
+func TestLineCol(t *testing.T) {
+	data := []byte("ab\ncd\n")
+	for _, tt := range []struct {
+		offset int64
+		want   string
+	}{{0, "1:1"}, {1, "1:2"}, {3, "2:1"}, {4, "2:2"}, {6, "3:1"}, {99, "3:1"}, {-1, "1:1"}} {
+		if got := lineCol(data, tt.offset); got != tt.want {
+			t.Errorf("lineCol(%d) = %s, want %s", tt.offset, got, tt.want)
+		}
+	}
+}

@@ -1,0 +1,181 @@
+package catalog
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/llm-gateway/llm-gateway/internal/gateway"
+)
+
+// validate normalises defaults in place and returns every problem of the
+// merged catalog, each naming its model.
+func validate(specs []spec) []error {
+	byName := make(map[string]*spec, len(specs))
+	for i := range specs {
+		byName[strings.ToLower(specs[i].Name)] = &specs[i]
+	}
+	var errs []error
+	idOwner := make(map[string]string, len(specs))
+	for i := range specs {
+		s := &specs[i]
+		normalise(s)
+		label := s.label(i)
+		bad := func(format string, args ...any) {
+			errs = append(errs, fmt.Errorf("%s: %s", label, fmt.Sprintf(format, args...)))
+		}
+		checkIdentity(s, bad)
+		if id := strings.ToLower(s.ModelID); id != "" {
+			if other, dup := idOwner[id]; dup {
+				bad("model_id %q is also the model_id of model %q", s.ModelID, other)
+			} else {
+				idOwner[id] = s.Name
+			}
+		}
+		checkLimits(s, bad)
+		checkPrices("", s.prices, prices{}, bad)
+		checkLifecycle(s, byName, bad)
+		checkProfiles(s, bad)
+	}
+	return errs
+}
+
+// normalise applies the documented defaults of zero fields.
+func normalise(s *spec) {
+	if s.MaxTemperature == 0 && s.MinTemperature == 0 {
+		s.MaxTemperature = 1
+	}
+	if s.Status == "" {
+		s.Status = gateway.StatusActive
+	}
+}
+
+type complain func(format string, args ...any)
+
+func checkIdentity(s *spec, bad complain) {
+	if s.Name == "" {
+		bad("name is required")
+	} else if strings.ContainsFunc(s.Name, isSpace) {
+		bad("name must not contain spaces")
+	}
+	switch {
+	case s.ModelID == "":
+		bad("model_id is required")
+	case strings.ContainsFunc(s.ModelID, isSpace):
+		bad("model_id %q must not contain spaces", s.ModelID)
+	case strings.HasPrefix(strings.ToLower(s.ModelID), "arn:"):
+		bad("model_id %q must be a base model ID, not an ARN", s.ModelID)
+	default:
+		if p, _, ok := strings.Cut(s.ModelID, "."); ok && isProfile(p) {
+			bad("model_id %q must be the base model ID, without the %q inference-profile prefix (list the profile in profiles)", s.ModelID, p)
+		}
+	}
+	if s.Provider == "" {
+		bad("provider is required")
+	}
+}
+
+func isSpace(r rune) bool { return r == ' ' || r == '\t' || r == '\n' || r == '\r' }
+
+func checkLimits(s *spec, bad complain) {
+	if s.ContextWindow <= 0 {
+		bad("context_window must be positive")
+	}
+	if s.MaxTokens <= 0 {
+		bad("max_tokens must be positive")
+	} else if s.ContextWindow > 0 && s.MaxTokens > s.ContextWindow {
+		bad("max_tokens (%d) must not exceed context_window (%d)", s.MaxTokens, s.ContextWindow)
+	}
+	if s.DefaultMaxTokens < 0 {
+		bad("default_max_tokens must not be negative")
+	} else if s.MaxTokens > 0 && s.DefaultMaxTokens > s.MaxTokens {
+		bad("default_max_tokens (%d) must not exceed max_tokens (%d)", s.DefaultMaxTokens, s.MaxTokens)
+	}
+	if s.MinTemperature < 0 || s.MaxTemperature > 2 || s.MinTemperature >= s.MaxTemperature {
+		bad("temperature range [%g, %g] must satisfy 0 <= min_temperature < max_temperature <= 2",
+			s.MinTemperature, s.MaxTemperature)
+	}
+}
+
+// checkPrices checks p as a profile's override of base; with an empty
+// profile, p is the base itself.
+func checkPrices(profile string, p, base prices, bad complain) {
+	where := ""
+	if profile != "" {
+		where = fmt.Sprintf("profile_prices[%q].", profile)
+	}
+	for _, f := range []struct {
+		name string
+		v    *float64
+	}{
+		{"input_cost_per_1k", p.InputCostPer1K},
+		{"output_cost_per_1k", p.OutputCostPer1K},
+		{"cache_read_cost_per_1k", p.CacheReadCostPer1K},
+		{"cache_write_cost_per_1k", p.CacheWriteCostPer1K},
+	} {
+		if f.v != nil && !(*f.v > 0 && !math.IsInf(*f.v, 0)) {
+			bad("%s%s must be positive (omit it if the price is unknown)", where, f.name)
+		}
+	}
+	eff := base.over(p)
+	if (eff.InputCostPer1K == nil) != (eff.OutputCostPer1K == nil) {
+		bad("%sinput_cost_per_1k and output_cost_per_1k must be given together", where)
+	} else if eff.InputCostPer1K == nil && (eff.CacheReadCostPer1K != nil || eff.CacheWriteCostPer1K != nil) {
+		bad("%scache prices need input_cost_per_1k and output_cost_per_1k", where)
+	}
+}
+
+func checkLifecycle(s *spec, byName map[string]*spec, bad complain) {
+	switch s.Status {
+	case gateway.StatusActive, gateway.StatusLegacy, gateway.StatusEndOfLife:
+	default:
+		bad("status %q must be %q, %q or %q", s.Status,
+			gateway.StatusActive, gateway.StatusLegacy, gateway.StatusEndOfLife)
+	}
+	if s.EndOfLife != "" {
+		if _, err := time.Parse(time.DateOnly, s.EndOfLife); err != nil {
+			bad("end_of_life %q must be a date as YYYY-MM-DD", s.EndOfLife)
+		}
+	}
+	if s.Replacement != "" {
+		r, ok := byName[strings.ToLower(s.Replacement)]
+		switch {
+		case !ok:
+			bad("replacement %q is not a model in the catalog", s.Replacement)
+		case r == s:
+			bad("replacement must name another model")
+		default:
+			s.Replacement = r.Name // canonical spelling
+		}
+	}
+}
+
+func checkProfiles(s *spec, bad complain) {
+	seen := make(map[string]bool, len(s.Profiles))
+	for _, p := range s.Profiles {
+		switch {
+		case !isProfile(p):
+			bad("profile %q must be one of %s", p, strings.Join(validProfiles, ", "))
+		case seen[p]:
+			bad("profile %q is listed twice", p)
+		}
+		seen[p] = true
+	}
+	if s.RequiresProfile && len(s.Profiles) == 0 {
+		bad("requires_profile is set but no profiles are listed")
+	}
+	keys := make([]string, 0, len(s.ProfilePrices))
+	for p := range s.ProfilePrices {
+		keys = append(keys, p)
+	}
+	sort.Strings(keys) // errors in a stable order
+	for _, p := range keys {
+		if !seen[p] {
+			bad("profile_prices has %q, which is not in profiles", p)
+			continue
+		}
+		checkPrices(p, s.ProfilePrices[p], s.prices, bad)
+	}
+}
