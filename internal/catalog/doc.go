@@ -12,8 +12,11 @@
 // A user file (Options.File, MODELS_FILE in the gateway's configuration) in
 // the same format adds models or overrides fields of existing ones: an object
 // whose name matches an existing entry (case-insensitively) changes only the
-// fields it contains; "input_cost_per_1k": null removes a price. The merged
-// catalog is validated as a whole at Load, and every problem is reported.
+// fields it contains. A null resets a field: "input_cost_per_1k": null makes
+// a price unknown, "profile_prices": null drops the per-profile prices (an
+// object there is merged by profile name). Unknown fields are errors, so a
+// misspelling does not pass silently. The merged catalog is validated as a
+// whole at Load, and every problem is reported.
 //
 // # Inference profiles
 //

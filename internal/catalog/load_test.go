@@ -157,3 +157,17 @@ func TestLineCol(t *testing.T) {
 		}
 	}
 }
+
+// TestOverrideNullResets checks that null resets a field: here the per-profile
+// prices, after which the profiles left use the base (regional) price.
+func TestOverrideNullResets(t *testing.T) {
+	path := writeModels(t, `[{"name": "claude-opus-4-5", "profiles": ["us"], "profile_prices": null}]`)
+	c := mustLoad(t, Options{Region: "sa-east-1", File: path})
+	m, err := c.Resolve("claude-opus-4-5")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.ID != "anthropic.claude-opus-4-5-20251101-v1:0" || m.Price == nil || m.Price.Input != 5_500_000 {
+		t.Errorf("Resolve(claude-opus-4-5) = %s at %+v, want the bare ID at 5500000 per input token", m.ID, m.Price)
+	}
+}
