@@ -133,7 +133,7 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger) (a *app, w
 		return nil, wait, err
 	}
 
-	st := statsSource{cfg: cfg, metrics: reg, cache: respCache, region: provider.Region()}
+	st := statsSource{cfg: cfg, metrics: reg, cache: respCache, gateway: gw, region: provider.Region()}
 	srv := mcpserver.New(mcpserver.Options{
 		Name:        "llm-gateway",
 		Version:     version,
@@ -181,20 +181,23 @@ type GatewayInfo struct {
 	Region         string `json:"region"`
 	Simulated      bool   `json:"simulated"`
 	MetricsEnabled bool   `json:"metrics_enabled"`
-	Notice         string `json:"notice,omitempty"`
+	// InFlight is the number of Bedrock calls under way.
+	InFlight int    `json:"in_flight_requests"`
+	Notice   string `json:"notice,omitempty"`
 }
 
 type statsSource struct {
 	cfg     *config.Config
 	metrics *metrics.Registry
 	cache   *cache.Memory
+	gateway *gateway.Gateway
 	region  string
 }
 
 func (s statsSource) stats() Stats {
 	out := Stats{
 		Metrics: s.metrics.Snapshot(),
-		Gateway: GatewayInfo{Version: version, Region: s.region, Simulated: s.cfg.Simulate, MetricsEnabled: s.cfg.MetricsEnabled},
+		Gateway: GatewayInfo{Version: version, Region: s.region, Simulated: s.cfg.Simulate, MetricsEnabled: s.cfg.MetricsEnabled, InFlight: s.gateway.InFlight()},
 	}
 	if s.cfg.Simulate {
 		out.Gateway.Notice = "SIMULATED: answers come from the built-in Bedrock simulator, not from AWS"

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -53,7 +54,11 @@ type Gateway struct {
 
 	mu       sync.Mutex
 	inflight map[string]*flight
+	calls    atomic.Int64 // upstream calls under way
 }
+
+// InFlight is the number of upstream calls under way now.
+func (g *Gateway) InFlight() int { return int(g.calls.Load()) }
 
 // New returns a Gateway, or an error if a required option is missing.
 func New(opts Options) (*Gateway, error) {
@@ -178,7 +183,9 @@ func (g *Gateway) share(ctx context.Context, key string, call *Call) (comp *Comp
 
 func (g *Gateway) fly(ctx context.Context, key string, call *Call, f *flight) {
 	defer f.cancel()
+	g.calls.Add(1)
 	f.comp, f.err = g.opts.Provider.Converse(ctx, call)
+	g.calls.Add(-1)
 	if f.err == nil && g.opts.Cache != nil {
 		// Stored before the flight is forgotten, so that a request arriving
 		// in between finds it in one place or the other.
@@ -195,7 +202,9 @@ func (g *Gateway) fly(ctx context.Context, key string, call *Call, f *flight) {
 func (g *Gateway) callProvider(ctx context.Context, call *Call) (*Completion, error) {
 	ctx, cancel := context.WithTimeout(ctx, g.opts.Timeout)
 	defer cancel()
+	g.calls.Add(1)
 	comp, err := g.opts.Provider.Converse(ctx, call)
+	g.calls.Add(-1)
 	if err != nil && KindOf(err) == KindInternal && ctx.Err() != nil {
 		return nil, contextError(ctx.Err())
 	}
