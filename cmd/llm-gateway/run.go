@@ -14,18 +14,13 @@ import (
 // version is set at build time with -ldflags "-X main.version=…".
 var version = "dev"
 
-const usageHeader = `llm-gateway: one MCP door to every AWS Bedrock foundation model.
-
-Usage:
-  llm-gateway [flags]                 serve MCP (stdio by default)
+const usageCommands = `
+Commands:
+  llm-gateway [flags]                 serve MCP (stdio unless --transport http)
   llm-gateway call TOOL [call flags]  call one tool on a gateway and print the result
+                                      (llm-gateway call --help for its flags)
   llm-gateway bedrock-sim [--addr A]  run the Bedrock Runtime simulator
-  llm-gateway --version
-
-Every flag can also be set by its environment variable or in a .env file in
-the working directory (flag > environment > .env > default).
-
-Settings:
+  llm-gateway version                 print the version
 `
 
 // run is the whole program; main only gives it the process's surroundings.
@@ -48,8 +43,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	cfg, err := config.Load(args[1:], getenv, dir)
 	switch {
 	case errors.Is(err, config.ErrHelp):
-		fmt.Fprint(stdout, usageHeader)
 		config.Usage(stdout)
+		fmt.Fprint(stdout, usageCommands)
 		return nil
 	case err != nil:
 		return fmt.Errorf("%w\nRun llm-gateway --help for the settings.", err)
