@@ -166,7 +166,7 @@ func TestGenerateBuildsCall(t *testing.T) {
 		ModelID:        "us.amazon.nova-pro-v1:0",
 		SupportsSystem: true,
 		System:         []string{"be brief", "speak French"},
-		Messages:       []Message{{RoleUser, "hello"}, {RoleAssistant, "bonjour"}, {RoleUser, "again"}},
+		Messages:       []Message{{Role: RoleUser, Content: "hello"}, {Role: RoleAssistant, Content: "bonjour"}, {Role: RoleUser, Content: "again"}},
 		Temperature:    ptr(0.2),
 		MaxTokens:      5000,
 		StopSequences:  []string{"END"},
@@ -340,13 +340,13 @@ func TestGenerateTimeout(t *testing.T) {
 }
 
 func TestCacheKeyCoversEveryField(t *testing.T) {
-	base := Call{ModelID: "m", SupportsSystem: true, System: []string{"s"}, Messages: []Message{{RoleUser, "ab"}}, Temperature: ptr(0.5), TopP: ptr(0.9), MaxTokens: 10, StopSequences: []string{"x"}}
+	base := Call{ModelID: "m", SupportsSystem: true, System: []string{"s"}, Messages: []Message{{Role: RoleUser, Content: "ab"}}, Temperature: ptr(0.5), TopP: ptr(0.9), MaxTokens: 10, StopSequences: []string{"x"}}
 	variants := map[string]func(c *Call){
 		"model":       func(c *Call) { c.ModelID = "n" },
 		"system flag": func(c *Call) { c.SupportsSystem = false },
 		"system":      func(c *Call) { c.System = []string{"t"} },
-		"split text":  func(c *Call) { c.Messages = []Message{{RoleUser, "a"}, {RoleUser, "b"}} },
-		"role":        func(c *Call) { c.Messages = []Message{{RoleAssistant, "ab"}} },
+		"split text":  func(c *Call) { c.Messages = []Message{{Role: RoleUser, Content: "a"}, {Role: RoleUser, Content: "b"}} },
+		"role":        func(c *Call) { c.Messages = []Message{{Role: RoleAssistant, Content: "ab"}} },
 		"temperature": func(c *Call) { c.Temperature = nil },
 		"temp value":  func(c *Call) { c.Temperature = ptr(0.6) },
 		"top_p":       func(c *Call) { c.TopP = nil },

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"encoding/json"
 	"time"
 )
 
@@ -20,10 +21,17 @@ const (
 	FinishContentFilter = "content_filter"
 )
 
-// Message is one turn of a conversation.
+// Message is one turn of a conversation. Its content is either Content
+// (text) or Blocks (text, images, documents, cache points), never both.
 type Message struct {
 	Role    string `json:"role"`
 	Content string `json:"content"`
+	// Blocks is the content when it was given as a list.
+	Blocks []Block `json:"-"`
+	// ToolCalls are the tool calls an assistant turn made.
+	ToolCalls []ToolCall `json:"tool_calls,omitempty"`
+	// ToolCallID is the call a RoleTool message answers.
+	ToolCallID string `json:"tool_call_id,omitempty"`
 }
 
 // Request is what an agent asks the gateway for. Optional numbers are
@@ -41,6 +49,28 @@ type Request struct {
 	StopSequences []string
 	// NoCache bypasses the response cache for this request (read and write).
 	NoCache bool
+	// Tools the model may call, and whether it must.
+	Tools      []Tool
+	ToolChoice *ToolChoice
+	// CacheSystem and CacheTools put a Bedrock prompt-cache point after the
+	// system prompt and after the tool definitions (models that support it).
+	CacheSystem bool
+	CacheTools  bool
+	// Guardrail applies a Bedrock guardrail; nil means the gateway's default,
+	// if one is configured.
+	Guardrail *Guardrail
+	// AdditionalFields are model-specific request fields passed through to
+	// Bedrock as they are (e.g. {"top_k": 50}); a JSON object or nil.
+	AdditionalFields json.RawMessage
+	// Stream asks Bedrock for a streamed answer (ConverseStream). OnDelta,
+	// if set, receives each piece of text as it arrives; the Response holds
+	// the whole answer either way.
+	Stream  bool
+	OnDelta func(text string)
+	// FallbackModels are tried in order when the model is throttled,
+	// unavailable, timed out or end-of-life. If nil, the gateway's default
+	// chain for the model applies.
+	FallbackModels []string
 	// Agent names the caller for logs and metrics; empty means anonymous.
 	Agent string
 }
@@ -116,12 +146,20 @@ type Call struct {
 	TopP           *float64
 	MaxTokens      int
 	StopSequences  []string
+
+	Tools            []Tool
+	ToolChoice       *ToolChoice
+	CacheSystem      bool
+	CacheTools       bool
+	Guardrail        *Guardrail
+	AdditionalFields json.RawMessage
 }
 
 // Completion is a provider's answer to a Call.
 type Completion struct {
 	Content      string
 	FinishReason string // one of the Finish* constants
+	ToolCalls    []ToolCall
 	Usage        Usage
 	// Latency is the model's own latency as Bedrock reports it
 	// (ConverseMetrics.latencyMs); zero if not reported.
