@@ -1,0 +1,212 @@
+package bedrocksim
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strings"
+)
+
+// converseRequest is the body of Converse and ConverseStream: the members the
+// simulator reads. Others (guardrailConfig, additionalModelRequestFields,
+// requestMetadata, performanceConfig, …) are accepted and ignored.
+type converseRequest struct {
+	Messages        []message         `json:"messages"`
+	System          []json.RawMessage `json:"system"`
+	InferenceConfig *inferenceConfig  `json:"inferenceConfig"`
+	ToolConfig      json.RawMessage   `json:"toolConfig"`
+}
+
+type message struct {
+	Role string `json:"role"`
+	// Content blocks are unions: one member named for the kind of block
+	// (text, image, document, toolUse, toolResult, cachePoint, …).
+	Content []map[string]json.RawMessage `json:"content"`
+}
+
+// inferenceConfig keeps numbers as sent so that validation messages quote
+// them as Bedrock does ("Value '1.5' at …").
+type inferenceConfig struct {
+	MaxTokens     *json.Number `json:"maxTokens"`
+	Temperature   *json.Number `json:"temperature"`
+	TopP          *json.Number `json:"topP"`
+	StopSequences []string     `json:"stopSequences"`
+}
+
+// text returns the block's text and whether it is a text block.
+func blockText(block map[string]json.RawMessage) (string, bool) {
+	raw, ok := block["text"]
+	if !ok {
+		return "", false
+	}
+	var s string
+	if json.Unmarshal(raw, &s) != nil {
+		return "", false
+	}
+	return s, true
+}
+
+func parseRequest(body []byte) (*converseRequest, *apiError) {
+	var req converseRequest
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if err := dec.Decode(&req); err != nil {
+		return nil, validationError("%s", msgMalformed)
+	}
+	return &req, nil
+}
+
+// validate rejects what Bedrock rejects, with Bedrock's messages, and
+// returns the effective output limit: maxTokens, or the model's limit.
+func (req *converseRequest) validate(modelLimit int) (int, *apiError) {
+	maxTokens := modelLimit
+	if ic := req.InferenceConfig; ic != nil {
+		for _, p := range []struct {
+			name string
+			v    *json.Number
+		}{{"temperature", ic.Temperature}, {"topP", ic.TopP}} {
+			if p.v == nil {
+				continue
+			}
+			f, err := p.v.Float64()
+			if err != nil {
+				return 0, validationError("%s", msgMalformed)
+			}
+			if f < 0 {
+				return 0, rangeError(p.name, p.v.String(), "greater than or equal to 0")
+			}
+			if f > 1 {
+				return 0, rangeError(p.name, p.v.String(), "less than or equal to 1")
+			}
+		}
+		if ic.MaxTokens != nil {
+			n, err := ic.MaxTokens.Int64()
+			if err != nil {
+				return 0, validationError("%s", msgMalformed)
+			}
+			if n < 1 {
+				return 0, rangeError("maxTokens", ic.MaxTokens.String(), "greater than or equal to 1")
+			}
+			if n > int64(modelLimit) {
+				return 0, validationError("The maximum tokens you requested exceeds the model limit of %d. Try again with a maximum tokens value that is lower than %d.", modelLimit, modelLimit)
+			}
+			maxTokens = int(n)
+		}
+	}
+
+	for i, raw := range req.System {
+		var block map[string]json.RawMessage
+		if json.Unmarshal(raw, &block) != nil {
+			return 0, validationError("%s", msgMalformed)
+		}
+		if text, ok := blockText(block); ok && strings.TrimSpace(text) == "" {
+			return 0, validationError("The text field in the SystemContentBlock object at system.%d is blank. Add text to the text field, and try again.", i)
+		}
+	}
+
+	if len(req.Messages) == 0 || req.Messages[0].Role != "user" {
+		if len(req.Messages) > 0 && req.Messages[0].Role != "assistant" {
+			return 0, roleError(0, req.Messages[0].Role)
+		}
+		return 0, validationError("%s", msgStartWithUser)
+	}
+	usesTools := false
+	for i, m := range req.Messages {
+		if m.Role != "user" && m.Role != "assistant" {
+			return 0, roleError(i, m.Role)
+		}
+		if i > 0 && m.Role == req.Messages[i-1].Role {
+			return 0, validationError("%s", msgAlternate)
+		}
+		if len(m.Content) == 0 {
+			return 0, validationError("The content field in the Message object at messages.%d is empty. Add a ContentBlock object to the content field and try again.", i)
+		}
+		for j, block := range m.Content {
+			if len(block) == 0 {
+				return 0, validationError("%s", msgMalformed)
+			}
+			if text, ok := blockText(block); ok && strings.TrimSpace(text) == "" {
+				return 0, validationError("The text field in the ContentBlock object at messages.%d.content.%d is blank. Add text to the text field, and try again.", i, j)
+			}
+			_, toolUse := block["toolUse"]
+			_, toolResult := block["toolResult"]
+			usesTools = usesTools || toolUse || toolResult
+		}
+	}
+	if usesTools && len(req.ToolConfig) == 0 {
+		return 0, validationError("%s", msgToolConfig)
+	}
+	return maxTokens, nil
+}
+
+// rangeError is the constraint message of Bedrock's schema validation.
+func rangeError(member, value, bound string) *apiError {
+	return validationError("Value '%s' at 'inferenceConfig.%s' failed to satisfy constraint: Member must have value %s", value, member, bound)
+}
+
+// roleError quotes the index one-based, as Bedrock's schema validation does
+// for list members.
+func roleError(i int, role string) *apiError {
+	return validationError("Value '%s' at 'messages.%d.member.role' failed to satisfy constraint: Member must satisfy enum value set: [user, assistant]", role, i+1)
+}
+
+// lastUserText joins the text blocks of the last user message: where the
+// prompt (and the simulator's markers) are read.
+func (req *converseRequest) lastUserText() string {
+	for i := len(req.Messages) - 1; i >= 0; i-- {
+		m := req.Messages[i]
+		if m.Role != "user" {
+			continue
+		}
+		var parts []string
+		for _, block := range m.Content {
+			if text, ok := blockText(block); ok {
+				parts = append(parts, text)
+			}
+		}
+		return strings.Join(parts, "\n")
+	}
+	return ""
+}
+
+// baseModelID reduces a model ID, inference profile ID, or foundation-model
+// or inference-profile ARN to the base model ID ("amazon.nova-pro-v1:0").
+// It fails for IDs that are not well formed and for ARNs of another region.
+func baseModelID(id, region string) (string, error) {
+	if rest, ok := strings.CutPrefix(id, "arn:"); ok {
+		// arn:PARTITION:bedrock:REGION:ACCOUNT:TYPE/ID
+		f := strings.SplitN(rest, ":", 5)
+		if len(f) != 5 || f[1] != "bedrock" {
+			return "", fmt.Errorf("not a bedrock arn: %q", id)
+		}
+		if f[2] != region {
+			return "", fmt.Errorf("arn of region %q, not %q", f[2], region)
+		}
+		typ, resource, _ := strings.Cut(f[4], "/")
+		if typ != "foundation-model" && typ != "inference-profile" {
+			return "", fmt.Errorf("arn of unsupported resource type %q", typ)
+		}
+		id = resource
+	}
+	// The geographic prefixes of cross-region inference profile IDs.
+	for _, p := range []string{"us.", "us-gov.", "eu.", "apac.", "jp.", "au.", "ca.", "global."} {
+		if rest, ok := strings.CutPrefix(id, p); ok {
+			id = rest
+			break
+		}
+	}
+	provider, name, ok := strings.Cut(id, ".")
+	if !ok || provider == "" || name == "" {
+		return "", fmt.Errorf("model id %q has no provider", id)
+	}
+	for _, c := range provider {
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
+			return "", fmt.Errorf("model id %q: bad provider", id)
+		}
+	}
+	for _, c := range name {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune(".:-_", c)) {
+			return "", fmt.Errorf("model id %q: bad character %q", id, c)
+		}
+	}
+	return id, nil
+}
