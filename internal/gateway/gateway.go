@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -33,8 +34,13 @@ type Options struct {
 	Cache Cache
 	// Recorder receives an Event per call; if nil, nothing is recorded.
 	Recorder Recorder
-	// Timeout bounds every upstream call. If zero, 120s.
+	// Timeout bounds every generate call, fallbacks and retries included.
+	// If zero, 120s.
 	Timeout time.Duration
+	// Fallbacks is the default chain of models to try, by catalog name,
+	// when a model fails in a way another may not; a request's own
+	// FallbackModels replace it.
+	Fallbacks map[string][]string
 	// MaxInputBytes bounds the total size of a request's text. If zero, 1 MiB.
 	MaxInputBytes int
 	// LogPrompts logs prompts and answers at debug level. Off by default:
@@ -91,11 +97,14 @@ type flight struct {
 }
 
 // Generate answers a request. Failures are *Error values (or wrap one) whose
-// Kind says what went wrong and whose message says what to change.
+// Kind says what went wrong and whose message says what to change. The
+// gateway's timeout bounds the whole call, fallbacks and retries included.
 func (g *Gateway) Generate(ctx context.Context, req *Request) (*Response, error) {
 	start := g.opts.Now()
+	ctx, cancel := context.WithTimeout(ctx, g.opts.Timeout)
+	defer cancel()
 	ev := Event{Agent: req.Agent, Model: req.Model}
-	resp, err := g.generate(ctx, req, &ev)
+	resp, err := g.generateWithFallbacks(ctx, req, &ev)
 	ev.Latency = g.opts.Now().Sub(start)
 	ev.Kind = KindOf(err)
 	if g.opts.Recorder != nil {
@@ -109,11 +118,65 @@ func (g *Gateway) Generate(ctx context.Context, req *Request) (*Response, error)
 	return resp, nil
 }
 
-func (g *Gateway) generate(ctx context.Context, req *Request, ev *Event) (*Response, error) {
-	if req.Model == "" {
+// canFallBack reports whether another model may succeed where this one
+// failed: the failure was the model's or Bedrock's, not the request's.
+func canFallBack(err error) bool {
+	switch KindOf(err) {
+	case KindThrottled, KindUnavailable, KindTimeout, KindEndOfLife, KindModelNotFound, KindModelError:
+		return true
+	}
+	return false
+}
+
+// generateWithFallbacks tries the request's model, then each fallback in
+// turn while the failure is one another model may not have.
+func (g *Gateway) generateWithFallbacks(ctx context.Context, req *Request, ev *Event) (*Response, error) {
+	chain := req.FallbackModels
+	if chain == nil && len(g.opts.Fallbacks) > 0 {
+		chain = g.opts.Fallbacks[req.Model]
+		if m, err := g.opts.Catalog.Resolve(req.Model); err == nil && chain == nil {
+			chain = g.opts.Fallbacks[m.Name]
+		}
+	}
+	var attempts []Attempt
+	for i, name := range append([]string{req.Model}, chain...) {
+		ev.Fallbacks = i
+		resp, err := g.generateOne(ctx, req, name, ev)
+		if err == nil {
+			resp.Attempts = attempts
+			return resp, nil
+		}
+		// A fallback that cannot take this request (no image support, a
+		// lower max_tokens) is passed over; the primary's refusal is final.
+		skip := i > 0 && KindOf(err) == KindInvalidRequest
+		if (!canFallBack(err) && !skip) || i == len(chain) || ctx.Err() != nil {
+			return nil, withAttempts(err, attempts)
+		}
+		attempts = append(attempts, Attempt{Model: name, Kind: KindOf(err), Error: err.Error()})
+		g.log.Warn("falling back to another model", logModel, name, logKind, string(KindOf(err)), "next", chain[i])
+	}
+	panic("unreachable")
+}
+
+// withAttempts adds to the last failure the models tried before it.
+func withAttempts(err error, attempts []Attempt) error {
+	if len(attempts) == 0 {
+		return err
+	}
+	var tried []string
+	for _, a := range attempts {
+		tried = append(tried, fmt.Sprintf("%s (%s)", a.Model, a.Kind))
+	}
+	e := &Error{Kind: KindOf(err), Retryable: IsRetryable(err), Err: err}
+	e.Message = fmt.Sprintf("%v; tried before it: %s", err, strings.Join(tried, ", "))
+	return e
+}
+
+func (g *Gateway) generateOne(ctx context.Context, req *Request, name string, ev *Event) (*Response, error) {
+	if name == "" {
 		return nil, Invalid("model", "is required; call list_models to see the catalog, e.g. \"nova-lite\"")
 	}
-	m, err := g.opts.Catalog.Resolve(req.Model)
+	m, err := g.opts.Catalog.Resolve(name)
 	if err != nil {
 		return nil, err
 	}
@@ -123,25 +186,77 @@ func (g *Gateway) generate(ctx context.Context, req *Request, ev *Event) (*Respo
 		return nil, err
 	}
 
-	if req.NoCache {
+	key := ""
+	if !req.NoCache && g.opts.Cache != nil {
+		key = cacheKey(call)
+		if comp, ok := g.opts.Cache.Get(ctx, key); ok {
+			if req.OnDelta != nil {
+				req.OnDelta(comp.Content)
+			}
+			return g.respond(m, comp, true, false, ev), nil
+		}
+	}
+	switch {
+	case req.Stream:
+		// Streams are not shared: each caller wants its own deltas.
+		start := g.opts.Now()
+		var first time.Duration
+		comp, err := g.stream(ctx, call, m, func(text string) {
+			if first == 0 {
+				first = g.opts.Now().Sub(start)
+			}
+			if req.OnDelta != nil {
+				req.OnDelta(text)
+			}
+		})
+		if err != nil {
+			return nil, err
+		}
+		if key != "" {
+			g.opts.Cache.Set(ctx, key, comp)
+		}
+		resp := g.respond(m, comp, false, false, ev)
+		ttft := float64(first.Microseconds()) / 1000
+		resp.TimeToFirstTokenMs = &ttft
+		return resp, nil
+	case req.NoCache:
 		comp, err := g.callProvider(ctx, call)
 		if err != nil {
 			return nil, err
 		}
+		if req.OnDelta != nil {
+			req.OnDelta(comp.Content)
+		}
 		return g.respond(m, comp, false, false, ev), nil
 	}
-
-	key := cacheKey(call)
-	if g.opts.Cache != nil {
-		if comp, ok := g.opts.Cache.Get(ctx, key); ok {
-			return g.respond(m, comp, true, false, ev), nil
-		}
+	if key == "" {
+		key = cacheKey(call)
 	}
 	comp, shared, err := g.share(ctx, key, call)
 	if err != nil {
 		return nil, err
 	}
+	if req.OnDelta != nil {
+		req.OnDelta(comp.Content)
+	}
 	return g.respond(m, comp, shared, shared, ev), nil
+}
+
+// stream calls the provider's streaming API when it and the model have one,
+// and otherwise makes a plain call and hands over its text in one piece.
+func (g *Gateway) stream(ctx context.Context, call *Call, m Model, onDelta func(string)) (*Completion, error) {
+	s, ok := g.opts.Provider.(Streamer)
+	if !ok || !m.SupportsStreaming {
+		comp, err := g.callProvider(ctx, call)
+		if err == nil {
+			onDelta(comp.Content)
+		}
+		return comp, err
+	}
+	g.calls.Add(1)
+	defer g.calls.Add(-1)
+	comp, err := s.ConverseStream(ctx, call, onDelta)
+	return comp, providerError(ctx, err)
 }
 
 // share makes the upstream call for key, or joins the identical one already
@@ -200,15 +315,19 @@ func (g *Gateway) fly(ctx context.Context, key string, call *Call, f *flight) {
 }
 
 func (g *Gateway) callProvider(ctx context.Context, call *Call) (*Completion, error) {
-	ctx, cancel := context.WithTimeout(ctx, g.opts.Timeout)
-	defer cancel()
 	g.calls.Add(1)
+	defer g.calls.Add(-1)
 	comp, err := g.opts.Provider.Converse(ctx, call)
-	g.calls.Add(-1)
+	return comp, providerError(ctx, err)
+}
+
+// providerError gives an unclassified failure that came with the end of
+// ctx the kind of that end.
+func providerError(ctx context.Context, err error) error {
 	if err != nil && KindOf(err) == KindInternal && ctx.Err() != nil {
-		return nil, contextError(ctx.Err())
+		return contextError(ctx.Err())
 	}
-	return comp, err
+	return err
 }
 
 // contextError classifies a context's end for the caller.
@@ -224,6 +343,7 @@ func contextError(err error) error {
 func (g *Gateway) respond(m Model, comp *Completion, cached, coalesced bool, ev *Event) *Response {
 	resp := &Response{
 		Content:      comp.Content,
+		ToolCalls:    comp.ToolCalls,
 		Model:        m.Name,
 		ModelID:      m.ID,
 		Usage:        responseUsage(comp.Usage),

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"strings"
 	"sync"
@@ -352,6 +353,19 @@ func TestCacheKeyCoversEveryField(t *testing.T) {
 		"top_p":       func(c *Call) { c.TopP = nil },
 		"max tokens":  func(c *Call) { c.MaxTokens = 11 },
 		"stop":        func(c *Call) { c.StopSequences = nil },
+		"image bytes": func(c *Call) {
+			c.Messages = []Message{{Role: RoleUser, Blocks: []Block{{Type: BlockImage, Format: "png", Data: []byte{1, 2}}}}}
+		},
+		"other image": func(c *Call) {
+			c.Messages = []Message{{Role: RoleUser, Blocks: []Block{{Type: BlockImage, Format: "png", Data: []byte{1, 3}}}}}
+		},
+		"tool call id": func(c *Call) { c.Messages = []Message{{Role: RoleUser, Content: "ab", ToolCallID: "x"}} },
+		"tools":        func(c *Call) { c.Tools = []Tool{{Name: "f", InputSchema: json.RawMessage(`{}`)}} },
+		"tool choice":  func(c *Call) { c.ToolChoice = &ToolChoice{Mode: ToolChoiceAny} },
+		"cache system": func(c *Call) { c.CacheSystem = true },
+		"cache tools":  func(c *Call) { c.CacheTools = true },
+		"guardrail":    func(c *Call) { c.Guardrail = &Guardrail{ID: "g", Version: "1"} },
+		"extra fields": func(c *Call) { c.AdditionalFields = json.RawMessage(`{"top_k":5}`) },
 	}
 	seen := map[string]string{cacheKey(&base): "base"}
 	for name, change := range variants {

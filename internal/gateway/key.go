@@ -13,7 +13,7 @@ import (
 func cacheKey(c *Call) string {
 	var k keyWriter
 	k.h = sha256.New()
-	k.str("v1")
+	k.str("v2")
 	k.str(c.ModelID)
 	k.bool(c.SupportsSystem)
 	k.num(uint64(len(c.System)))
@@ -24,6 +24,18 @@ func cacheKey(c *Call) string {
 	for _, m := range c.Messages {
 		k.str(m.Role)
 		k.str(m.Content)
+		k.num(uint64(len(m.Blocks)))
+		for _, b := range m.Blocks {
+			// Image and document bytes enter the hash, not the key: the key
+			// stays 64 bytes whatever the request carried.
+			k.str(b.Type)
+			k.str(b.Text)
+			k.str(b.Format)
+			k.str(b.Name)
+			k.bytes(b.Data)
+		}
+		k.toolCalls(m.ToolCalls)
+		k.str(m.ToolCallID)
 	}
 	k.opt(c.Temperature)
 	k.opt(c.TopP)
@@ -32,6 +44,29 @@ func cacheKey(c *Call) string {
 	for _, s := range c.StopSequences {
 		k.str(s)
 	}
+	k.num(uint64(len(c.Tools)))
+	for _, t := range c.Tools {
+		k.str(t.Name)
+		k.str(t.Description)
+		k.bytes(t.InputSchema)
+	}
+	if tc := c.ToolChoice; tc != nil {
+		k.str(tc.Mode)
+		k.str(tc.Name)
+	} else {
+		k.str("")
+		k.str("")
+	}
+	k.bool(c.CacheSystem)
+	k.bool(c.CacheTools)
+	if gr := c.Guardrail; gr != nil {
+		k.str(gr.ID)
+		k.str(gr.Version)
+	} else {
+		k.str("")
+		k.str("")
+	}
+	k.bytes(c.AdditionalFields)
 	return hex.EncodeToString(k.h.Sum(nil))
 }
 
@@ -51,6 +86,20 @@ func (k *keyWriter) num(v uint64) {
 func (k *keyWriter) str(s string) {
 	k.num(uint64(len(s)))
 	k.h.Write([]byte(s))
+}
+
+func (k *keyWriter) bytes(b []byte) {
+	k.num(uint64(len(b)))
+	k.h.Write(b)
+}
+
+func (k *keyWriter) toolCalls(calls []ToolCall) {
+	k.num(uint64(len(calls)))
+	for _, tc := range calls {
+		k.str(tc.ID)
+		k.str(tc.Name)
+		k.bytes(tc.Arguments)
+	}
 }
 
 func (k *keyWriter) bool(b bool) {

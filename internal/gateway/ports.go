@@ -40,4 +40,7 @@ type Event struct {
 	Priced    bool    // false when the model has no known price
 	Saved     PicoUSD // what a cached or coalesced answer would have cost
 	Latency   time.Duration
+	// Fallbacks is how many models failed before the one that answered
+	// (or before the last failure).
+	Fallbacks int
 }

@@ -3,7 +3,10 @@ package gateway
 // Response is what the generate tool returns: the seed's fields exactly,
 // plus the ones added after it (saved_cost_usd, cache token counts).
 type Response struct {
-	Content      string        `json:"content"`
+	Content string `json:"content"`
+	// ToolCalls are the tools the model asks to run (finish_reason
+	// "tool_calls"); send each result back as a "tool" message.
+	ToolCalls    []ToolCall    `json:"tool_calls,omitempty"`
 	Model        string        `json:"model"`
 	ModelID      string        `json:"model_id"`
 	Usage        ResponseUsage `json:"usage"`
@@ -15,6 +18,19 @@ type Response struct {
 	EstimatedCostUSD *float64 `json:"estimated_cost_usd"`
 	// SavedCostUSD is what a cached or shared answer would have cost.
 	SavedCostUSD *float64 `json:"saved_cost_usd,omitempty"`
+	// TimeToFirstTokenMs is, for a streamed answer, how long the first
+	// text took to arrive.
+	TimeToFirstTokenMs *float64 `json:"time_to_first_token_ms,omitempty"`
+	// Attempts lists the models tried before the one that answered, when a
+	// fallback was used.
+	Attempts []Attempt `json:"attempts,omitempty"`
+}
+
+// Attempt is one model tried for a request that fell back to another.
+type Attempt struct {
+	Model string    `json:"model"`
+	Kind  ErrorKind `json:"error_kind"`
+	Error string    `json:"error"`
 }
 
 // ResponseUsage is Usage as agents see it, with the total the seed shows.

@@ -1,16 +1,37 @@
 package gateway
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
+	"regexp"
+	"slices"
 	"strings"
+)
+
+// Bedrock's limits on what one Converse request may carry.
+const (
+	maxImageBytes    = 3_750_000 // per image
+	maxImages        = 20
+	maxDocumentBytes = 4_500_000 // per document
+	maxDocuments     = 5
+)
+
+var (
+	imageFormats    = []string{"png", "jpeg", "gif", "webp"}
+	documentFormats = []string{"pdf", "csv", "doc", "docx", "xls", "xlsx", "html", "txt", "md"}
+	// Bedrock accepts document names of letters, digits, single spaces,
+	// hyphens, parentheses and square brackets; tool names of letters,
+	// digits, underscores and hyphens.
+	documentName = regexp.MustCompile(`^[A-Za-z0-9\-()\[\]]+( [A-Za-z0-9\-()\[\]]+)*$`)
+	toolName     = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 )
 
 // validate checks a request against the model it names and turns it into
 // the Call a provider makes. Every rule lives here, so that nothing invalid
 // reaches Bedrock and every refusal says what to change.
 func validate(req *Request, m Model, maxInputBytes int) (*Call, error) {
-	switch m.Status {
-	case StatusEndOfLife:
+	if m.Status == StatusEndOfLife {
 		msg := fmt.Sprintf("model %q has reached end of life on Bedrock", m.Name)
 		if m.EndOfLife != "" {
 			msg = fmt.Sprintf("model %q reached end of life on Bedrock on %s", m.Name, m.EndOfLife)
@@ -25,38 +46,50 @@ func validate(req *Request, m Model, maxInputBytes int) (*Call, error) {
 	}
 
 	c := &Call{
-		ModelID:        m.ID,
-		SupportsSystem: m.SupportsSystem,
-		StopSequences:  req.StopSequences,
-		Messages:       make([]Message, 0, len(req.Messages)),
+		ModelID:          m.ID,
+		SupportsSystem:   m.SupportsSystem,
+		StopSequences:    req.StopSequences,
+		Messages:         make([]Message, 0, len(req.Messages)),
+		Guardrail:        req.Guardrail,
+		AdditionalFields: req.AdditionalFields,
 	}
-	size := len(req.System)
+	v := contentCheck{model: m, textBytes: len(req.System)}
 	if strings.TrimSpace(req.System) != "" {
 		c.System = append(c.System, req.System)
 	}
+	calls := map[string]bool{} // tool call IDs made so far by the assistant
 	for i, msg := range req.Messages {
 		field := fmt.Sprintf("messages[%d]", i)
-		if strings.TrimSpace(msg.Content) == "" {
-			return nil, Invalid(field+".content", "must not be empty")
+		if err := v.message(field, &msg); err != nil {
+			return nil, err
 		}
-		size += len(msg.Content)
 		switch msg.Role {
 		case RoleSystem:
-			c.System = append(c.System, msg.Content)
-		case RoleUser, RoleAssistant:
-			if len(c.Messages) == 0 && msg.Role != RoleUser {
-				return nil, Invalid(field+".role", "the first non-system message must come from the user, got %q", msg.Role)
+			if len(msg.Blocks) > 0 {
+				return nil, Invalid(field+".content", "a system message must be text")
 			}
-			c.Messages = append(c.Messages, msg)
+			c.System = append(c.System, msg.Content)
+			continue
+		case RoleUser, RoleAssistant, RoleTool:
 		default:
-			return nil, Invalid(field+".role", "must be one of %q, %q or %q, got %q", RoleSystem, RoleUser, RoleAssistant, msg.Role)
+			return nil, Invalid(field+".role", "must be one of %q, %q, %q or %q, got %q", RoleSystem, RoleUser, RoleAssistant, RoleTool, msg.Role)
 		}
+		if len(c.Messages) == 0 && msg.Role != RoleUser {
+			return nil, Invalid(field+".role", "the first non-system message must come from the user, got %q", msg.Role)
+		}
+		for _, tc := range msg.ToolCalls {
+			calls[tc.ID] = true
+		}
+		if msg.Role == RoleTool && !calls[msg.ToolCallID] {
+			return nil, Invalid(field+".tool_call_id", "%q answers no tool call of an earlier assistant message", msg.ToolCallID)
+		}
+		c.Messages = append(c.Messages, msg)
 	}
 	if len(c.Messages) == 0 {
 		return nil, Invalid("messages", "hold only system messages; add a user message")
 	}
-	if maxInputBytes > 0 && size > maxInputBytes {
-		return nil, Invalid("messages", "total input is %d bytes, above the gateway's limit of %d; shorten the conversation", size, maxInputBytes)
+	if maxInputBytes > 0 && v.textBytes > maxInputBytes {
+		return nil, Invalid("messages", "total input is %d bytes, above the gateway's limit of %d; shorten the conversation", v.textBytes, maxInputBytes)
 	}
 
 	if t := req.Temperature; t != nil {
@@ -86,5 +119,175 @@ func validate(req *Request, m Model, maxInputBytes int) (*Call, error) {
 			return nil, Invalid(fmt.Sprintf("stop_sequences[%d]", i), "must not be empty")
 		}
 	}
+	if err := validateTools(req, m, c); err != nil {
+		return nil, err
+	}
+	if (req.CacheSystem || req.CacheTools) && !m.SupportsPromptCaching {
+		return nil, Invalid("prompt_cache", "%s does not support Bedrock prompt caching; drop it or pick a model with supports_prompt_caching", m.Name)
+	}
+	c.CacheSystem, c.CacheTools = req.CacheSystem, req.CacheTools
+	if req.CacheSystem && len(c.System) == 0 {
+		return nil, Invalid("prompt_cache", "asks to cache the system prompt, but there is none")
+	}
+	if len(req.AdditionalFields) > 0 && !isJSONObject(req.AdditionalFields) {
+		return nil, Invalid("additional_fields", "must be a JSON object of model-specific fields, e.g. {\"top_k\": 50}")
+	}
+	if g := req.Guardrail; g != nil && (g.ID == "" || g.Version == "") {
+		return nil, Invalid("guardrail", "needs both an identifier and a version (e.g. \"1\" or \"DRAFT\")")
+	}
 	return c, nil
+}
+
+// contentCheck validates message contents against the model and Bedrock's
+// limits, counting as it goes.
+type contentCheck struct {
+	model             Model
+	textBytes         int
+	images, documents int
+}
+
+func (v *contentCheck) message(field string, msg *Message) error {
+	if len(msg.Blocks) > 0 && msg.Content != "" {
+		return Invalid(field+".content", "give either text or a list of blocks, not both")
+	}
+	if len(msg.ToolCalls) > 0 && msg.Role != RoleAssistant {
+		return Invalid(field+".tool_calls", "only an assistant message makes tool calls")
+	}
+	if msg.ToolCallID != "" && msg.Role != RoleTool {
+		return Invalid(field+".tool_call_id", "belongs on a message with role %q", RoleTool)
+	}
+	if msg.Role == RoleTool && msg.ToolCallID == "" {
+		return Invalid(field+".tool_call_id", "is required on a %q message: the id of the tool call it answers", RoleTool)
+	}
+	for j, tc := range msg.ToolCalls {
+		f := fmt.Sprintf("%s.tool_calls[%d]", field, j)
+		if tc.ID == "" || tc.Name == "" {
+			return Invalid(f, "needs the id and name the model gave")
+		}
+		if len(tc.Arguments) > 0 && !isJSONObject(tc.Arguments) {
+			return Invalid(f+".arguments", "must be a JSON object")
+		}
+	}
+	if len(msg.Blocks) == 0 {
+		if strings.TrimSpace(msg.Content) == "" && len(msg.ToolCalls) == 0 {
+			return Invalid(field+".content", "must not be empty")
+		}
+		v.textBytes += len(msg.Content)
+		return nil
+	}
+	content := false
+	for j, b := range msg.Blocks {
+		if err := v.block(fmt.Sprintf("%s.content[%d]", field, j), msg.Role, b); err != nil {
+			return err
+		}
+		content = content || b.Type != BlockCachePoint
+	}
+	if !content {
+		return Invalid(field+".content", "holds no text, image or document")
+	}
+	return nil
+}
+
+func (v *contentCheck) block(field, role string, b Block) error {
+	m := v.model
+	switch b.Type {
+	case BlockText:
+		if strings.TrimSpace(b.Text) == "" {
+			return Invalid(field+".text", "must not be empty")
+		}
+		v.textBytes += len(b.Text)
+	case BlockImage:
+		if !m.SupportsImages {
+			return Invalid(field, "%s does not accept images; pick a model with supports_images (list_models capability=images)", m.Name)
+		}
+		if role != RoleUser {
+			return Invalid(field, "images go in user messages")
+		}
+		if !slices.Contains(imageFormats, b.Format) {
+			return Invalid(field+".format", "%q is not an image format Bedrock takes; use one of %s", b.Format, strings.Join(imageFormats, ", "))
+		}
+		if len(b.Data) == 0 || len(b.Data) > maxImageBytes {
+			return Invalid(field+".data", "image is %d bytes; Bedrock takes 1 to %d", len(b.Data), maxImageBytes)
+		}
+		if v.images++; v.images > maxImages {
+			return Invalid(field, "more than %d images in one request", maxImages)
+		}
+	case BlockDocument:
+		if !m.SupportsDocuments {
+			return Invalid(field, "%s does not accept documents; pick a model with supports_documents (list_models capability=documents)", m.Name)
+		}
+		if role != RoleUser {
+			return Invalid(field, "documents go in user messages")
+		}
+		if !slices.Contains(documentFormats, b.Format) {
+			return Invalid(field+".format", "%q is not a document format Bedrock takes; use one of %s", b.Format, strings.Join(documentFormats, ", "))
+		}
+		if !documentName.MatchString(b.Name) {
+			return Invalid(field+".name", "%q: give a name of letters, digits, single spaces, hyphens, parentheses or square brackets (e.g. \"report\")", b.Name)
+		}
+		if len(b.Data) == 0 || len(b.Data) > maxDocumentBytes {
+			return Invalid(field+".data", "document is %d bytes; Bedrock takes 1 to %d", len(b.Data), maxDocumentBytes)
+		}
+		if v.documents++; v.documents > maxDocuments {
+			return Invalid(field, "more than %d documents in one request", maxDocuments)
+		}
+	case BlockCachePoint:
+		if !m.SupportsPromptCaching {
+			return Invalid(field, "%s does not support Bedrock prompt caching; remove the cache_point", m.Name)
+		}
+	default:
+		return Invalid(field+".type", "%q is not a content type; use text, image, document or cache_point", b.Type)
+	}
+	return nil
+}
+
+func validateTools(req *Request, m Model, c *Call) error {
+	if len(req.Tools) == 0 {
+		if req.ToolChoice != nil {
+			return Invalid("tool_choice", "needs tools to choose from")
+		}
+		if req.CacheTools {
+			return Invalid("prompt_cache", "asks to cache the tools, but there are none")
+		}
+		return nil
+	}
+	if !m.SupportsToolUse {
+		return Invalid("tools", "%s does not support tool use; pick a model with supports_tool_use (list_models capability=tool_use)", m.Name)
+	}
+	seen := map[string]bool{}
+	c.Tools = make([]Tool, len(req.Tools))
+	for i, t := range req.Tools {
+		field := fmt.Sprintf("tools[%d]", i)
+		if !toolName.MatchString(t.Name) {
+			return Invalid(field+".name", "%q: use 1 to 64 letters, digits, underscores or hyphens", t.Name)
+		}
+		if seen[t.Name] {
+			return Invalid(field+".name", "%q is defined twice", t.Name)
+		}
+		seen[t.Name] = true
+		if len(t.InputSchema) == 0 {
+			t.InputSchema = json.RawMessage(`{"type":"object"}`)
+		} else if !isJSONObject(t.InputSchema) {
+			return Invalid(field+".input_schema", "must be a JSON Schema object, e.g. {\"type\":\"object\",\"properties\":{}}")
+		}
+		c.Tools[i] = t
+	}
+	if tc := req.ToolChoice; tc != nil {
+		switch tc.Mode {
+		case ToolChoiceAuto, ToolChoiceAny:
+		case ToolChoiceTool:
+			if !seen[tc.Name] {
+				return Invalid("tool_choice", "names %q, which is not among the tools", tc.Name)
+			}
+		default:
+			return Invalid("tool_choice", "must be \"auto\", \"any\" or {\"name\": TOOL}")
+		}
+		c.ToolChoice = tc
+	}
+	return nil
+}
+
+func isJSONObject(b json.RawMessage) bool {
+	b = bytes.TrimSpace(b)
+	return len(b) > 1 && b[0] == '{' && json.Valid(b)
 }

@@ -65,6 +65,7 @@ type Registry struct {
 	cacheHits int64
 	coalesced int64
 	unpriced  int64
+	fallbacks int64
 	tokens    tokenCounts
 	cost      gateway.PicoUSD
 	saved     gateway.PicoUSD
@@ -163,6 +164,9 @@ func (r *Registry) Record(e gateway.Event) {
 	}
 	if unpriced {
 		r.unpriced++
+	}
+	if e.Fallbacks > 0 {
+		r.fallbacks++
 	}
 	if upstream {
 		r.tokens.add(e.Usage)

@@ -74,6 +74,12 @@ func TestRecord(t *testing.T) {
 			want: []int64{6, 4, 2, 1, 1, 1},
 		},
 		{
+			name:   "fallbacks",
+			events: []gateway.Event{upstream, {Model: "nova-lite", Fallbacks: 1}, {Model: "x", Fallbacks: 2, Kind: gateway.KindThrottled}},
+			pick:   func(s Snapshot) any { return s.FallbackRequests },
+			want:   int64(2),
+		},
+		{
 			name:   "hit rate counts cached and coalesced answers",
 			events: []gateway.Event{upstream, cached, coalesced, throttled},
 			pick:   func(s Snapshot) any { return s.CacheHitRatePercent },

@@ -33,8 +33,11 @@ type Snapshot struct {
 	CacheHits int64 `json:"cache_hits"`
 	// CoalescedRequests counts successful answers shared from an identical
 	// request already in flight.
-	CoalescedRequests int64                       `json:"coalesced_requests"`
-	ErrorsByKind      map[gateway.ErrorKind]int64 `json:"errors_by_kind"`
+	CoalescedRequests int64 `json:"coalesced_requests"`
+	// FallbackRequests counts requests on which at least one model failed
+	// and another was tried.
+	FallbackRequests int64                       `json:"fallback_requests"`
+	ErrorsByKind     map[gateway.ErrorKind]int64 `json:"errors_by_kind"`
 	// LatencyMs is the distribution of the latencies averaged above.
 	LatencyMs Latency `json:"latency_ms"`
 	// CostSavedUSD is what cached and coalesced answers would have cost.
@@ -105,6 +108,7 @@ func (r *Registry) Snapshot() Snapshot {
 		FailedRequests:     r.failures,
 		CacheHits:          r.cacheHits,
 		CoalescedRequests:  r.coalesced,
+		FallbackRequests:   r.fallbacks,
 		ErrorsByKind:       make(map[gateway.ErrorKind]int64, len(r.errors)),
 		LatencyMs:          summarise(&r.latency),
 		CostSavedUSD:       r.saved.USD(),
