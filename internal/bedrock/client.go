@@ -60,7 +60,9 @@ type Options struct {
 	MaxAttempts int
 	// MaxBackoff caps the delay between two attempts. If zero, 20s.
 	MaxBackoff time.Duration
-	// HTTPClient sends the requests; if nil, the SDK's own client.
+	// HTTPClient sends the Bedrock requests (credential fetches keep the
+	// SDK's client); if nil, the SDK's own client. AWS_CA_BUNDLE does not
+	// apply to it.
 	HTTPClient *http.Client
 	// Logger receives retries, unmapped stop reasons and per-call debug
 	// lines; if nil, nothing is logged.
@@ -119,9 +121,6 @@ func New(ctx context.Context, opts Options) (*Client, error) {
 	if opts.Credentials != nil {
 		load = append(load, config.WithCredentialsProvider(opts.Credentials))
 	}
-	if opts.HTTPClient != nil {
-		load = append(load, config.WithHTTPClient(opts.HTTPClient))
-	}
 	cfg, err := config.LoadDefaultConfig(ctx, load...)
 	if err != nil {
 		if opts.Profile != "" {
@@ -140,6 +139,12 @@ func New(ctx context.Context, opts Options) (*Client, error) {
 		if opts.Endpoint != "" {
 			o.BaseEndpoint = aws.String(opts.Endpoint)
 		}
+		if opts.HTTPClient != nil {
+			// Set here rather than in the shared config, which refuses a
+			// plain *http.Client when AWS_CA_BUNDLE is set.
+			o.HTTPClient = opts.HTTPClient
+		}
+		o.HTTPClient = bodyGuard{next: o.HTTPClient}
 		// The SDK would wrap the retryer again for AWS_MAX_ATTEMPTS; the
 		// gateway's own setting is the one that counts.
 		o.RetryMaxAttempts = maxAttempts

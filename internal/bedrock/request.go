@@ -33,11 +33,17 @@ func buildInput(call *gateway.Call) (*bedrockruntime.ConverseInput, error) {
 	} else if sys := joinNonEmpty(call.System); sys != "" {
 		turns = foldSystem(turns, sys)
 	}
+	// One allocation each for the messages, their blocks and the block
+	// slices, whatever the length of the conversation.
 	in.Messages = make([]types.Message, len(turns))
+	texts := make([]types.ContentBlockMemberText, len(turns))
+	blocks := make([]types.ContentBlock, len(turns))
 	for i, t := range turns {
+		texts[i].Value = t.Content
+		blocks[i] = &texts[i]
 		in.Messages[i] = types.Message{
 			Role:    types.ConversationRole(t.Role),
-			Content: []types.ContentBlock{&types.ContentBlockMemberText{Value: t.Content}},
+			Content: blocks[i : i+1 : i+1],
 		}
 	}
 	return in, nil
