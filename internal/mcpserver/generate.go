@@ -14,19 +14,6 @@ import (
 	"github.com/llm-gateway/llm-gateway/internal/gateway"
 )
 
-// GenerateInput is the generate tool's arguments: the seed's fields
-// (model, messages, temperature, max_tokens) and the ones added after it.
-type GenerateInput struct {
-	Model         string            `json:"model" jsonschema:"the model to call: a catalog short name from list_models (e.g. nova-lite, claude-sonnet-4-5, llama-3-3-70b), a Bedrock model ID, or an inference-profile ID or ARN"`
-	Messages      []gateway.Message `json:"messages" jsonschema:"the conversation, oldest first; each has role (user, assistant or system) and content (text); the first non-system message must come from the user"`
-	System        string            `json:"system,omitempty" jsonschema:"a system prompt, placed before any system messages"`
-	Temperature   *float64          `json:"temperature,omitempty" jsonschema:"sampling temperature; each model has its own range (list_models shows it, usually 0 to 1); omit for the model's default"`
-	MaxTokens     *int              `json:"max_tokens,omitempty" jsonschema:"the most tokens to generate, from 1 to the model's max_tokens; omit for the model's default"`
-	TopP          *float64          `json:"top_p,omitempty" jsonschema:"nucleus sampling, 0 to 1; omit for the model's default"`
-	StopSequences []string          `json:"stop_sequences,omitempty" jsonschema:"texts at which the model stops generating"`
-	Cache         *bool             `json:"cache,omitempty" jsonschema:"false skips the gateway's response cache for this call (default true: an identical earlier request is answered from the cache at no cost)"`
-}
-
 const generateDescription = `Generate a completion with any AWS Bedrock foundation model, chosen per call by "model" (see list_models for names, limits and prices). ` +
 	`Send the conversation as "messages" [{role, content}]; roles are user, assistant and system. ` +
 	`Returns the answer in "content" with token usage, finish_reason (stop, length, tool_calls, content_filter), latency and estimated cost in USD. ` +
@@ -37,21 +24,17 @@ func (s *server) generate(ctx context.Context, req *mcp.CallToolRequest) (*mcp.C
 	if err := decodeArgs(req.Params.Arguments, &in); err != nil {
 		return toolError(err), nil
 	}
-	greq := &gateway.Request{
-		Model:         in.Model,
-		Messages:      in.Messages,
-		System:        in.System,
-		Temperature:   in.Temperature,
-		TopP:          in.TopP,
-		StopSequences: in.StopSequences,
-		NoCache:       in.Cache != nil && !*in.Cache,
-		Agent:         agentOf(ctx, req),
+	greq, err := in.request()
+	if err != nil {
+		return toolError(err), nil
 	}
-	if in.MaxTokens != nil {
-		if *in.MaxTokens < 1 {
-			return toolError(gateway.Invalid("max_tokens", "must be at least 1, got %d", *in.MaxTokens)), nil
+	greq.Agent = agentOf(ctx, req)
+	if token := req.Params.GetProgressToken(); token != nil && req.Session != nil {
+		p := s.newProgress(ctx, req.Session, token)
+		defer p.stop()
+		if greq.Stream {
+			greq.OnDelta = p.delta
 		}
-		greq.MaxTokens = *in.MaxTokens
 	}
 	resp, err := s.opts.Generator.Generate(ctx, greq)
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"time"
 
 	"github.com/google/jsonschema-go/jsonschema"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -35,6 +36,10 @@ type Options struct {
 	// StatsSchema is the output schema of get_stats, derived from a zero
 	// value of what Stats returns; if nil, none is advertised.
 	StatsSchema any
+	// KeepAlive is how often a generate call with a progress token sends a
+	// progress notification while it waits, so that clients that give up on
+	// a silent call after 60s keep waiting. If zero, 5s.
+	KeepAlive time.Duration
 
 	Logger *slog.Logger
 }
@@ -56,6 +61,9 @@ func New(opts Options) *mcp.Server {
 	if opts.Version == "" {
 		opts.Version = "dev"
 	}
+	if opts.KeepAlive <= 0 {
+		opts.KeepAlive = 5 * time.Second
+	}
 	log := opts.Logger
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -69,7 +77,7 @@ func New(opts Options) *mcp.Server {
 		Name:         "generate",
 		Title:        "Generate with a Bedrock model",
 		Description:  generateDescription,
-		InputSchema:  mustSchema[GenerateInput](),
+		InputSchema:  generateInputSchema(),
 		OutputSchema: mustSchema[gateway.Response](),
 		Annotations:  &mcp.ToolAnnotations{ReadOnlyHint: false, OpenWorldHint: ptr(true)},
 	}, s.generate)
@@ -98,7 +106,7 @@ func New(opts Options) *mcp.Server {
 // mustSchema derives a tool's JSON schema from a Go type once, at start,
 // rather than reflecting on every call.
 func mustSchema[T any]() *jsonschema.Schema {
-	s, err := jsonschema.For[T](nil)
+	s, err := jsonschema.For[T](schemaOptions)
 	if err != nil {
 		panic(fmt.Sprintf("mcpserver: schema for %T: %v", *new(T), err))
 	}

@@ -1,0 +1,281 @@
+package mcpserver
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/llm-gateway/llm-gateway/internal/catalog"
+	"github.com/llm-gateway/llm-gateway/internal/gateway"
+)
+
+// fakeGenerator records requests and answers with fn, or a fixed answer.
+type fakeGenerator struct {
+	mu   sync.Mutex
+	reqs []*gateway.Request
+	fn   func(ctx context.Context, r *gateway.Request) (*gateway.Response, error)
+}
+
+func (f *fakeGenerator) Generate(ctx context.Context, r *gateway.Request) (*gateway.Response, error) {
+	f.mu.Lock()
+	f.reqs = append(f.reqs, r)
+	f.mu.Unlock()
+	if f.fn != nil {
+		return f.fn(ctx, r)
+	}
+	return &gateway.Response{Content: "ok", Model: r.Model}, nil
+}
+
+func (f *fakeGenerator) last() *gateway.Request {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.reqs[len(f.reqs)-1]
+}
+
+// connect serves New(opts) over in-memory transports and returns a client
+// session; progress notifications go to onProgress.
+func connect(t *testing.T, opts Options, onProgress func(*mcp.ProgressNotificationParams)) *mcp.ClientSession {
+	t.Helper()
+	if opts.Models == nil {
+		opts.Models = func() []ModelInfo {
+			return []ModelInfo{{Name: "nova-lite", Provider: "amazon", SupportsImages: true, Status: "active"}, {Name: "llama-3-3-70b", Provider: "meta", Status: "active"}}
+		}
+	}
+	if opts.Stats == nil {
+		opts.Stats = func() any { return map[string]any{"metrics": map[string]any{"total_requests": 0}} }
+	}
+	srv := New(opts)
+	st, ct := mcp.NewInMemoryTransports()
+	ss, err := srv.Connect(t.Context(), st, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ss.Close() })
+	copts := &mcp.ClientOptions{}
+	if onProgress != nil {
+		copts.ProgressNotificationHandler = func(_ context.Context, r *mcp.ProgressNotificationClientRequest) { onProgress(r.Params) }
+	}
+	cs, err := mcp.NewClient(&mcp.Implementation{Name: "test-agent"}, copts).Connect(t.Context(), ct, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cs.Close() })
+	return cs
+}
+
+func callText(t *testing.T, cs *mcp.ClientSession, params *mcp.CallToolParams) (string, bool) {
+	t.Helper()
+	res, err := cs.CallTool(t.Context(), params)
+	if err != nil {
+		t.Fatalf("CallTool: %v", err)
+	}
+	var b strings.Builder
+	for _, c := range res.Content {
+		b.WriteString(c.(*mcp.TextContent).Text)
+	}
+	return b.String(), res.IsError
+}
+
+func TestGenerateMapsArguments(t *testing.T) {
+	gen := &fakeGenerator{}
+	cs := connect(t, Options{Generator: gen}, nil)
+	args := `{
+		"model": "nova-lite",
+		"system": "be brief",
+		"temperature": 0.2, "top_p": 0.9, "max_tokens": 100, "stop_sequences": ["END"],
+		"cache": false, "stream": true,
+		"messages": [
+			{"role": "user", "content": [
+				{"type": "text", "text": "what is this?"},
+				{"type": "image", "format": "PNG", "data": "iVBORw=="},
+				{"type": "document", "format": "pdf", "name": "report", "data": "JVBERg=="},
+				{"type": "cache_point"}]},
+			{"role": "assistant", "content": "", "tool_calls": [{"id": "c1", "name": "lookup", "arguments": {"q": "x"}}]},
+			{"role": "tool", "tool_call_id": "c1", "content": "42"}
+		],
+		"tools": [{"name": "lookup", "description": "look up", "input_schema": {"type": "object"}}],
+		"tool_choice": {"name": "lookup"},
+		"prompt_cache": {"system": true, "tools": true},
+		"guardrail": {"id": "gr-1", "version": "2"},
+		"additional_fields": {"top_k": 50},
+		"fallback_models": ["llama-3-3-70b"]
+	}`
+	if text, isErr := callText(t, cs, &mcp.CallToolParams{Name: "generate", Arguments: json.RawMessage(args)}); isErr {
+		t.Fatalf("generate failed: %s", text)
+	}
+	temp, topP := 0.2, 0.9
+	want := &gateway.Request{
+		Model: "nova-lite", System: "be brief", Temperature: &temp, TopP: &topP, MaxTokens: 100,
+		StopSequences: []string{"END"}, NoCache: true, Stream: true, Agent: "test-agent",
+		Messages: []gateway.Message{
+			{Role: "user", Blocks: []gateway.Block{
+				{Type: "text", Text: "what is this?"},
+				{Type: "image", Format: "png", Data: []byte{0x89, 'P', 'N', 'G'}},
+				{Type: "document", Format: "pdf", Name: "report", Data: []byte("%PDF")},
+				{Type: "cache_point"}}},
+			{Role: "assistant", ToolCalls: []gateway.ToolCall{{ID: "c1", Name: "lookup", Arguments: json.RawMessage(`{"q":"x"}`)}}},
+			{Role: "tool", ToolCallID: "c1", Content: "42"},
+		},
+		Tools:            []gateway.Tool{{Name: "lookup", Description: "look up", InputSchema: json.RawMessage(`{"type":"object"}`)}},
+		ToolChoice:       &gateway.ToolChoice{Mode: "tool", Name: "lookup"},
+		CacheSystem:      true,
+		CacheTools:       true,
+		Guardrail:        &gateway.Guardrail{ID: "gr-1", Version: "2"},
+		AdditionalFields: json.RawMessage(`{"top_k":50}`),
+		FallbackModels:   []string{"llama-3-3-70b"},
+	}
+	got := gen.last()
+	if diff := cmp.Diff(want, got, cmpopts.IgnoreFields(gateway.Request{}, "OnDelta")); diff != "" {
+		t.Errorf("request mismatch (-want +got):\n%s", diff)
+	}
+}
+
+func TestGenerateArgumentErrors(t *testing.T) {
+	cs := connect(t, Options{Generator: &fakeGenerator{}}, nil)
+	tests := []struct{ args, want string }{
+		{`{"model": "m", "messages": [{"role": "user", "content": 5}]}`, "messages[0].content: must be a string or a list"},
+		{`{"model": "m", "messages": [{"role": "user", "content": [{"type": "image", "data": "%%%"}]}]}`, "messages[0].content[0].data: is not valid base64"},
+		{`{"model": "m", "messages": [{"role": "user", "content": [{"type": "text", "txt": "x"}]}]}`, "unknown field"},
+		{`{"model": "m", "messages": [{"role": "user", "content": []}]}`, "empty list"},
+		{`{"model": "m", "messages": [], "tool_choice": "sometimes"}`, "tool_choice"},
+		{`{"model": "m", "messages": [], "max_tokens": 0}`, "max_tokens: must be at least 1"},
+		{`{"model": "m", "messages": [], "temprature": 1}`, `unknown field "temprature"`},
+		{`{"model": 7}`, "model: want a string"},
+	}
+	for _, tt := range tests {
+		text, isErr := callText(t, cs, &mcp.CallToolParams{Name: "generate", Arguments: json.RawMessage(tt.args)})
+		if !isErr || !strings.Contains(text, tt.want) || !strings.HasPrefix(text, "[invalid_request]") {
+			t.Errorf("generate(%s) = %q (error %v), want an invalid_request error mentioning %q", tt.args, text, isErr, tt.want)
+		}
+	}
+}
+
+func TestToolErrorCarriesKind(t *testing.T) {
+	gen := &fakeGenerator{fn: func(context.Context, *gateway.Request) (*gateway.Response, error) {
+		return nil, &gateway.Error{Kind: gateway.KindThrottled, Retryable: true, Message: "slow down"}
+	}}
+	cs := connect(t, Options{Generator: gen}, nil)
+	res, err := cs.CallTool(t.Context(), &mcp.CallToolParams{Name: "generate", Arguments: map[string]any{"model": "m", "messages": []any{}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	meta, _ := res.Meta[errorMeta].(map[string]any)
+	if !res.IsError || meta["kind"] != "throttled" || meta["retryable"] != true || res.Content[0].(*mcp.TextContent).Text != "[throttled] slow down" {
+		t.Errorf("result = %+v meta %v, want a throttled, retryable tool error", res, res.Meta)
+	}
+}
+
+func TestStreamedDeltasArriveAsProgressBeforeTheResult(t *testing.T) {
+	pieces := []string{"Hel", "lo", ", ", "world"}
+	gen := &fakeGenerator{fn: func(_ context.Context, r *gateway.Request) (*gateway.Response, error) {
+		for _, p := range pieces {
+			r.OnDelta(p)
+		}
+		return &gateway.Response{Content: strings.Join(pieces, "")}, nil
+	}}
+	var mu sync.Mutex
+	var got []string
+	var values []float64
+	cs := connect(t, Options{Generator: gen, KeepAlive: time.Hour}, func(p *mcp.ProgressNotificationParams) {
+		mu.Lock()
+		defer mu.Unlock()
+		got = append(got, p.Message)
+		values = append(values, p.Progress)
+	})
+	params := &mcp.CallToolParams{Name: "generate", Arguments: map[string]any{"model": "m", "messages": []any{}, "stream": true}}
+	params.SetProgressToken("tok-1")
+	text, isErr := callText(t, cs, params)
+	if isErr {
+		t.Fatal(text)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if strings.Join(got, "") != "Hello, world" || len(values) != 4 || values[3] != 4 {
+		t.Errorf("progress messages %q values %v, want the 4 pieces in order before the result", got, values)
+	}
+}
+
+func TestKeepAliveWhileWaiting(t *testing.T) {
+	beat := make(chan struct{}, 1)
+	gen := &fakeGenerator{fn: func(ctx context.Context, r *gateway.Request) (*gateway.Response, error) {
+		select { // a slow model: answers once a keep-alive beat has gone out
+		case <-beat:
+			return &gateway.Response{Content: "done"}, nil
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}}
+	cs := connect(t, Options{Generator: gen, KeepAlive: 10 * time.Millisecond}, func(p *mcp.ProgressNotificationParams) {
+		select {
+		case beat <- struct{}{}:
+		default:
+		}
+	})
+	params := &mcp.CallToolParams{Name: "generate", Arguments: map[string]any{"model": "m", "messages": []any{}}}
+	params.SetProgressToken(7)
+	if text, isErr := callText(t, cs, params); isErr || !strings.Contains(text, "done") {
+		t.Fatalf("generate = %q, %v", text, isErr)
+	}
+}
+
+func TestListModelsFilters(t *testing.T) {
+	cs := connect(t, Options{Generator: &fakeGenerator{}}, nil)
+	tests := []struct {
+		args map[string]any
+		want []string
+	}{
+		{nil, []string{"nova-lite", "llama-3-3-70b"}},
+		{map[string]any{"provider": "META"}, []string{"llama-3-3-70b"}},
+		{map[string]any{"capability": "images"}, []string{"nova-lite"}},
+		{map[string]any{"status": "legacy"}, nil},
+	}
+	for _, tt := range tests {
+		res, err := cs.CallTool(t.Context(), &mcp.CallToolParams{Name: "list_models", Arguments: tt.args})
+		if err != nil || res.IsError {
+			t.Fatalf("list_models(%v) = %v, %v", tt.args, res, err)
+		}
+		raw, _ := json.Marshal(res.StructuredContent)
+		var out struct {
+			Models []catalog.Entry `json:"models"`
+			Count  int             `json:"count"`
+		}
+		if err := json.Unmarshal(raw, &out); err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for _, m := range out.Models {
+			names = append(names, m.Name)
+		}
+		if !cmp.Equal(names, tt.want, cmpopts.EquateEmpty()) || out.Count != len(tt.want) {
+			t.Errorf("list_models(%v) = %v (count %d), want %v", tt.args, names, out.Count, tt.want)
+		}
+	}
+}
+
+func TestToolsAdvertiseSchemas(t *testing.T) {
+	cs := connect(t, Options{Generator: &fakeGenerator{}}, nil)
+	res, err := cs.ListTools(t.Context(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, tool := range res.Tools {
+		names = append(names, tool.Name)
+		if tool.Description == "" || tool.InputSchema == nil {
+			t.Errorf("tool %s lacks a description or input schema", tool.Name)
+		}
+		if tool.Name != "get_stats" && tool.OutputSchema == nil {
+			t.Errorf("tool %s lacks an output schema", tool.Name)
+		}
+	}
+	if !cmp.Equal(names, []string{"generate", "get_stats", "list_models"}, cmpopts.SortSlices(func(a, b string) bool { return a < b })) {
+		t.Errorf("tools = %v", names)
+	}
+}
