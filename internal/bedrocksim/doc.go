@@ -47,8 +47,9 @@
 //	error=CODE           400, 403, 404, 408, 424, 429, 500 or 503 as Bedrock's exception
 //	not-ready            429 ModelNotReadyException
 //	timeout              408 ModelTimeoutException
-//	latency=DURATION     extra delay before the first byte (Go duration, e.g. 200ms)
-//	token-delay=DURATION delay between streamed deltas
+//	latency=DURATION     delay before the first byte (Go duration, e.g. 200ms), added to
+//	                     Options.Latency
+//	token-delay=DURATION delay between streamed deltas, added to Options.TokenDelay
 //	stream-error-after=N N deltas, then an in-stream exception
 //	stream-exception=NAME which exception stream-error-after raises: modelStreamErrorException
 //	                     (default), throttlingException, internalServerException,
@@ -59,4 +60,18 @@
 //	                     (or REASON, e.g. content_filtered)
 //
 // Every delay ends early when the request's context is cancelled.
+//
+// # Clients
+//
+// Point the real client at the simulator with BaseEndpoint and static
+// credentials. One caution: smithy-go (v1.28.9) closes its request body
+// wrapper as soon as the response headers arrive, and the wrapper's WriteTo
+// then returns io.EOF; if net/http's write loop has not yet made its last
+// read of the body (its check for bytes beyond Content-Length), it takes that
+// for a write error and closes the connection, which cuts a ConverseStream
+// response short with "use of closed network connection". Real Bedrock is
+// too slow to answer for this to show, but an instant loopback answer
+// exposes it (a few percent of streams under -race). Give the SDK an
+// http.Client whose RoundTripper hands net/http a plain copy of the body
+// (io.NopCloser(bytes.NewReader(b))), as this package's tests do.
 package bedrocksim
