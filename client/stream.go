@@ -13,8 +13,8 @@ import (
 // token they carry. The MCP SDK has one progress handler per session, while
 // calls on a session run concurrently.
 type streams struct {
-	mu   sync.Mutex
-	next uint64
+	mu      sync.Mutex
+	next    uint64
 	byToken map[string]*stream
 }
 
