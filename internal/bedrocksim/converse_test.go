@@ -268,15 +268,23 @@ func TestEcho(t *testing.T) {
 func TestPromptCache(t *testing.T) {
 	_, c := simClient(t)
 	const system = "You are a careful assistant with a long, shared preamble."
-	ask := func(prompt string) result {
+	try := func(prompt string) (result, error) {
 		t.Helper()
 		in := input(novaPro, prompt)
 		in.System = []types.SystemContentBlock{&types.SystemContentBlockMemberText{Value: system}, &types.SystemContentBlockMemberCachePoint{Value: types.CachePointBlock{Type: types.CachePointTypeDefault}}}
-		got, err := converse(t, t.Context(), c, in)
+		return converse(t, t.Context(), c, in)
+	}
+	ask := func(prompt string) result {
+		t.Helper()
+		got, err := try(prompt)
 		if err != nil {
 			t.Fatalf("Converse: %v", err)
 		}
 		return got
+	}
+	// A failed call reaches no model and writes no cache.
+	if _, err := try("first question [sim:throttle]"); err == nil {
+		t.Fatalf("throttled Converse succeeded")
 	}
 	first, second := ask("first question"), ask("second question")
 	cached := tokensOf(system)

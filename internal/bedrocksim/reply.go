@@ -51,7 +51,8 @@ func tokens(chars int) int { return (chars + charsPerToken - 1) / charsPerToken 
 
 // compose builds the answer to a validated request. modelID is the ID as
 // sent (it appears in the text); base keys the prompt cache.
-func (s *Server) compose(modelID, base string, req *converseRequest, body []byte, d directives, prompt string, maxTokens int) answer {
+func (s *Server) compose(modelID, base string, p prepared, body []byte) answer {
+	req, d, maxTokens := p.req, p.directives, p.maxTokens
 	var a answer
 	switch {
 	case d.guardrail != "":
@@ -63,7 +64,7 @@ func (s *Server) compose(modelID, base string, req *converseRequest, body []byte
 	case d.hasReply:
 		a.text, a.stopReason = limit(d.reply, req.stopSequences(), maxTokens)
 	default:
-		a.text, a.stopReason = limit(fillerReply(modelID, req, prompt), req.stopSequences(), maxTokens)
+		a.text, a.stopReason = limit(fillerReply(modelID, req, p.prompt), req.stopSequences(), maxTokens)
 	}
 	a.usage = s.inputUsage(base, req)
 	a.usage.OutputTokens = tokens(utf8.RuneCountInString(a.text))

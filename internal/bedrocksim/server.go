@@ -201,7 +201,7 @@ func (s *Server) invoke(w http.ResponseWriter, r *http.Request, requestID, model
 		fail(unavailable("The request was cancelled before the simulated model answered: " + err.Error()))
 	}
 
-	a, d, aerr := s.prepare(modelID, base, baseErr, body)
+	p, aerr := s.prepare(base, baseErr, body)
 	if aerr != nil {
 		if err := wait(ctx, s.opts.Latency); err != nil {
 			canceled(err)
@@ -210,6 +210,7 @@ func (s *Server) invoke(w http.ResponseWriter, r *http.Request, requestID, model
 		fail(aerr)
 		return
 	}
+	d := p.directives
 	if err := wait(ctx, s.opts.Latency+d.latency); err != nil {
 		canceled(err)
 		return
@@ -223,6 +224,9 @@ func (s *Server) invoke(w http.ResponseWriter, r *http.Request, requestID, model
 		fail(e)
 		return
 	}
+	// Composed only now: a call that failed must not have written the
+	// prompt cache.
+	a := s.compose(modelID, base, p, body)
 	if stream {
 		if err := s.streamAnswer(ctx, w, requestID, a, d, start); err != nil {
 			log.Debug("stream ended early", logKeyError, err)
@@ -239,25 +243,36 @@ func (s *Server) invoke(w http.ResponseWriter, r *http.Request, requestID, model
 	log.Debug("call answered", logKeyStatus, http.StatusOK, logKeyStop, a.stopReason)
 }
 
-// prepare validates the request and composes its answer.
-func (s *Server) prepare(modelID, base string, baseErr error, body []byte) (answer, directives, *apiError) {
+// prepared is a request that passed validation.
+type prepared struct {
+	req        *converseRequest
+	directives directives
+	prompt     string // the last user text without markers
+	maxTokens  int    // the effective output limit
+}
+
+// prepare validates the request and reads its markers.
+func (s *Server) prepare(base string, baseErr error, body []byte) (prepared, *apiError) {
+	if baseErr != nil {
+		return prepared{}, validationError("%s", msgInvalidModel)
+	}
 	limit, known := s.outputLimit(base)
-	if baseErr != nil || !known {
-		return answer{}, directives{}, validationError("%s", msgInvalidModel)
+	if !known {
+		return prepared{}, validationError("%s", msgInvalidModel)
 	}
 	req, aerr := parseRequest(body)
 	if aerr != nil {
-		return answer{}, directives{}, aerr
+		return prepared{}, aerr
 	}
 	maxTokens, aerr := req.validate(limit)
 	if aerr != nil {
-		return answer{}, directives{}, aerr
+		return prepared{}, aerr
 	}
 	d, prompt, aerr := parseDirectives(req.lastUserText())
 	if aerr != nil {
-		return answer{}, directives{}, aerr
+		return prepared{}, aerr
 	}
-	return s.compose(modelID, base, req, body, d, prompt, maxTokens), d, nil
+	return prepared{req: req, directives: d, prompt: prompt, maxTokens: maxTokens}, nil
 }
 
 func (s *Server) outputLimit(base string) (int, bool) {
