@@ -234,3 +234,78 @@ func TestWireShapes(t *testing.T) {
 		}
 	}
 }
+
+func TestGenerateStreamStdio(t *testing.T) {
+	c := startStdio(t, "agent-stream")
+	req := GenerateRequest{Model: "nova-lite", Messages: userSays("Stream, please. [sim:token-delay=1ms]")}
+	for _, wantCached := range []bool{false, true} {
+		var pieces []string
+		req.OnDelta = func(s string) { pieces = append(pieces, s) }
+		resp, err := c.Generate(t.Context(), req)
+		if err != nil {
+			t.Fatalf("Generate(stream, cached %v): %v", wantCached, err)
+		}
+		if resp.Cached != wantCached {
+			t.Errorf("Generate(stream) cached = %v, want %v", resp.Cached, wantCached)
+		}
+		if got := strings.Join(pieces, ""); got != resp.Content || resp.Content == "" {
+			t.Errorf("Generate(stream, cached %v) pieces add up to %q, want the content %q", wantCached, got, resp.Content)
+		}
+		if !wantCached && (len(pieces) < 2 || resp.TimeToFirstTokenMs == nil) {
+			t.Errorf("Generate(stream) gave %d pieces, time to first token %v; want several pieces and a time", len(pieces), resp.TimeToFirstTokenMs)
+		}
+	}
+}
+
+func TestGenerateArgsJSON(t *testing.T) {
+	tests := []struct {
+		name string
+		req  GenerateRequest
+		want string
+	}{
+		{
+			name: "defaults left out",
+			req:  GenerateRequest{Model: "nova-pro", Messages: userSays("hi")},
+			want: `{"model":"nova-pro","messages":[{"role":"user","content":"hi"}]}`,
+		},
+		{
+			name: "no cache, stream by callback",
+			req:  GenerateRequest{Model: "m", Messages: userSays("hi"), NoCache: true, MaxTokens: 5, Temperature: new(0.0), OnDelta: func(string) {}},
+			want: `{"model":"m","messages":[{"role":"user","content":"hi"}],"temperature":0,"max_tokens":5,"cache":false,"stream":true}`,
+		},
+		{
+			name: "blocks, tools and a named tool choice",
+			req: GenerateRequest{
+				Model: "m",
+				Messages: []Message{
+					{Role: RoleUser, Blocks: []Block{{Type: BlockText, Text: "see"}, {Type: BlockImage, Format: "png", Data: []byte{0x89, 'P'}}}},
+					{Role: RoleAssistant, ToolCalls: []ToolCall{{ID: "t1", Name: "look", Arguments: json.RawMessage(`{"x":1}`)}}},
+					{Role: RoleTool, ToolCallID: "t1", Content: "42"},
+				},
+				Tools:      []Tool{{Name: "look", InputSchema: json.RawMessage(`{"type":"object"}`)}},
+				ToolChoice: "look",
+			},
+			want: `{"model":"m","messages":[` +
+				`{"role":"user","content":[{"type":"text","text":"see"},{"type":"image","format":"png","data":"iVA="}]},` +
+				`{"role":"assistant","content":"","tool_calls":[{"id":"t1","name":"look","arguments":{"x":1}}]},` +
+				`{"role":"tool","content":"42","tool_call_id":"t1"}],` +
+				`"tools":[{"name":"look","input_schema":{"type":"object"}}],"tool_choice":{"name":"look"}}`,
+		},
+		{
+			name: "tool choice any, fallbacks",
+			req:  GenerateRequest{Model: "m", Messages: userSays("hi"), ToolChoice: ToolChoiceAny, FallbackModels: []string{"n"}},
+			want: `{"model":"m","messages":[{"role":"user","content":"hi"}],"tool_choice":"any","fallback_models":["n"]}`,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b, err := json.Marshal(tt.req.args())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(b) != tt.want {
+				t.Errorf("generate arguments =\n%s\nwant\n%s", b, tt.want)
+			}
+		})
+	}
+}
