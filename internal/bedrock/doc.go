@@ -8,23 +8,35 @@
 // A gateway.Call becomes a ConverseInput as follows:
 //
 //   - Each system prompt becomes one system text block, in order; empty
-//     prompts are dropped.
-//   - Consecutive turns of the same role are merged into one turn, their
-//     texts joined with a blank line ("\n\n"), because Bedrock requires user
-//     and assistant turns to alternate. Empty texts contribute nothing.
+//     prompts are dropped. Call.CacheSystem adds a cache point after them.
+//   - Each message becomes a turn: its text as a text block, or its blocks
+//     one to one (text, image, document, cache point); an assistant's tool
+//     calls follow as toolUse blocks. A tool message becomes a user turn
+//     holding a toolResult block.
+//   - Consecutive turns of the same role are merged into one turn, because
+//     Bedrock requires user and assistant turns to alternate. Where a text
+//     block meets a text block, their texts are joined with a blank line
+//     ("\n\n"); empty texts contribute nothing. So tool results and the
+//     user's next question share one user turn, as Bedrock expects.
 //   - Folded system rule: when the model does not accept system blocks
 //     (Call.SupportsSystem is false), the system prompts, joined with a blank
 //     line, are prepended to the first user turn as
 //     "<system text>\n\n<user text>". If there is no user turn, one holding
-//     only the system text is placed first.
+//     only the system text is placed first. With CacheSystem, the system
+//     text instead stays a block of its own, followed by a cache point.
 //   - inferenceConfig carries MaxTokens, Temperature and TopP only when the
 //     call sets them, and StopSequences when there are any; otherwise it is
 //     omitted and the model's defaults apply.
+//   - Tools become toolConfig (with a cache point after them for
+//     CacheTools, and the tool choice); Guardrail becomes guardrailConfig;
+//     AdditionalFields become additionalModelRequestFields. JSON (schemas,
+//     arguments, fields) is passed on with its numbers exactly as written.
 //
 // # Answers
 //
-// Text blocks of the answer are concatenated (reasoning and tool blocks are
-// ignored). Bedrock stop reasons map to gateway finish reasons: end_turn and
+// Text blocks of the answer are concatenated and toolUse blocks become tool
+// calls (reasoning and other blocks are left out); streamed tool input is
+// reassembled per content block. Bedrock stop reasons map to gateway finish reasons: end_turn and
 // stop_sequence give "stop", max_tokens gives "length", tool_use gives
 // "tool_calls", guardrail_intervened and content_filtered give
 // "content_filter"; any other reason gives "stop" and is logged.

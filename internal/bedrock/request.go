@@ -17,10 +17,11 @@ import (
 const turnSeparator = "\n\n"
 
 // buildInput maps a call to a Converse request, following the rules in the
-// package documentation. It fails only on a role other than user or
-// assistant.
+// package documentation. It fails, with an invalid-request *gateway.Error,
+// only on what the gateway's validation should have refused: an unknown
+// role or block type, or JSON that does not parse.
 func buildInput(call *gateway.Call) (*bedrockruntime.ConverseInput, error) {
-	turns, err := mergeTurns(call.Messages)
+	turns, err := buildTurns(call.Messages)
 	if err != nil {
 		return nil, err
 	}
@@ -29,21 +30,26 @@ func buildInput(call *gateway.Call) (*bedrockruntime.ConverseInput, error) {
 		InferenceConfig: inferenceConfig(call),
 	}
 	if call.SupportsSystem {
-		in.System = systemBlocks(call.System)
+		in.System = systemBlocks(call.System, call.CacheSystem)
 	} else if sys := joinNonEmpty(call.System); sys != "" {
-		turns = foldSystem(turns, sys)
+		turns = foldSystem(turns, sys, call.CacheSystem)
 	}
-	// One allocation each for the messages, their blocks and the block
-	// slices, whatever the length of the conversation.
 	in.Messages = make([]types.Message, len(turns))
-	texts := make([]types.ContentBlockMemberText, len(turns))
-	blocks := make([]types.ContentBlock, len(turns))
 	for i, t := range turns {
-		texts[i].Value = t.Content
-		blocks[i] = &texts[i]
-		in.Messages[i] = types.Message{
-			Role:    types.ConversationRole(t.Role),
-			Content: blocks[i : i+1 : i+1],
+		in.Messages[i] = types.Message{Role: t.role, Content: t.blocks}
+	}
+	if in.ToolConfig, err = toolConfig(call); err != nil {
+		return nil, err
+	}
+	if g := call.Guardrail; g != nil {
+		in.GuardrailConfig = &types.GuardrailConfiguration{
+			GuardrailIdentifier: aws.String(g.ID),
+			GuardrailVersion:    aws.String(g.Version),
+		}
+	}
+	if len(call.AdditionalFields) > 0 {
+		if in.AdditionalModelRequestFields, err = jsonDocument("additional_fields", call.AdditionalFields); err != nil {
+			return nil, err
 		}
 	}
 	return in, nil
@@ -56,51 +62,100 @@ func buildStreamInput(call *gateway.Call) (*bedrockruntime.ConverseStreamInput, 
 	if err != nil {
 		return nil, err
 	}
-	return &bedrockruntime.ConverseStreamInput{
-		ModelId:         in.ModelId,
-		Messages:        in.Messages,
-		System:          in.System,
-		InferenceConfig: in.InferenceConfig,
-	}, nil
-}
-
-// mergeTurns checks roles and merges consecutive turns of one role, since
-// Bedrock rejects two user (or assistant) turns in a row.
-func mergeTurns(msgs []gateway.Message) ([]gateway.Message, error) {
-	out := make([]gateway.Message, 0, len(msgs))
-	for i, m := range msgs {
-		if m.Role != gateway.RoleUser && m.Role != gateway.RoleAssistant {
-			return nil, gateway.Invalid("messages", "message %d has role %q; only %q and %q turns can be sent to Bedrock",
-				i, m.Role, gateway.RoleUser, gateway.RoleAssistant)
+	out := &bedrockruntime.ConverseStreamInput{
+		ModelId:                      in.ModelId,
+		Messages:                     in.Messages,
+		System:                       in.System,
+		InferenceConfig:              in.InferenceConfig,
+		ToolConfig:                   in.ToolConfig,
+		AdditionalModelRequestFields: in.AdditionalModelRequestFields,
+	}
+	if g := in.GuardrailConfig; g != nil {
+		out.GuardrailConfig = &types.GuardrailStreamConfiguration{
+			GuardrailIdentifier: g.GuardrailIdentifier,
+			GuardrailVersion:    g.GuardrailVersion,
 		}
-		if n := len(out); n > 0 && out[n-1].Role == m.Role {
-			out[n-1].Content = joinNonEmpty([]string{out[n-1].Content, m.Content})
-			continue
-		}
-		out = append(out, m)
 	}
 	return out, nil
 }
 
-// foldSystem prepends the system text to the first user turn, or adds a
-// user turn holding it when there is none. turns is not modified.
-func foldSystem(turns []gateway.Message, sys string) []gateway.Message {
-	for i, t := range turns {
-		if t.Role == gateway.RoleUser {
-			folded := append([]gateway.Message(nil), turns...)
-			folded[i].Content = joinNonEmpty([]string{sys, t.Content})
-			return folded
-		}
-	}
-	return append([]gateway.Message{{Role: gateway.RoleUser, Content: sys}}, turns...)
+// turn is one Converse message being built.
+type turn struct {
+	role   types.ConversationRole
+	blocks []types.ContentBlock
 }
 
-func systemBlocks(prompts []string) []types.SystemContentBlock {
+// buildTurns maps messages to Converse turns. Tool results become user
+// turns, and consecutive turns of one role are merged, since Bedrock
+// rejects two user (or assistant) turns in a row.
+func buildTurns(msgs []gateway.Message) ([]turn, error) {
+	out := make([]turn, 0, len(msgs))
+	for i, m := range msgs {
+		role, blocks, err := messageBlocks(i, m)
+		if err != nil {
+			return nil, err
+		}
+		if n := len(out); n > 0 && out[n-1].role == role {
+			out[n-1].blocks = appendBlocks(out[n-1].blocks, blocks)
+			continue
+		}
+		out = append(out, turn{role: role, blocks: blocks})
+	}
+	return out, nil
+}
+
+// appendBlocks appends more to blocks, joining a text block that ends one
+// with a text block that starts the other, so that merged text turns read
+// as one text. Empty texts contribute nothing. blocks is not modified in
+// place.
+func appendBlocks(blocks, more []types.ContentBlock) []types.ContentBlock {
+	out := slices.Clone(blocks)
+	if len(out) > 0 && len(more) > 0 {
+		last, ok1 := out[len(out)-1].(*types.ContentBlockMemberText)
+		first, ok2 := more[0].(*types.ContentBlockMemberText)
+		if ok1 && ok2 {
+			out[len(out)-1] = textBlock(joinNonEmpty([]string{last.Value, first.Value}))
+			more = more[1:]
+		}
+	}
+	return append(out, more...)
+}
+
+// foldSystem puts the system text in front of the first user turn, or adds
+// a user turn holding it when there is none. With cache, the system text
+// stays a block of its own followed by a cache point, so that the cached
+// prefix is exactly the system prompt. turns is not modified.
+func foldSystem(turns []turn, sys string, cache bool) []turn {
+	prefix := []types.ContentBlock{textBlock(sys)}
+	if cache {
+		prefix = append(prefix, cachePoint())
+	}
+	for i, t := range turns {
+		if t.role != types.ConversationRoleUser {
+			continue
+		}
+		folded := slices.Clone(turns)
+		if cache {
+			folded[i].blocks = append(prefix, t.blocks...)
+		} else {
+			folded[i].blocks = appendBlocks(prefix, t.blocks)
+		}
+		return folded
+	}
+	return append([]turn{{role: types.ConversationRoleUser, blocks: prefix}}, turns...)
+}
+
+func systemBlocks(prompts []string, cache bool) []types.SystemContentBlock {
 	var blocks []types.SystemContentBlock
 	for _, p := range prompts {
 		if p != "" {
 			blocks = append(blocks, &types.SystemContentBlockMemberText{Value: p})
 		}
+	}
+	if cache && len(blocks) > 0 {
+		blocks = append(blocks, &types.SystemContentBlockMemberCachePoint{
+			Value: types.CachePointBlock{Type: types.CachePointTypeDefault},
+		})
 	}
 	return blocks
 }

@@ -115,12 +115,12 @@ func TestBuildInputGolden(t *testing.T) {
 	}
 }
 
-// turn is a ConverseInput message reduced to what the rules act on.
-type turn struct{ Role, Text string }
+// wireTurn is a ConverseInput message reduced to what the rules act on.
+type wireTurn struct{ Role, Text string }
 
-func turns(t *testing.T, msgs []types.Message) []turn {
+func turns(t *testing.T, msgs []types.Message) []wireTurn {
 	t.Helper()
-	var out []turn
+	var out []wireTurn
 	for _, m := range msgs {
 		if len(m.Content) != 1 {
 			t.Fatalf("message has %d content blocks, want 1", len(m.Content))
@@ -129,7 +129,7 @@ func turns(t *testing.T, msgs []types.Message) []turn {
 		if !ok {
 			t.Fatalf("content block is %T, want text", m.Content[0])
 		}
-		out = append(out, turn{string(m.Role), text.Value})
+		out = append(out, wireTurn{string(m.Role), text.Value})
 	}
 	return out
 }
@@ -139,50 +139,50 @@ func TestBuildInputRules(t *testing.T) {
 		name       string
 		call       gateway.Call
 		wantSystem []string
-		wantTurns  []turn
+		wantTurns  []wireTurn
 	}{
 		{
 			name:       "system blocks in order, empty dropped",
 			call:       gateway.Call{SupportsSystem: true, System: []string{"a", "", "b"}, Messages: []gateway.Message{user("q")}},
 			wantSystem: []string{"a", "b"},
-			wantTurns:  []turn{{"user", "q"}},
+			wantTurns:  []wireTurn{{"user", "q"}},
 		},
 		{
 			name:      "system folded into the first user turn",
 			call:      gateway.Call{System: []string{"a", "b"}, Messages: []gateway.Message{user("q"), assistant("r"), user("s")}},
-			wantTurns: []turn{{"user", "a\n\nb\n\nq"}, {"assistant", "r"}, {"user", "s"}},
+			wantTurns: []wireTurn{{"user", "a\n\nb\n\nq"}, {"assistant", "r"}, {"user", "s"}},
 		},
 		{
 			name:      "fold skips a leading assistant turn",
 			call:      gateway.Call{System: []string{"a"}, Messages: []gateway.Message{assistant("r"), user("q")}},
-			wantTurns: []turn{{"assistant", "r"}, {"user", "a\n\nq"}},
+			wantTurns: []wireTurn{{"assistant", "r"}, {"user", "a\n\nq"}},
 		},
 		{
 			name:      "fold without user turn adds one",
 			call:      gateway.Call{System: []string{"a"}},
-			wantTurns: []turn{{"user", "a"}},
+			wantTurns: []wireTurn{{"user", "a"}},
 		},
 		{
 			name:      "fold of empty system prompts changes nothing",
 			call:      gateway.Call{System: []string{"", ""}, Messages: []gateway.Message{user("q")}},
-			wantTurns: []turn{{"user", "q"}},
+			wantTurns: []wireTurn{{"user", "q"}},
 		},
 		{
 			name:      "fold into an empty user turn",
 			call:      gateway.Call{System: []string{"a"}, Messages: []gateway.Message{user("")}},
-			wantTurns: []turn{{"user", "a"}},
+			wantTurns: []wireTurn{{"user", "a"}},
 		},
 		{
 			name: "consecutive turns merged",
 			call: gateway.Call{SupportsSystem: true, Messages: []gateway.Message{
 				user("1"), user("2"), assistant("3"), assistant(""), assistant("4"), user("5"),
 			}},
-			wantTurns: []turn{{"user", "1\n\n2"}, {"assistant", "3\n\n4"}, {"user", "5"}},
+			wantTurns: []wireTurn{{"user", "1\n\n2"}, {"assistant", "3\n\n4"}, {"user", "5"}},
 		},
 		{
 			name:      "merge then fold",
 			call:      gateway.Call{System: []string{"s"}, Messages: []gateway.Message{user("1"), user("2")}},
-			wantTurns: []turn{{"user", "s\n\n1\n\n2"}},
+			wantTurns: []wireTurn{{"user", "s\n\n1\n\n2"}},
 		},
 	}
 	for _, tc := range tests {

@@ -4,20 +4,30 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/bedrockruntime"
 	"github.com/aws/aws-sdk-go-v2/service/bedrockruntime/types"
 
 	"github.com/llm-gateway/llm-gateway/internal/gateway"
 )
 
-// completion maps a Converse answer. known is false when the stop reason
-// has no mapping and was reported as "stop".
+// completion maps a Converse answer: text blocks concatenated, toolUse
+// blocks as tool calls, reasoning and other blocks left out. known is false
+// when the stop reason has no mapping and was reported as "stop".
 func completion(out *bedrockruntime.ConverseOutput) (comp *gateway.Completion, known bool) {
 	var b strings.Builder
+	var calls []gateway.ToolCall
 	if msg, ok := out.Output.(*types.ConverseOutputMemberMessage); ok {
 		for _, block := range msg.Value.Content {
-			if t, ok := block.(*types.ContentBlockMemberText); ok {
-				b.WriteString(t.Value)
+			switch v := block.(type) {
+			case *types.ContentBlockMemberText:
+				b.WriteString(v.Value)
+			case *types.ContentBlockMemberToolUse:
+				calls = append(calls, gateway.ToolCall{
+					ID:        aws.ToString(v.Value.ToolUseId),
+					Name:      aws.ToString(v.Value.Name),
+					Arguments: documentJSON(v.Value.Input),
+				})
 			}
 		}
 	}
@@ -25,6 +35,7 @@ func completion(out *bedrockruntime.ConverseOutput) (comp *gateway.Completion, k
 	comp = &gateway.Completion{
 		Content:      b.String(),
 		FinishReason: reason,
+		ToolCalls:    calls,
 		Usage:        usage(out.Usage),
 	}
 	if out.Metrics != nil {

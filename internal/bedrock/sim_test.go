@@ -167,14 +167,14 @@ type echoed struct {
 	} `json:"inferenceConfig"`
 }
 
-func (e echoed) turns() []turn {
-	var out []turn
+func (e echoed) turns() []wireTurn {
+	var out []wireTurn
 	for _, m := range e.Messages {
 		var texts []string
 		for _, c := range m.Content {
 			texts = append(texts, c.Text)
 		}
-		out = append(out, turn{m.Role, strings.Join(texts, "|")})
+		out = append(out, wireTurn{m.Role, strings.Join(texts, "|")})
 	}
 	return out
 }
@@ -194,7 +194,7 @@ func TestSimWire(t *testing.T) {
 		name       string
 		call       gateway.Call
 		wantSystem []string
-		wantTurns  []turn
+		wantTurns  []wireTurn
 		wantConfig string // the inferenceConfig as JSON, or "" for none
 	}{
 		{
@@ -202,33 +202,33 @@ func TestSimWire(t *testing.T) {
 			call: gateway.Call{SupportsSystem: true, System: []string{"Be terse.", "Answer in French."},
 				Messages: []gateway.Message{user("Hi [sim:echo]")}},
 			wantSystem: []string{"Be terse.", "Answer in French."},
-			wantTurns:  []turn{{"user", "Hi [sim:echo]"}},
+			wantTurns:  []wireTurn{{"user", "Hi [sim:echo]"}},
 		},
 		{
 			name: "folded system",
 			call: gateway.Call{System: []string{"Be terse.", "Answer in French."},
 				Messages: []gateway.Message{user("Hi"), assistant("Salut"), user("Why? [sim:echo]")}},
-			wantTurns: []turn{{"user", "Be terse.\n\nAnswer in French.\n\nHi"}, {"assistant", "Salut"}, {"user", "Why? [sim:echo]"}},
+			wantTurns: []wireTurn{{"user", "Be terse.\n\nAnswer in French.\n\nHi"}, {"assistant", "Salut"}, {"user", "Why? [sim:echo]"}},
 		},
 		{
 			name: "merged turns",
 			call: gateway.Call{SupportsSystem: true, Messages: []gateway.Message{
 				user("one"), user("two"), assistant("three"), assistant("four"), user("five"), user("[sim:echo]"),
 			}},
-			wantTurns: []turn{{"user", "one\n\ntwo"}, {"assistant", "three\n\nfour"}, {"user", "five\n\n[sim:echo]"}},
+			wantTurns: []wireTurn{{"user", "one\n\ntwo"}, {"assistant", "three\n\nfour"}, {"user", "five\n\n[sim:echo]"}},
 		},
 		{
 			name: "inference config",
 			call: gateway.Call{SupportsSystem: true, Messages: []gateway.Message{user("[sim:echo]")},
 				Temperature: ptr(0.25), TopP: ptr(0.5), MaxTokens: 77, StopSequences: []string{"END"}},
-			wantTurns:  []turn{{"user", "[sim:echo]"}},
+			wantTurns:  []wireTurn{{"user", "[sim:echo]"}},
 			wantConfig: `{"maxTokens":77,"temperature":0.25,"topP":0.5,"stopSequences":["END"]}`,
 		},
 		{
 			name: "zero temperature sent",
 			call: gateway.Call{SupportsSystem: true, Messages: []gateway.Message{user("[sim:echo]")},
 				Temperature: ptr(0.0)},
-			wantTurns:  []turn{{"user", "[sim:echo]"}},
+			wantTurns:  []wireTurn{{"user", "[sim:echo]"}},
 			wantConfig: `{"maxTokens":null,"temperature":0,"topP":null,"stopSequences":null}`,
 		},
 	}

@@ -2,11 +2,13 @@ package bedrock
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
 	"unicode/utf8"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/bedrockruntime/types"
 
 	"github.com/llm-gateway/llm-gateway/internal/gateway"
@@ -57,6 +59,12 @@ func (c *Client) ConverseStream(ctx context.Context, call *gateway.Call, onDelta
 	if !acc.stopped {
 		return nil, c.failMidway(ctx, call.ModelID, &acc, errStreamEnded)
 	}
+	if name := acc.badToolInput(); name != "" {
+		// Bedrock sends whole JSON by the end of a block; anything else
+		// means the model misbehaved, and garbage must not reach callers.
+		return nil, &gateway.Error{Kind: gateway.KindModelError, Retryable: true,
+			Message: fmt.Sprintf("%s streamed arguments for tool %q that are not JSON; retry, or use another model", call.ModelID, name)}
+	}
 	if !acc.metadata {
 		// Usage is then unknown and the call will look free; say so.
 		c.log.Warn("bedrock: stream ended without usage metadata", logKeyModel, call.ModelID)
@@ -88,6 +96,7 @@ func (c *Client) failMidway(ctx context.Context, model string, acc *assembler, e
 // assembler collects the events of one stream.
 type assembler struct {
 	text       strings.Builder
+	tools      []*toolInput // in the order their blocks started
 	stopped    bool
 	stopReason types.StopReason
 	metadata   bool
@@ -95,13 +104,33 @@ type assembler struct {
 	latencyMs  *int64
 }
 
+// toolInput is a toolUse block being streamed: its input JSON arrives in
+// pieces.
+type toolInput struct {
+	index int32
+	call  gateway.ToolCall
+	input strings.Builder
+}
+
 // add records one event and returns its text, if it carries any.
 func (a *assembler) add(ev types.ConverseStreamOutput) string {
 	switch v := ev.(type) {
+	case *types.ConverseStreamOutputMemberContentBlockStart:
+		if t, ok := v.Value.Start.(*types.ContentBlockStartMemberToolUse); ok {
+			a.tools = append(a.tools, &toolInput{
+				index: aws.ToInt32(v.Value.ContentBlockIndex),
+				call:  gateway.ToolCall{ID: aws.ToString(t.Value.ToolUseId), Name: aws.ToString(t.Value.Name)},
+			})
+		}
 	case *types.ConverseStreamOutputMemberContentBlockDelta:
-		if t, ok := v.Value.Delta.(*types.ContentBlockDeltaMemberText); ok {
-			a.text.WriteString(t.Value)
-			return t.Value
+		switch d := v.Value.Delta.(type) {
+		case *types.ContentBlockDeltaMemberText:
+			a.text.WriteString(d.Value)
+			return d.Value
+		case *types.ContentBlockDeltaMemberToolUse:
+			if t := a.tool(aws.ToInt32(v.Value.ContentBlockIndex)); t != nil {
+				t.input.WriteString(aws.ToString(d.Value.Input))
+			}
 		}
 	case *types.ConverseStreamOutputMemberMessageStop:
 		a.stopped = true
@@ -116,13 +145,43 @@ func (a *assembler) add(ev types.ConverseStreamOutput) string {
 	return ""
 }
 
+// tool is the toolUse block at index, or nil for a delta whose start was
+// never seen.
+func (a *assembler) tool(index int32) *toolInput {
+	for i := len(a.tools) - 1; i >= 0; i-- {
+		if a.tools[i].index == index {
+			return a.tools[i]
+		}
+	}
+	return nil
+}
+
 // completion is the assembled answer. known is as for finishReason.
 func (a *assembler) completion() (*gateway.Completion, bool) {
 	reason, known := finishReason(a.stopReason)
-	return &gateway.Completion{
+	comp := &gateway.Completion{
 		Content:      a.text.String(),
 		FinishReason: reason,
 		Usage:        a.usage,
 		Latency:      millis(a.latencyMs),
-	}, known
+	}
+	for _, t := range a.tools {
+		call := t.call
+		call.Arguments = json.RawMessage(`{}`)
+		if in := strings.TrimSpace(t.input.String()); in != "" {
+			call.Arguments = json.RawMessage(in)
+		}
+		comp.ToolCalls = append(comp.ToolCalls, call)
+	}
+	return comp, known
+}
+
+// badToolInput names the first tool call whose streamed input is not JSON.
+func (a *assembler) badToolInput() string {
+	for _, t := range a.tools {
+		if in := strings.TrimSpace(t.input.String()); in != "" && !json.Valid([]byte(in)) {
+			return t.call.Name
+		}
+	}
+	return ""
 }
