@@ -1,0 +1,101 @@
+package httpserver
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+)
+
+func TestAuthRefusals(t *testing.T) {
+	r := start(t, Options{Keys: testKeys})
+	tests := []struct {
+		name          string
+		path          string
+		authorization string // "" sends none
+		wantChallenge string
+	}{
+		{"no key", "/mcp", "", `Bearer realm="llm-gateway"`},
+		{"wrong key", "/mcp", "Bearer not-a-key-of-anyone-at-all", `Bearer realm="llm-gateway", error="invalid_token"`},
+		{"basic scheme", "/mcp", "Basic " + keyA, `Bearer realm="llm-gateway", error="invalid_request"`},
+		{"empty token", "/mcp", "Bearer ", `Bearer realm="llm-gateway", error="invalid_request"`},
+		{"key with suffix", "/mcp", "Bearer " + keyA + "x", `Bearer realm="llm-gateway", error="invalid_token"`},
+		{"sse without key", "/sse", "", `Bearer realm="llm-gateway"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := map[string]string{}
+			if tt.authorization != "" {
+				h["Authorization"] = tt.authorization
+			}
+			resp, body := post(t, r.url+tt.path, initializeBody, h)
+			if resp.StatusCode != http.StatusUnauthorized {
+				t.Fatalf("POST %s = %d %q, want 401", tt.path, resp.StatusCode, body)
+			}
+			if got := resp.Header.Get("WWW-Authenticate"); got != tt.wantChallenge {
+				t.Errorf("WWW-Authenticate = %q, want %q", got, tt.wantChallenge)
+			}
+			if strings.Contains(body, keyA) {
+				t.Errorf("body %q repeats the key", body)
+			}
+		})
+	}
+}
+
+func TestAuthAccepts(t *testing.T) {
+	r := start(t, Options{Keys: testKeys})
+	for _, auth := range []string{"Bearer " + keyA, "bearer " + keyB, "BEARER  " + keyA + " "} {
+		resp, body := post(t, r.url+"/mcp", initializeBody, map[string]string{"Authorization": auth})
+		if resp.StatusCode != http.StatusOK {
+			t.Errorf("initialize with %q = %d %q, want 200", auth, resp.StatusCode, body)
+		}
+	}
+}
+
+func TestHealthNeedsNoKey(t *testing.T) {
+	r := start(t, Options{Keys: testKeys})
+	for _, path := range []string{"/healthz", "/readyz"} {
+		req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, r.url+path, nil)
+		if resp, body := do(t, req); resp.StatusCode != http.StatusOK {
+			t.Errorf("GET %s = %d %q, want 200", path, resp.StatusCode, body)
+		}
+	}
+}
+
+func TestKeyring(t *testing.T) {
+	k, err := newKeyring(testKeys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		secret, wantName string
+		wantOK           bool
+	}{
+		{keyA, "agent-a", true},
+		{keyB, "agent-b", true},
+		{"", "", false},
+		{keyA[:len(keyA)-1], "", false},
+		{strings.ToUpper(keyA), "", false},
+	}
+	for _, tt := range tests {
+		if name, ok := k.lookup(tt.secret); name != tt.wantName || ok != tt.wantOK {
+			t.Errorf("lookup(%q) = %q, %v, want %q, %v", tt.secret, name, ok, tt.wantName, tt.wantOK)
+		}
+	}
+	for _, bad := range [][]Key{
+		{{Name: "", Secret: keyA}},
+		{{Name: "a", Secret: ""}},
+		{{Name: "a", Secret: keyA}, {Name: "b", Secret: keyA}},
+	} {
+		if _, err := newKeyring(bad); err == nil {
+			t.Errorf("newKeyring(%v) = nil error, want one", bad)
+		} else if strings.Contains(err.Error(), keyA) {
+			t.Errorf("newKeyring error %q repeats the key", err)
+		}
+	}
+}
+
+func TestKeyStringHidesSecret(t *testing.T) {
+	if got := (Key{Name: "a", Secret: keyA}).String(); strings.Contains(got, keyA) {
+		t.Errorf("Key.String() = %q, shows the secret", got)
+	}
+}

@@ -1,0 +1,32 @@
+// Package httpserver serves one MCP server to many agents over the network,
+// so that they share one gateway core: one response cache and one set of
+// metrics.
+//
+// A Server is an http.Handler with these routes:
+//
+//	/mcp          MCP Streamable HTTP (POST, GET, DELETE), the current transport
+//	/sse          the legacy HTTP+SSE transport: GET opens a session, POST
+//	              /sse?sessionid=… carries the client's messages
+//	GET /healthz  200 while the process serves
+//	GET /readyz   200 when Options.Ready says so, else 503 with the reason
+//
+// Every request to /mcp and /sse passes, in this order, before the MCP SDK
+// sees it: an Origin check against DNS rebinding and cross-site use (403),
+// API-key authentication (401 with WWW-Authenticate), and a body size limit
+// (413). The key's holder is put into the request context with
+// mcpserver.WithAgent, so that logs and metrics name the agent, and into the
+// SDK's auth.TokenInfo, so that a session opened with one key cannot be used
+// with another. Keys are held only as SHA-256 hashes and compared in constant
+// time.
+//
+// Nothing kept by the gateway depends on the MCP session: the agent's
+// identity comes from its key on every request. Options.Stateless serves
+// Streamable HTTP in the SDK's stateless mode, where every POST stands alone
+// (no Mcp-Session-Id, GET answers 405), as the specification is heading.
+//
+// Serve runs an http.Server with header, body and idle timeouts but no write
+// timeout, which would cut long SSE streams. When its context ends it stops
+// accepting connections, lets the calls in flight finish within
+// Options.ShutdownGrace, cancels those still running after it, closes every
+// MCP session and returns once every handler has returned.
+package httpserver
