@@ -192,8 +192,8 @@ func newLogSignal(msg string) logSignal {
 }
 
 func (h logSignal) Enabled(context.Context, slog.Level) bool { return true }
-func (h logSignal) WithAttrs([]slog.Attr) slog.Handler        { return h }
-func (h logSignal) WithGroup(string) slog.Handler             { return h }
+func (h logSignal) WithAttrs([]slog.Attr) slog.Handler       { return h }
+func (h logSignal) WithGroup(string) slog.Handler            { return h }
 func (h logSignal) Handle(_ context.Context, r slog.Record) error {
 	if strings.HasPrefix(r.Message, h.msg) {
 		h.once.Do(func() { close(h.ch) })
