@@ -118,7 +118,11 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger) (a *app, w
 		Timeout:       cfg.RequestTimeout,
 		MaxInputBytes: int(cfg.MaxInputBytes),
 		LogPrompts:    cfg.LogPrompts,
+		Fallbacks:     cfg.FallbackModels,
 		Logger:        log,
+	}
+	if cfg.GuardrailID != "" {
+		gopts.Guardrail = &gateway.Guardrail{ID: cfg.GuardrailID, Version: cfg.GuardrailVersion}
 	}
 	if cfg.CacheEnabled {
 		respCache = cache.NewMemory(cache.Options{MaxEntries: cfg.CacheMaxSize, MaxBytes: cfg.CacheMaxBytes, TTL: cfg.CacheTTL})
@@ -141,6 +145,7 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger) (a *app, w
 		Models:      cat.Models,
 		Stats:       func() any { return st.stats() },
 		StatsSchema: mcpserver.SchemaFor[Stats](),
+		KeepAlive:   cfg.ProgressInterval,
 		Logger:      log,
 	})
 	return &app{mcp: srv, gateway: gw, catalog: cat, simulated: cfg.Simulate}, wait, nil

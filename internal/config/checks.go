@@ -31,6 +31,10 @@ func (l *loader) check(c *Config, dir string) []error {
 		errs = append(errs, token.errorf("set without AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, which it belongs to"))
 	}
 
+	if (c.GuardrailID == "") != (c.GuardrailVersion == "") {
+		errs = append(errs, l.from["GUARDRAIL_ID"].errorf("and GUARDRAIL_VERSION go together: set both (e.g. GUARDRAIL_VERSION=1 or DRAFT), or neither"))
+	}
+
 	if c.ModelsFile != "" {
 		c.ModelsFile = resolve(dir, c.ModelsFile)
 		if err := checkFile(c.ModelsFile); err != nil {

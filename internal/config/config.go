@@ -108,6 +108,19 @@ type Config struct {
 	// exists but leaves its contents to the catalog.
 	ModelsFile string
 
+	// FallbackModels maps a catalog model name ("*" for any) to the models
+	// tried after it fails. FALLBACK_MODELS, --fallback-models; default none.
+	FallbackModels map[string][]string
+	// GuardrailID and GuardrailVersion name a Bedrock guardrail applied to
+	// every request that names none. GUARDRAIL_ID, GUARDRAIL_VERSION; both or
+	// neither.
+	GuardrailID      string
+	GuardrailVersion string
+	// ProgressInterval is how often a generate call with a progress token
+	// reports progress while it waits. PROGRESS_INTERVAL,
+	// --progress-interval; default 5s.
+	ProgressInterval time.Duration
+
 	// Transport is TransportStdio or TransportHTTP. MCP_TRANSPORT,
 	// --transport; default stdio.
 	Transport string

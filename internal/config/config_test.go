@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 )
 
 // mapEnv is a getenv over a map.
@@ -29,20 +30,21 @@ func writeFile(t *testing.T, dir, name, content string) string {
 // defaults is the Config that Load gives with nothing set.
 func defaults() Config {
 	return Config{
-		Region:         "us-east-1",
-		CacheEnabled:   true,
-		CacheTTL:       time.Hour,
-		CacheMaxSize:   1000,
-		CacheMaxBytes:  64 << 20,
-		MetricsEnabled: true,
-		LogLevel:       slog.LevelInfo,
-		LogFormat:      LogText,
-		RequestTimeout: 120 * time.Second,
-		MaxInputBytes:  1 << 20,
-		MaxAttempts:    3,
-		MaxBackoff:     20 * time.Second,
-		Transport:      TransportStdio,
-		Addr:           "127.0.0.1:8080",
+		Region:           "us-east-1",
+		CacheEnabled:     true,
+		CacheTTL:         time.Hour,
+		CacheMaxSize:     1000,
+		CacheMaxBytes:    64 << 20,
+		MetricsEnabled:   true,
+		LogLevel:         slog.LevelInfo,
+		LogFormat:        LogText,
+		RequestTimeout:   120 * time.Second,
+		MaxInputBytes:    1 << 20,
+		MaxAttempts:      3,
+		MaxBackoff:       20 * time.Second,
+		ProgressInterval: 5 * time.Second,
+		Transport:        TransportStdio,
+		Addr:             "127.0.0.1:8080",
 	}
 }
 
@@ -505,5 +507,36 @@ func TestLoadVersion(t *testing.T) {
 	got, err = Load([]string{"--version=false"}, mapEnv(nil), t.TempDir())
 	if err != nil || got.Version {
 		t.Errorf("Load(--version=false) = %v, %v; want Version false", got, err)
+	}
+}
+
+func TestFallbacksAndGuardrail(t *testing.T) {
+	tests := []struct {
+		env     map[string]string
+		want    map[string][]string
+		wantErr string
+	}{
+		{env: map[string]string{"FALLBACK_MODELS": "claude-sonnet-4-6:claude-haiku-4-5|nova-pro, *:nova-lite"},
+			want: map[string][]string{"claude-sonnet-4-6": {"claude-haiku-4-5", "nova-pro"}, "*": {"nova-lite"}}},
+		{env: map[string]string{"FALLBACK_MODELS": "nova-pro"}, wantErr: "FALLBACK_MODELS=nova-pro: want model:fallback"},
+		{env: map[string]string{"FALLBACK_MODELS": "a:b,a:c"}, wantErr: "two chains"},
+		{env: map[string]string{"FALLBACK_MODELS": "a:b||c"}, wantErr: "empty fallback"},
+		{env: map[string]string{"GUARDRAIL_ID": "gr-1"}, wantErr: "GUARDRAIL_VERSION go together"},
+		{env: map[string]string{"GUARDRAIL_ID": "gr-1", "GUARDRAIL_VERSION": "DRAFT"}},
+	}
+	for _, tt := range tests {
+		c, err := Load(nil, func(k string) string { return tt.env[k] }, t.TempDir())
+		if tt.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("Load(%v) error = %v, want %q", tt.env, err, tt.wantErr)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("Load(%v): %v", tt.env, err)
+		}
+		if diff := cmp.Diff(tt.want, c.FallbackModels, cmpopts.EquateEmpty()); diff != "" {
+			t.Errorf("FallbackModels (-want +got):\n%s", diff)
+		}
 	}
 }

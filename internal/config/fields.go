@@ -257,3 +257,48 @@ func checkAddr(s string) error {
 	}
 	return nil
 }
+
+func fallbacks(ptr func(*Config) *map[string][]string) field {
+	return typed[map[string][]string]{ptr: ptr, parse: parseFallbacks, show: showFallbacks}
+}
+
+// parseFallbacks reads model:fallback|fallback,model:fallback.
+func parseFallbacks(s string) (map[string][]string, error) {
+	if strings.TrimSpace(s) == "" {
+		return nil, nil
+	}
+	out := map[string][]string{}
+	for _, chain := range strings.Split(s, ",") {
+		model, rest, ok := strings.Cut(strings.TrimSpace(chain), ":")
+		model = strings.TrimSpace(model)
+		if !ok || model == "" || strings.TrimSpace(rest) == "" {
+			return nil, fmt.Errorf("want model:fallback|fallback,model:fallback, e.g. claude-sonnet-4-6:claude-haiku-4-5|nova-pro")
+		}
+		if _, dup := out[model]; dup {
+			return nil, fmt.Errorf("model %q has two chains; give one", model)
+		}
+		for _, fb := range strings.Split(rest, "|") {
+			if fb = strings.TrimSpace(fb); fb == "" {
+				return nil, fmt.Errorf("model %q: empty fallback name in %q", model, rest)
+			}
+			out[model] = append(out[model], fb)
+		}
+	}
+	return out, nil
+}
+
+func showFallbacks(m map[string][]string) string {
+	models := make([]string, 0, len(m))
+	for k := range m {
+		models = append(models, k)
+	}
+	slices.Sort(models)
+	var b strings.Builder
+	for i, k := range models {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(k + ":" + strings.Join(m[k], "|"))
+	}
+	return b.String()
+}

@@ -137,6 +137,27 @@ var settings = []setting{
 	},
 
 	{
+		group: "Requests", envs: []string{"FALLBACK_MODELS"}, flag: "fallback-models", arg: "CHAINS",
+		help:  "Models to try in order when one is throttled, unavailable, timed out or end-of-life, as model:fallback|fallback,model:fallback; * stands for any model. A request's own fallback_models replace these.",
+		field: fallbacks(func(c *Config) *map[string][]string { return &c.FallbackModels }),
+	},
+	{
+		group: "Requests", envs: []string{"GUARDRAIL_ID"}, flag: "guardrail-id", arg: "ID",
+		help:  "Bedrock guardrail applied to every request that names none; needs GUARDRAIL_VERSION.",
+		field: text(func(c *Config) *string { return &c.GuardrailID }, nil),
+	},
+	{
+		group: "Requests", envs: []string{"GUARDRAIL_VERSION"}, flag: "guardrail-version", arg: "VERSION",
+		help:  "Version of GUARDRAIL_ID: a number or DRAFT.",
+		field: text(func(c *Config) *string { return &c.GuardrailVersion }, nil),
+	},
+	{
+		group: "Requests", envs: []string{"PROGRESS_INTERVAL"}, flag: "progress-interval", def: "5s", arg: "SECONDS",
+		help:  "How often a generate call with an MCP progress token sends a progress notification while it waits, so clients do not give up on a long call.",
+		field: seconds(func(c *Config) *time.Duration { return &c.ProgressInterval }, true),
+	},
+
+	{
 		group: "Server", envs: []string{"MCP_TRANSPORT"}, flag: "transport", def: TransportStdio, arg: "NAME",
 		help:  "How agents connect: stdio (one agent, over standard input and output) or http (streamable HTTP on --addr).",
 		field: oneOf(func(c *Config) *string { return &c.Transport }, TransportStdio, TransportHTTP),

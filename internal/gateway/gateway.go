@@ -37,10 +37,12 @@ type Options struct {
 	// Timeout bounds every generate call, fallbacks and retries included.
 	// If zero, 120s.
 	Timeout time.Duration
-	// Fallbacks is the default chain of models to try, by catalog name,
-	// when a model fails in a way another may not; a request's own
-	// FallbackModels replace it.
+	// Fallbacks is the default chain of models to try, by catalog name
+	// ("*" for any model without a chain of its own), when a model fails in
+	// a way another may not; a request's own FallbackModels replace it.
 	Fallbacks map[string][]string
+	// Guardrail is applied to every request that names none; nil for none.
+	Guardrail *Guardrail
 	// MaxInputBytes bounds the total size of a request's text. If zero, 1 MiB.
 	MaxInputBytes int
 	// LogPrompts logs prompts and answers at debug level. Off by default:
@@ -137,6 +139,9 @@ func (g *Gateway) generateWithFallbacks(ctx context.Context, req *Request, ev *E
 		if m, err := g.opts.Catalog.Resolve(req.Model); err == nil && chain == nil {
 			chain = g.opts.Fallbacks[m.Name]
 		}
+		if chain == nil {
+			chain = g.opts.Fallbacks["*"]
+		}
 	}
 	var attempts []Attempt
 	for i, name := range append([]string{req.Model}, chain...) {
@@ -181,6 +186,11 @@ func (g *Gateway) generateOne(ctx context.Context, req *Request, name string, ev
 		return nil, err
 	}
 	ev.Model = m.Name
+	if req.Guardrail == nil && g.opts.Guardrail != nil {
+		r := *req
+		r.Guardrail = g.opts.Guardrail
+		req = &r
+	}
 	call, err := validate(req, m, g.opts.MaxInputBytes)
 	if err != nil {
 		return nil, err

@@ -80,6 +80,9 @@ func validate(req *Request, m Model, maxInputBytes int) (*Call, error) {
 		for _, tc := range msg.ToolCalls {
 			calls[tc.ID] = true
 		}
+		if (msg.Role == RoleTool || len(msg.ToolCalls) > 0) && len(req.Tools) == 0 {
+			return nil, Invalid("tools", "the conversation holds tool calls, so Bedrock needs the tools too: send the same tools with every request of a tool loop")
+		}
 		if msg.Role == RoleTool && !calls[msg.ToolCallID] {
 			return nil, Invalid(field+".tool_call_id", "%q answers no tool call of an earlier assistant message", msg.ToolCallID)
 		}
