@@ -135,6 +135,19 @@ type Config struct {
 	// API_KEYS_FILE, --api-keys-file; default "", none. Read by Load; a
 	// relative path is resolved against the directory given to Load.
 	APIKeysFile string
+	// AllowNoAuth lets the http transport listen beyond loopback with no
+	// API keys. ALLOW_INSECURE_NO_AUTH, --allow-no-auth; default false.
+	AllowNoAuth bool
+	// AllowedOrigins are browser origins (scheme://host[:port]) the http
+	// transport accepts besides localhost ones. ALLOWED_ORIGINS,
+	// --allowed-origins, comma-separated; default none.
+	AllowedOrigins []string
+	// Stateless serves streamable HTTP without sessions. MCP_STATELESS,
+	// --stateless; default false.
+	Stateless bool
+	// ShutdownGrace is how long calls in flight may finish after SIGTERM or
+	// SIGINT. SHUTDOWN_GRACE, --shutdown-grace; default 25s; positive.
+	ShutdownGrace time.Duration
 
 	// Version is true when --version was given. Load then returns at once
 	// with every other field zero and no validation, so that printing the

@@ -45,6 +45,7 @@ func defaults() Config {
 		ProgressInterval: 5 * time.Second,
 		Transport:        TransportStdio,
 		Addr:             "127.0.0.1:8080",
+		ShutdownGrace:    25 * time.Second,
 	}
 }
 

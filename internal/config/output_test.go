@@ -139,6 +139,10 @@ func TestRedacted(t *testing.T) {
 		"MCP_ADDR":                         "127.0.0.1:8080",
 		"API_KEYS":                         "2 keys: alice, bob",
 		"API_KEYS_FILE":                    "",
+		"ALLOW_INSECURE_NO_AUTH":           "false",
+		"ALLOWED_ORIGINS":                  "",
+		"MCP_STATELESS":                    "false",
+		"SHUTDOWN_GRACE":                   "25s",
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("Redacted mismatch (-want +got):\n%s", diff)

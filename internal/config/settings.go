@@ -177,6 +177,26 @@ var settings = []setting{
 		help:  "File of more keys, one name:key per line; # starts a comment.",
 		field: text(func(c *Config) *string { return &c.APIKeysFile }, nil),
 	},
+	{
+		group: "Server", envs: []string{"ALLOW_INSECURE_NO_AUTH"}, flag: "allow-no-auth", def: "false",
+		help:  "Serve http on an address other machines can reach with no API keys. Anyone who reaches the port can then call Bedrock on your account.",
+		field: boolean(func(c *Config) *bool { return &c.AllowNoAuth }),
+	},
+	{
+		group: "Server", envs: []string{"ALLOWED_ORIGINS"}, flag: "allowed-origins", arg: "ORIGINS",
+		help:  "Browser origins allowed to call the http transport besides localhost ones, comma-separated, e.g. https://app.example.com. Clients that send no Origin header (agents, SDKs, curl) are not affected.",
+		field: origins(func(c *Config) *[]string { return &c.AllowedOrigins }),
+	},
+	{
+		group: "Server", envs: []string{"MCP_STATELESS"}, flag: "stateless", def: "false",
+		help:  "Serve streamable HTTP without sessions: each POST stands alone, GET gets 405 and the server cannot call back to the client.",
+		field: boolean(func(c *Config) *bool { return &c.Stateless }),
+	},
+	{
+		group: "Server", envs: []string{"SHUTDOWN_GRACE"}, flag: "shutdown-grace", def: "25s", arg: "SECONDS",
+		help:  "On SIGTERM or SIGINT, how long calls in flight may finish before they are cancelled: whole seconds or a duration. Keep it below the time your supervisor waits before killing (docker stop: 10s unless -t; Kubernetes: 30s).",
+		field: seconds(func(c *Config) *time.Duration { return &c.ShutdownGrace }, true),
+	},
 
 	{
 		group: "Other", flag: "version", def: "false",
