@@ -27,6 +27,13 @@ const exitWait = 5 * time.Second
 // any free port) and serves until ctx ends, as Serve does. onListen, if not
 // nil, is called with the address once connections are accepted.
 func (s *Server) ListenAndServe(ctx context.Context, addr string, onListen func(net.Addr)) error {
+	// Refuse before binding when the address alone says it is exposed;
+	// Serve checks the address actually bound.
+	if host, _, err := net.SplitHostPort(addr); err == nil && s.keys.empty() && !s.opts.AllowNoAuth {
+		if ip := net.ParseIP(host); host == "" || (ip != nil && !ip.IsLoopback()) {
+			return fmt.Errorf("%w: %s can be reached from other machines, and anyone reaching it could call Bedrock at your expense", ErrNoKeys, addr)
+		}
+	}
 	var lc net.ListenConfig
 	ln, err := lc.Listen(ctx, "tcp", addr)
 	if err != nil {

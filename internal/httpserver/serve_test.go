@@ -253,3 +253,16 @@ func (l *fakeListener) isClosed() bool {
 		return false
 	}
 }
+
+// ListenAndServe refuses an exposed address before binding it.
+func TestListenAndServeRefusesBeforeBinding(t *testing.T) {
+	s, err := New(Options{Server: newMCPServer(newTools())})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, addr := range []string{":0", "0.0.0.0:0", "[::]:0", "192.0.2.1:0"} {
+		if err := s.ListenAndServe(t.Context(), addr, nil); !errors.Is(err, ErrNoKeys) {
+			t.Errorf("ListenAndServe(%q) without keys = %v, want ErrNoKeys", addr, err)
+		}
+	}
+}
