@@ -41,7 +41,7 @@ export async function stdioGateway(bin) {
 /**
  * Starts a gateway over HTTP on a free loopback port with one API key and
  * connects to it with that key. The port is read from the gateway's JSON
- * log line "serving MCP over HTTP".
+ * log, which names the address it listens on.
  */
 export async function httpGateway(bin) {
   const key = randomBytes(24).toString("hex");
@@ -65,9 +65,13 @@ export async function httpGateway(bin) {
       } catch {
         return;
       }
-      if (rec.msg === "serving MCP over HTTP") {
+      // The gateway logs its URL once it listens ("gateway listening");
+      // the HTTP server logs its address ("serving MCP over HTTP").
+      const addr =
+        rec.msg === "gateway listening" && rec.url ? new URL(rec.url).host : rec.msg === "serving MCP over HTTP" ? rec.addr : undefined;
+      if (addr) {
         clearTimeout(timer);
-        resolve(rec.addr);
+        resolve(addr);
       }
     });
   });
