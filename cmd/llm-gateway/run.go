@@ -31,6 +31,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 			return runCall(ctx, args[2:], getenv, stdout, stderr)
 		case "bedrock-sim":
 			return runSim(ctx, args[2:], getenv, stdout, stderr)
+		case "healthcheck":
+			return runHealthcheck(ctx, args[2:], getenv, stdout, stderr)
 		case "version":
 			fmt.Fprintln(stdout, "llm-gateway", version)
 			return nil

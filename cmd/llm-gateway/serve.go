@@ -59,6 +59,8 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, stdin io.R
 			return nil
 		}
 		return fmt.Errorf("serve stdio: %w", err)
+	case config.TransportHTTP:
+		return serveHTTP(ctx, cfg, log, a)
 	default:
 		return fmt.Errorf("transport %q is not available yet; use --transport stdio", cfg.Transport)
 	}

@@ -1,0 +1,167 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+
+	"github.com/llm-gateway/llm-gateway/internal/config"
+	"github.com/llm-gateway/llm-gateway/internal/httpserver"
+)
+
+// serveHTTP serves the one gateway in a to every agent that has a key,
+// over Streamable HTTP (/mcp) and SSE (/sse) on cfg.Addr, until ctx ends;
+// then it lets calls in flight finish within cfg.ShutdownGrace.
+func serveHTTP(ctx context.Context, cfg *config.Config, log *slog.Logger, a *app) error {
+	keys := make([]httpserver.Key, len(cfg.APIKeys))
+	for i, k := range cfg.APIKeys {
+		keys[i] = httpserver.Key{Name: k.Name, Secret: k.Key}
+	}
+	ready, err := readiness(ctx, cfg, a)
+	if err != nil {
+		return err
+	}
+	srv, err := httpserver.New(httpserver.Options{
+		Server:         a.mcp,
+		Keys:           keys,
+		AllowNoAuth:    cfg.AllowNoAuth,
+		AllowedOrigins: cfg.AllowedOrigins,
+		Stateless:      cfg.Stateless,
+		MaxBodyBytes:   bodyLimit(cfg.MaxInputBytes),
+		Ready:          ready,
+		ShutdownGrace:  cfg.ShutdownGrace,
+		Logger:         log,
+	})
+	if err != nil {
+		return err
+	}
+	err = srv.ListenAndServe(ctx, cfg.Addr, func(addr net.Addr) {
+		log.Info("gateway listening", "version", version, "url", "http://"+addr.String()+"/mcp",
+			"region", cfg.Region, "simulated", a.simulated)
+	})
+	if errors.Is(err, httpserver.ErrNoKeys) {
+		return fmt.Errorf("%w\nGive each agent a key with API_KEYS=name:key,… or API_KEYS_FILE, listen on 127.0.0.1 only, or set ALLOW_INSECURE_NO_AUTH=true to serve without keys anyway.", err)
+	}
+	return err
+}
+
+// bodyLimit is the largest HTTP request body: at least 4 MiB, and room for
+// a generate call whose messages reach MAX_INPUT_BYTES even when JSON
+// escaping doubles their size.
+func bodyLimit(maxInput int64) int64 {
+	return max(httpserver.DefaultMaxBodyBytes, 2*maxInput+64<<10)
+}
+
+// readiness returns the /readyz check: the catalog has models, and Bedrock
+// credentials resolve (always so with the simulator or static keys).
+func readiness(ctx context.Context, cfg *config.Config, a *app) (func(context.Context) error, error) {
+	catalogReady := func() error {
+		if a.catalog == nil || len(a.catalog.Models()) == 0 {
+			return errors.New("the model catalog is empty")
+		}
+		return nil
+	}
+	if a.simulated || cfg.HasStaticCredentials() {
+		return func(context.Context) error { return catalogReady() }, nil
+	}
+	// The same chain the Bedrock client uses; its provider caches the
+	// credentials until they expire, so a probe rarely leaves the process.
+	var load []func(*awsconfig.LoadOptions) error
+	if cfg.Region != "" {
+		load = append(load, awsconfig.WithRegion(cfg.Region))
+	}
+	if cfg.Profile != "" {
+		load = append(load, awsconfig.WithSharedConfigProfile(cfg.Profile))
+	}
+	awsCfg, err := awsconfig.LoadDefaultConfig(ctx, load...)
+	if err != nil {
+		return nil, fmt.Errorf("load aws config: %w", err)
+	}
+	return func(ctx context.Context) error {
+		if err := catalogReady(); err != nil {
+			return err
+		}
+		// A Bedrock API key is read by the AWS SDK from the process
+		// environment, not from the settings.
+		if os.Getenv("AWS_BEARER_TOKEN_BEDROCK") != "" {
+			return nil
+		}
+		if awsCfg.Credentials == nil {
+			return errors.New("no AWS credentials configured")
+		}
+		if _, err := awsCfg.Credentials.Retrieve(ctx); err != nil {
+			return fmt.Errorf("aws credentials: %w", err)
+		}
+		return nil
+	}, nil
+}
+
+const healthcheckUsage = `Usage: llm-gateway healthcheck [--addr HOST:PORT] [--timeout D]
+
+Probes /healthz and /readyz of a gateway serving --transport http, for
+container health checks in images without a shell. Exits 0 when both
+answer 200, 1 otherwise.
+
+Flags:
+`
+
+// runHealthcheck probes a running gateway's health endpoints.
+func runHealthcheck(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("healthcheck", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, healthcheckUsage); fs.PrintDefaults() }
+	addr := fs.String("addr", firstNonEmpty(getenv("MCP_ADDR"), "127.0.0.1:8080"), "address of the gateway (env MCP_ADDR)")
+	timeout := fs.Duration("timeout", 5*time.Second, "how long each probe may take")
+	if err := fs.Parse(args); err != nil {
+		if err == flag.ErrHelp {
+			return nil
+		}
+		return exitError(2)
+	}
+	host, port, err := net.SplitHostPort(*addr)
+	if err != nil {
+		return fmt.Errorf("healthcheck: --addr %q: want host:port", *addr)
+	}
+	// A gateway listening on every interface is probed on loopback.
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		host = "127.0.0.1"
+	}
+	base := "http://" + net.JoinHostPort(host, port)
+	client := &http.Client{Timeout: *timeout}
+	for _, path := range []string{"/healthz", "/readyz"} {
+		status, body, err := probe(ctx, client, base+path)
+		if err != nil {
+			fmt.Fprintf(stderr, "%s: %v\n", path, err)
+			return exitError(1)
+		}
+		if status != http.StatusOK {
+			fmt.Fprintf(stderr, "%s: %d %s", path, status, body)
+			return exitError(1)
+		}
+		fmt.Fprintf(stdout, "%s: %s", path, body)
+	}
+	return nil
+}
+
+func probe(ctx context.Context, client *http.Client, url string) (status int, body string, err error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return 0, "", err
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return 0, "", err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 4<<10))
+	return resp.StatusCode, string(b), err
+}
