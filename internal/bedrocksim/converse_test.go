@@ -182,9 +182,9 @@ func TestLimits(t *testing.T) {
 			StopReason: types.StopReasonEndTurn, Output: 32,
 		},
 	}, {
-		name:   "guardrail",
+		name:   "guardrail marker without a guardrail",
 		prompt: "[sim:guardrail] something risky",
-		want:   result{Text: "Sorry, the model cannot answer this question.", StopReason: types.StopReasonGuardrailIntervened, Output: 12},
+		want:   result{Text: "Sorry, the model cannot answer this question.", StopReason: types.StopReasonContentFiltered, Output: 12},
 	}, {
 		name:   "content filtered",
 		prompt: "[sim:guardrail=content_filtered] something risky",
@@ -254,11 +254,16 @@ func TestEcho(t *testing.T) {
 			map[string]any{"role": "assistant", "content": []any{map[string]any{"toolUse": map[string]any{"toolUseId": "t1", "name": "lookup", "input": map[string]any{"q": "x"}}}}},
 			map[string]any{"role": "user", "content": []any{
 				map[string]any{"toolResult": map[string]any{"toolUseId": "t1", "content": []any{map[string]any{"text": "found"}}}},
-				map[string]any{"image": map[string]any{"format": "png", "source": map[string]any{"bytes": "iVBORw=="}}},
+				map[string]any{"image": map[string]any{"format": "png", "source": map[string]any{"bytes": "<4 bytes sha256=" + sha256hex("\x89PNG") + ">"}}},
 				map[string]any{"text": "now [sim:echo]"},
 			}},
 		},
 		"inferenceConfig": map[string]any{"maxTokens": 100.0, "temperature": 0.25, "topP": 0.5, "stopSequences": []any{"END"}},
+		"toolConfig": map[string]any{"tools": []any{map[string]any{"toolSpec": map[string]any{
+			"name": "lookup", "inputSchema": map[string]any{"json": map[string]any{"type": "object"}},
+		}}}},
+		"guardrailConfig":              map[string]any{"guardrailIdentifier": "gr1", "guardrailVersion": "1"},
+		"additionalModelRequestFields": map[string]any{"top_k": 5.0},
 	}
 	if diff := cmp.Diff(want, echo); diff != "" {
 		t.Errorf("echo (-want +got):\n%s", diff)

@@ -3,6 +3,10 @@ package bedrocksim_test
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -10,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/protocol/eventstream"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/bedrockruntime"
 	"github.com/aws/aws-sdk-go-v2/service/bedrockruntime/types"
@@ -98,7 +103,7 @@ func input(model, prompt string) *bedrockruntime.ConverseInput {
 }
 
 func streamInput(in *bedrockruntime.ConverseInput) *bedrockruntime.ConverseStreamInput {
-	return &bedrockruntime.ConverseStreamInput{
+	out := &bedrockruntime.ConverseStreamInput{
 		ModelId:                      in.ModelId,
 		Messages:                     in.Messages,
 		System:                       in.System,
@@ -106,14 +111,42 @@ func streamInput(in *bedrockruntime.ConverseInput) *bedrockruntime.ConverseStrea
 		ToolConfig:                   in.ToolConfig,
 		AdditionalModelRequestFields: in.AdditionalModelRequestFields,
 	}
+	if g := in.GuardrailConfig; g != nil {
+		out.GuardrailConfig = &types.GuardrailStreamConfiguration{
+			GuardrailIdentifier: g.GuardrailIdentifier,
+			GuardrailVersion:    g.GuardrailVersion,
+			Trace:               g.Trace,
+		}
+	}
+	return out
 }
 
 // result is what a caller keeps of a call, streamed or not.
 type result struct {
 	Text                  string
+	ToolUses              []toolCall
 	StopReason            types.StopReason
 	Input, Output, Total  int32
 	CacheRead, CacheWrite int32
+}
+
+// toolCall is a toolUse block, its input as canonical JSON.
+type toolCall struct {
+	ID, Name, Input string
+}
+
+// canonical re-encodes JSON text with sorted keys, or fails the test.
+func canonical(t testing.TB, text string) string {
+	t.Helper()
+	var v any
+	if err := json.Unmarshal([]byte(text), &v); err != nil {
+		t.Fatalf("tool input %q is not JSON: %v", text, err)
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }
 
 func converse(t testing.TB, ctx context.Context, c *bedrockruntime.Client, in *bedrockruntime.ConverseInput) (result, error) {
@@ -127,12 +160,23 @@ func converse(t testing.TB, ctx context.Context, c *bedrockruntime.Client, in *b
 		t.Fatalf("Converse output is %T, want a message", out.Output)
 	}
 	var text strings.Builder
-	for _, block := range msg.Value.Content {
-		tb, ok := block.(*types.ContentBlockMemberText)
-		if !ok {
-			t.Fatalf("content block is %T, want text", block)
+	var calls []toolCall
+	for i, block := range msg.Value.Content {
+		switch b := block.(type) {
+		case *types.ContentBlockMemberText:
+			if i > 0 {
+				t.Errorf("text block at index %d, want text only first", i)
+			}
+			text.WriteString(b.Value)
+		case *types.ContentBlockMemberToolUse:
+			in, err := b.Value.Input.MarshalSmithyDocument()
+			if err != nil {
+				t.Fatalf("tool input: %v", err)
+			}
+			calls = append(calls, toolCall{ID: aws.ToString(b.Value.ToolUseId), Name: aws.ToString(b.Value.Name), Input: canonical(t, string(in))})
+		default:
+			t.Fatalf("content block is %T, want text or tool use", block)
 		}
-		text.WriteString(tb.Value)
 	}
 	if msg.Value.Role != types.ConversationRoleAssistant {
 		t.Errorf("role = %q, want assistant", msg.Value.Role)
@@ -140,7 +184,7 @@ func converse(t testing.TB, ctx context.Context, c *bedrockruntime.Client, in *b
 	if out.Metrics == nil || out.Metrics.LatencyMs == nil {
 		t.Errorf("metrics.latencyMs missing")
 	}
-	return result{Text: text.String(), StopReason: out.StopReason}.withUsage(out.Usage), nil
+	return result{Text: text.String(), ToolUses: calls, StopReason: out.StopReason}.withUsage(out.Usage), nil
 }
 
 func (r result) withUsage(u *types.TokenUsage) result {
@@ -155,9 +199,11 @@ func (r result) withUsage(u *types.TokenUsage) result {
 // streamed is a ConverseStream call read to its end.
 type streamed struct {
 	result
-	Events []string // event kinds in order
-	Deltas int
-	Err    error // the stream's error after the events
+	Events     []string // event kinds in order
+	Deltas     int      // of any block
+	ToolDeltas int      // of tool uses
+	Trace      *types.ConverseStreamTrace
+	Err        error // the stream's error after the events
 }
 
 func converseStream(t testing.TB, ctx context.Context, c *bedrockruntime.Client, in *bedrockruntime.ConverseInput) (streamed, error) {
@@ -170,6 +216,15 @@ func converseStream(t testing.TB, ctx context.Context, c *bedrockruntime.Client,
 	defer stream.Close()
 	var s streamed
 	var text strings.Builder
+	var inputs []strings.Builder // of the tool uses, in order
+	open := -1                   // the index of the block being streamed
+	block := func(i int32) {
+		t.Helper()
+		if int(i) < open || int(i) > open+1 {
+			t.Errorf("content block index %d after %d, want blocks in order", i, open)
+		}
+		open = int(i)
+	}
 	for ev := range stream.Events() {
 		switch v := ev.(type) {
 		case *types.ConverseStreamOutputMemberMessageStart:
@@ -177,16 +232,39 @@ func converseStream(t testing.TB, ctx context.Context, c *bedrockruntime.Client,
 			if v.Value.Role != types.ConversationRoleAssistant {
 				t.Errorf("messageStart role = %q, want assistant", v.Value.Role)
 			}
+		case *types.ConverseStreamOutputMemberContentBlockStart:
+			s.Events = append(s.Events, "contentBlockStart")
+			block(aws.ToInt32(v.Value.ContentBlockIndex))
+			start, ok := v.Value.Start.(*types.ContentBlockStartMemberToolUse)
+			if !ok {
+				t.Fatalf("block start is %T, want a tool use", v.Value.Start)
+			}
+			s.ToolUses = append(s.ToolUses, toolCall{ID: aws.ToString(start.Value.ToolUseId), Name: aws.ToString(start.Value.Name)})
+			inputs = append(inputs, strings.Builder{})
 		case *types.ConverseStreamOutputMemberContentBlockDelta:
 			s.Events = append(s.Events, "contentBlockDelta")
 			s.Deltas++
-			d, ok := v.Value.Delta.(*types.ContentBlockDeltaMemberText)
-			if !ok {
-				t.Fatalf("delta is %T, want text", v.Value.Delta)
+			block(aws.ToInt32(v.Value.ContentBlockIndex))
+			switch d := v.Value.Delta.(type) {
+			case *types.ContentBlockDeltaMemberText:
+				if len(inputs) > 0 {
+					t.Errorf("text delta after a tool use")
+				}
+				text.WriteString(d.Value)
+			case *types.ContentBlockDeltaMemberToolUse:
+				if len(inputs) == 0 {
+					t.Fatalf("tool use delta before any contentBlockStart")
+				}
+				inputs[len(inputs)-1].WriteString(aws.ToString(d.Value.Input))
+				s.ToolDeltas++
+			default:
+				t.Fatalf("delta is %T, want text or tool use", v.Value.Delta)
 			}
-			text.WriteString(d.Value)
 		case *types.ConverseStreamOutputMemberContentBlockStop:
 			s.Events = append(s.Events, "contentBlockStop")
+			if i := int(aws.ToInt32(v.Value.ContentBlockIndex)); i != open {
+				t.Errorf("contentBlockStop index %d, want %d", i, open)
+			}
 		case *types.ConverseStreamOutputMemberMessageStop:
 			s.Events = append(s.Events, "messageStop")
 			s.StopReason = v.Value.StopReason
@@ -196,12 +274,18 @@ func converseStream(t testing.TB, ctx context.Context, c *bedrockruntime.Client,
 			if v.Value.Metrics == nil || v.Value.Metrics.LatencyMs == nil {
 				t.Errorf("metadata metrics.latencyMs missing")
 			}
+			s.Trace = v.Value.Trace
 		default:
 			t.Errorf("unexpected event %T", ev)
 		}
 	}
 	s.Text = text.String()
 	s.Err = stream.Err()
+	if s.Err == nil {
+		for i := range s.ToolUses {
+			s.ToolUses[i].Input = canonical(t, inputs[i].String())
+		}
+	}
 	return s, nil
 }
 
@@ -220,4 +304,63 @@ func (rt *recordingTransport) RoundTrip(r *http.Request) (*http.Response, error)
 	sent := r.Clone(r.Context())
 	sent.Body = io.NopCloser(bytes.NewReader(body))
 	return http.DefaultTransport.RoundTrip(sent)
+}
+
+func sha256hex(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:])
+}
+
+// rawPost sends body to the simulator without the SDK, for checks of the
+// bytes on the wire.
+func rawPost(t *testing.T, srv *httptest.Server, path, body string) *http.Response {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, srv.URL+path, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := srv.Client().Do(req)
+	if err != nil {
+		t.Fatalf("POST %s: %v", path, err)
+	}
+	t.Cleanup(func() { resp.Body.Close() })
+	return resp
+}
+
+// frame is an event stream frame as read off the wire. The metadata
+// event's payload is cut before "metrics", whose latency varies.
+type frame struct{ EventType, ContentType, MessageType, Payload string }
+
+// readFrames decodes a ConverseStream body, checking that the metadata event
+// carries metrics.latencyMs.
+func readFrames(t testing.TB, resp *http.Response) []frame {
+	t.Helper()
+	var frames []frame
+	dec := eventstream.NewDecoder()
+	for range 100 { // a bounded read: these streams are short
+		msg, err := dec.Decode(resp.Body, nil)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatalf("decode frame %d: %v", len(frames), err)
+		}
+		f := frame{
+			EventType:   msg.Headers.Get(":event-type").String(),
+			ContentType: msg.Headers.Get(":content-type").String(),
+			MessageType: msg.Headers.Get(":message-type").String(),
+			Payload:     string(msg.Payload),
+		}
+		if f.EventType == "metadata" {
+			var m struct {
+				Metrics struct{ LatencyMs *int64 } `json:"metrics"`
+			}
+			if err := json.Unmarshal(msg.Payload, &m); err != nil || m.Metrics.LatencyMs == nil {
+				t.Errorf("metadata payload %s has no metrics.latencyMs", msg.Payload)
+			}
+			f.Payload = string(bytes.SplitN(msg.Payload, []byte(`,"metrics"`), 2)[0]) + "}"
+		}
+		frames = append(frames, f)
+	}
+	return frames
 }

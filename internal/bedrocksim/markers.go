@@ -1,6 +1,8 @@
 package bedrocksim
 
 import (
+	"bytes"
+	"encoding/json"
 	"strconv"
 	"strings"
 	"time"
@@ -27,6 +29,18 @@ type directives struct {
 	streamException  string
 	corruptAfter     int    // -1: none
 	guardrail        string // stop reason, or "" for none
+	// guardrailDefault is set by [sim:guardrail] without a reason: the stop
+	// reason then depends on whether the request has a guardrailConfig.
+	guardrailDefault bool
+
+	describe bool
+	tools    []toolMarker // in the order of the markers
+}
+
+// toolMarker is one [sim:tool=NAME] or [sim:tool=NAME:{…}] marker.
+type toolMarker struct {
+	name string
+	args json.RawMessage // a JSON object, or nil to build arguments from the schema
 }
 
 const markerOpen = "[sim:"
@@ -64,6 +78,15 @@ func parseDirectives(text string) (directives, string, *apiError) {
 		plain.WriteString(before)
 		if !found {
 			break
+		}
+		if strings.HasPrefix(after, "tool=") {
+			// Its arguments are JSON, which may hold ']' of its own.
+			tail, err := d.setTool(after)
+			if err != nil {
+				return d, "", err
+			}
+			rest = tail
+			continue
 		}
 		body, tail, closed := strings.Cut(after, "]")
 		if !closed {
@@ -142,8 +165,10 @@ func (d *directives) set(name, value string, hasValue bool) *apiError {
 		if hasValue {
 			d.corruptAfter, err = count()
 		}
+	case "describe":
+		d.describe, err = true, noValue()
 	case "guardrail":
-		d.guardrail = "guardrail_intervened"
+		d.guardrail, d.guardrailDefault = stopGuardrail, !hasValue
 		if hasValue {
 			if value == "" {
 				return bad("a stop reason")
@@ -154,6 +179,37 @@ func (d *directives) set(name, value string, hasValue bool) *apiError {
 		return validationError("unknown simulator marker [sim:%s]", name)
 	}
 	return err
+}
+
+// setTool reads a tool marker from s, the text after "[sim:", and returns
+// the text after the marker's closing ']'.
+func (d *directives) setTool(s string) (string, *apiError) {
+	body := strings.TrimPrefix(s, "tool=")
+	end := strings.IndexAny(body, ":]")
+	if end < 0 {
+		return "", validationError("simulator marker %q is not closed with ']'", markerOpen+s)
+	}
+	name := body[:end]
+	if name == "" {
+		return "", validationError("simulator marker [sim:tool=]: want a tool name")
+	}
+	m := toolMarker{name: name}
+	rest := body[end:]
+	if rest[0] == ':' {
+		dec := json.NewDecoder(strings.NewReader(rest[1:]))
+		var args map[string]json.RawMessage
+		if err := dec.Decode(&args); err != nil || args == nil {
+			return "", validationError("simulator marker [sim:tool=%s:…]: want a JSON object of arguments after the ':'", name)
+		}
+		raw := []byte(rest[1 : 1+dec.InputOffset()])
+		m.args = canonicalJSON(bytes.TrimSpace(raw))
+		rest = rest[1+dec.InputOffset():]
+		if !strings.HasPrefix(rest, "]") {
+			return "", validationError("simulator marker [sim:tool=%s:…] is not closed with ']' after its arguments", name)
+		}
+	}
+	d.tools = append(d.tools, m)
+	return rest[1:], nil
 }
 
 // fault returns the error these directives ask for, if any; throttled

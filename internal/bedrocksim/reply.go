@@ -12,9 +12,12 @@ import (
 
 // Stop reasons, as Bedrock spells them.
 const (
-	stopEndTurn      = "end_turn"
-	stopMaxTokens    = "max_tokens"
-	stopStopSequence = "stop_sequence"
+	stopEndTurn         = "end_turn"
+	stopMaxTokens       = "max_tokens"
+	stopStopSequence    = "stop_sequence"
+	stopToolUse         = "tool_use"
+	stopGuardrail       = "guardrail_intervened"
+	stopContentFiltered = "content_filtered"
 )
 
 // charsPerToken is the simulator's tokenizer: one token per four characters,
@@ -30,12 +33,19 @@ const fillerWords = "alpha bravo charlie delta echo foxtrot golf hotel india jul
 	"amber basalt cedar dune ember fjord glacier harbor island jasper kelp lagoon meadow " +
 	"nebula orchid prairie quartz river savanna tundra umber valley willow yarrow zephyr"
 
-// answer is one simulated model output.
+// answer is one simulated model output: a text block, tool uses after it,
+// or both.
 type answer struct {
 	text       string
+	toolUses   []toolUse
 	stopReason string
 	usage      usage
+	trace      *converseTrace // only when a guardrail with trace enabled intervened
 }
+
+// hasText reports whether the answer starts with a text block: always,
+// unless it is made of tool uses alone.
+func (a *answer) hasText() bool { return a.text != "" || len(a.toolUses) == 0 }
 
 // usage is Bedrock's TokenUsage. The cache members appear only when the
 // request holds a cachePoint, as with Bedrock.
@@ -53,21 +63,49 @@ func tokens(chars int) int { return (chars + charsPerToken - 1) / charsPerToken 
 // sent (it appears in the text); base keys the prompt cache.
 func (s *Server) compose(modelID, base string, p prepared, body []byte) answer {
 	req, d, maxTokens := p.req, p.directives, p.maxTokens
+	stops := req.stopSequences()
 	var a answer
 	switch {
 	case d.guardrail != "":
 		a.text, a.stopReason = msgGuardrailRefuse, d.guardrail
+		if d.guardrailDefault && p.guardrail == nil {
+			// No guardrail to intervene: the model's own filter did.
+			a.stopReason = stopContentFiltered
+		}
+		if a.stopReason == stopGuardrail {
+			a.trace = p.guardrail.interventionTrace()
+		}
 	case d.echo:
 		// Never truncated: tests read the echo to check how the gateway
 		// mapped a request, maxTokens included.
 		a.text, a.stopReason = echoText(body), stopEndTurn
+	case d.describe:
+		a.text, a.stopReason = describeText(p.media), stopEndTurn
+	case len(p.calls) > 0:
+		// A reply marker is said before the calls; a reply cut short by
+		// the output limit or a stop sequence never reaches them.
+		a.stopReason = stopToolUse
+		if d.hasReply {
+			if a.text, a.stopReason = limit(d.reply, stops, maxTokens); a.stopReason == stopEndTurn {
+				a.stopReason = stopToolUse
+			}
+		}
+		if a.stopReason == stopToolUse {
+			a.toolUses = p.calls
+		}
 	case d.hasReply:
-		a.text, a.stopReason = limit(d.reply, req.stopSequences(), maxTokens)
+		a.text, a.stopReason = limit(d.reply, stops, maxTokens)
+	case len(req.lastToolResults()) > 0:
+		a.text, a.stopReason = limit(toolResultAnswer(req.lastToolResults()), stops, maxTokens)
 	default:
-		a.text, a.stopReason = limit(fillerReply(modelID, req, p.prompt), req.stopSequences(), maxTokens)
+		a.text, a.stopReason = limit(fillerReply(modelID, req, p.prompt), stops, maxTokens)
 	}
 	a.usage = s.inputUsage(base, req)
-	a.usage.OutputTokens = tokens(utf8.RuneCountInString(a.text))
+	out := utf8.RuneCountInString(a.text)
+	for _, u := range a.toolUses {
+		out += len(u.Name) + utf8.RuneCount(u.Input)
+	}
+	a.usage.OutputTokens = tokens(out)
 	a.usage.TotalTokens = a.usage.InputTokens + a.usage.OutputTokens
 	if a.usage.CacheReadInputTokens != nil {
 		a.usage.TotalTokens += *a.usage.CacheReadInputTokens + *a.usage.CacheWriteInputTokens
@@ -137,23 +175,28 @@ func limit(text string, stops []string, maxTokens int) (string, string) {
 	return text, stopEndTurn
 }
 
-// echoText is the canonical JSON of the received system, messages and
-// inferenceConfig (those present), for the echo marker.
+// echoed are the request members the echo marker returns, when present.
+var echoed = []string{"system", "messages", "inferenceConfig", "toolConfig", "guardrailConfig", "additionalModelRequestFields"}
+
+// echoText is the canonical JSON of the received request members in echoed,
+// with the bytes of images and documents replaced by their length and
+// SHA-256, for the echo marker.
 func echoText(body []byte) string {
-	var top map[string]json.RawMessage
-	_ = json.Unmarshal(body, &top) // the body already parsed as a request
-	echo := make(map[string]json.RawMessage)
-	for _, k := range []string{"system", "messages", "inferenceConfig"} {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	var top map[string]any
+	_ = dec.Decode(&top) // the body already parsed as a request
+	echo := make(map[string]any)
+	for _, k := range echoed {
 		if v, ok := top[k]; ok {
-			echo[k] = v
+			echo[k] = elideBytes(v)
 		}
 	}
 	return string(canonicalJSON(mustMarshal(echo)))
 }
 
-// inputUsage counts input tokens: every text character, and the JSON of
-// other blocks (images, documents, tool use and tools), in Bedrock's order
-// (tools, system, messages). With a cachePoint, the tokens before the last
+// inputUsage counts input tokens in Bedrock's order (tools, system,
+// messages): see blockChars. With a cachePoint, the tokens before the last
 // one are a cache write the first time this model sees that prefix and a
 // cache read afterwards; only the rest counts as inputTokens.
 func (s *Server) inputUsage(base string, req *converseRequest) usage {
@@ -169,11 +212,7 @@ func (s *Server) inputUsage(base string, req *converseRequest) usage {
 		}
 		canon := canonicalJSON(raw)
 		h.Write(canon)
-		if text, ok := blockText(block); ok {
-			chars += utf8.RuneCountInString(text)
-		} else {
-			chars += len(canon)
-		}
+		chars += blockChars(block, canon)
 	}
 	if len(req.ToolConfig) > 0 {
 		var tc struct {
@@ -215,6 +254,39 @@ func (s *Server) inputUsage(base string, req *converseRequest) usage {
 	s.mu.Unlock()
 	u.CacheReadInputTokens, u.CacheWriteInputTokens = &read, &write
 	return u
+}
+
+// blockChars is what a content block weighs, in characters of
+// charsPerToken each: the runes of a text; an image's imageTokens; a
+// document's bytes and name; a tool result's parts; the canonical JSON of
+// anything else (tool uses, tool specs, guard content).
+func blockChars(block map[string]json.RawMessage, canon []byte) int {
+	if text, ok := blockText(block); ok {
+		return utf8.RuneCountInString(text)
+	}
+	var b mediaBlock
+	if raw, ok := block["image"]; ok && json.Unmarshal(raw, &b) == nil && b.Source != nil && b.Source.Bytes != nil {
+		return imageTokens(base64Len(*b.Source.Bytes)) * charsPerToken
+	}
+	if raw, ok := block["document"]; ok && json.Unmarshal(raw, &b) == nil && b.Source != nil {
+		n := utf8.RuneCountInString(b.Name)
+		switch {
+		case b.Source.Bytes != nil:
+			n += base64Len(*b.Source.Bytes)
+		case b.Source.Text != nil:
+			n += utf8.RuneCountInString(*b.Source.Text)
+		}
+		return n
+	}
+	var r toolResultBlock
+	if raw, ok := block["toolResult"]; ok && json.Unmarshal(raw, &r) == nil {
+		n := len(r.ToolUseID)
+		for _, c := range r.Content {
+			n += blockChars(c, canonicalJSON(mustMarshal(c)))
+		}
+		return n
+	}
+	return len(canon)
 }
 
 // canonicalJSON re-encodes JSON with sorted object keys, no insignificant

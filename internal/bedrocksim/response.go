@@ -12,21 +12,37 @@ type (
 		StopReason string         `json:"stopReason"`
 		Usage      usage          `json:"usage"`
 		Metrics    metrics        `json:"metrics"`
+		Trace      *converseTrace `json:"trace,omitempty"`
 	}
 	converseOutput struct {
 		Message outputMessage `json:"message"`
 	}
 	outputMessage struct {
-		Role    string      `json:"role"`
-		Content []textBlock `json:"content"`
+		Role    string `json:"role"`
+		Content []any  `json:"content"` // textBlock and toolUseBlock
 	}
 	textBlock struct {
 		Text string `json:"text"`
+	}
+	toolUseBlock struct {
+		ToolUse toolUse `json:"toolUse"`
 	}
 	metrics struct {
 		LatencyMs int64 `json:"latencyMs"`
 	}
 )
+
+// blocks are the answer's content blocks: the text, then the tool uses.
+func (a *answer) blocks() []any {
+	var out []any
+	if a.hasText() {
+		out = append(out, textBlock{Text: a.text})
+	}
+	for _, u := range a.toolUses {
+		out = append(out, toolUseBlock{ToolUse: u})
+	}
+	return out
+}
 
 func writeJSON(w http.ResponseWriter, requestID string, v any) {
 	b := mustMarshal(v)

@@ -234,10 +234,11 @@ func (s *Server) invoke(w http.ResponseWriter, r *http.Request, requestID, model
 		}
 	} else {
 		writeJSON(w, requestID, converseResponse{
-			Output:     converseOutput{Message: outputMessage{Role: "assistant", Content: []textBlock{{Text: a.text}}}},
+			Output:     converseOutput{Message: outputMessage{Role: "assistant", Content: a.blocks()}},
 			StopReason: a.stopReason,
 			Usage:      a.usage,
 			Metrics:    metrics{LatencyMs: time.Since(start).Milliseconds()},
+			Trace:      a.trace,
 		})
 	}
 	log.Debug("call answered", logKeyStatus, http.StatusOK, logKeyStop, a.stopReason)
@@ -245,10 +246,11 @@ func (s *Server) invoke(w http.ResponseWriter, r *http.Request, requestID, model
 
 // prepared is a request that passed validation.
 type prepared struct {
+	checked
 	req        *converseRequest
 	directives directives
-	prompt     string // the last user text without markers
-	maxTokens  int    // the effective output limit
+	prompt     string    // the last user text without markers
+	calls      []toolUse // the tools the answer calls, if any
 }
 
 // prepare validates the request and reads its markers.
@@ -264,7 +266,7 @@ func (s *Server) prepare(base string, baseErr error, body []byte) (prepared, *ap
 	if aerr != nil {
 		return prepared{}, aerr
 	}
-	maxTokens, aerr := req.validate(limit)
+	c, aerr := req.validate(limit)
 	if aerr != nil {
 		return prepared{}, aerr
 	}
@@ -272,7 +274,11 @@ func (s *Server) prepare(base string, baseErr error, body []byte) (prepared, *ap
 	if aerr != nil {
 		return prepared{}, aerr
 	}
-	return prepared{req: req, directives: d, prompt: prompt, maxTokens: maxTokens}, nil
+	calls, aerr := resolveCalls(c.tools, d.tools, req)
+	if aerr != nil {
+		return prepared{}, aerr
+	}
+	return prepared{checked: c, req: req, directives: d, prompt: prompt, calls: calls}, nil
 }
 
 func (s *Server) outputLimit(base string) (int, bool) {

@@ -76,17 +76,44 @@ func (sw *streamWriter) write(msg eventstream.Message, corrupt bool) error {
 	return sw.rc.Flush()
 }
 
+// Event types of a ConverseStream response.
+const (
+	evMessageStart      = "messageStart"
+	evContentBlockStart = "contentBlockStart"
+	evContentBlockDelta = "contentBlockDelta"
+	evContentBlockStop  = "contentBlockStop"
+	evMessageStop       = "messageStop"
+	evMetadata          = "metadata"
+)
+
 // Event payloads, as Bedrock sends them.
 type (
 	messageStartEvent struct {
 		Role string `json:"role"`
 	}
+	contentBlockStartEvent struct {
+		Start             blockStart `json:"start"`
+		ContentBlockIndex int        `json:"contentBlockIndex"`
+	}
+	blockStart struct {
+		ToolUse toolUseStart `json:"toolUse"`
+	}
+	toolUseStart struct {
+		ToolUseID string `json:"toolUseId"`
+		Name      string `json:"name"`
+	}
 	contentBlockDeltaEvent struct {
-		ContentBlockIndex int       `json:"contentBlockIndex"`
-		Delta             textDelta `json:"delta"`
+		ContentBlockIndex int `json:"contentBlockIndex"`
+		Delta             any `json:"delta"` // textDelta or toolUseDelta
 	}
 	textDelta struct {
 		Text string `json:"text"`
+	}
+	toolUseDelta struct {
+		ToolUse toolUseInput `json:"toolUse"`
+	}
+	toolUseInput struct {
+		Input string `json:"input"` // a piece of the input's JSON text
 	}
 	contentBlockStopEvent struct {
 		ContentBlockIndex int `json:"contentBlockIndex"`
@@ -95,14 +122,49 @@ type (
 		StopReason string `json:"stopReason"`
 	}
 	metadataEvent struct {
-		Usage   usage   `json:"usage"`
-		Metrics metrics `json:"metrics"`
+		Usage   usage          `json:"usage"`
+		Metrics metrics        `json:"metrics"`
+		Trace   *converseTrace `json:"trace,omitempty"`
 	}
 )
 
+// streamEvent is one event of a streamed answer, before it is sent.
+type streamEvent struct {
+	typ     string
+	payload any
+}
+
+// contentEvents are the events of the answer's content blocks, in order.
+// As with Bedrock, a text block starts with its first delta while a tool
+// use opens with contentBlockStart (its ID and name) and streams its input
+// as pieces of JSON text, at least two.
+func (a *answer) contentEvents() []streamEvent {
+	var evs []streamEvent
+	i := 0
+	if a.hasText() {
+		for _, d := range splitDeltas(a.text) {
+			evs = append(evs, streamEvent{evContentBlockDelta, contentBlockDeltaEvent{ContentBlockIndex: i, Delta: textDelta{Text: d}}})
+		}
+		evs = append(evs, streamEvent{evContentBlockStop, contentBlockStopEvent{ContentBlockIndex: i}})
+		i++
+	}
+	for _, u := range a.toolUses {
+		evs = append(evs, streamEvent{evContentBlockStart, contentBlockStartEvent{
+			Start: blockStart{ToolUse: toolUseStart{ToolUseID: u.ToolUseID, Name: u.Name}}, ContentBlockIndex: i,
+		}})
+		for _, piece := range splitJSON(string(u.Input)) {
+			evs = append(evs, streamEvent{evContentBlockDelta, contentBlockDeltaEvent{ContentBlockIndex: i, Delta: toolUseDelta{ToolUse: toolUseInput{Input: piece}}}})
+		}
+		evs = append(evs, streamEvent{evContentBlockStop, contentBlockStopEvent{ContentBlockIndex: i}})
+		i++
+	}
+	return evs
+}
+
 // streamAnswer sends the answer as ConverseStream events. The directives may
-// end it early with an exception or a corrupt frame; a cancelled context
-// (client gone, server shutting down) ends it with serviceUnavailableException.
+// end it early with an exception or a corrupt frame, counted in deltas of
+// any block; a cancelled context (client gone, server shutting down) ends it
+// with serviceUnavailableException.
 func (s *Server) streamAnswer(ctx context.Context, w http.ResponseWriter, requestID string, a answer, d directives, start time.Time) error {
 	h := w.Header()
 	h.Set("Content-Type", "application/vnd.amazon.eventstream")
@@ -110,40 +172,65 @@ func (s *Server) streamAnswer(ctx context.Context, w http.ResponseWriter, reques
 	w.WriteHeader(http.StatusOK)
 	sw := newStreamWriter(w)
 
-	if err := sw.event("messageStart", messageStartEvent{Role: "assistant"}); err != nil {
+	if err := sw.event(evMessageStart, messageStartEvent{Role: "assistant"}); err != nil {
 		return err
 	}
-	deltas := splitDeltas(a.text)
+	events := a.contentEvents()
+	total := 0
+	for _, ev := range events {
+		if ev.typ == evContentBlockDelta {
+			total++
+		}
+	}
 	delay := s.opts.TokenDelay + d.tokenDelay
-	for i := 0; i <= len(deltas); i++ {
-		if i == d.streamErrorAfter {
-			e, _ := streamException(d.streamException)
-			return sw.exception(e)
+	sent := 0 // deltas sent
+	for _, ev := range events {
+		isDelta := ev.typ == evContentBlockDelta
+		// Faults strike before a delta, or after the last one.
+		if isDelta || sent == total {
+			if sent == d.streamErrorAfter {
+				e, _ := streamException(d.streamException)
+				return sw.exception(e)
+			}
+			if sent == d.corruptAfter {
+				return sw.corruptEvent(evContentBlockDelta, contentBlockDeltaEvent{Delta: textDelta{Text: "corrupt"}})
+			}
 		}
-		if i == d.corruptAfter {
-			return sw.corruptEvent("contentBlockDelta", contentBlockDeltaEvent{Delta: textDelta{Text: "corrupt"}})
-		}
-		if i == len(deltas) {
-			break
-		}
-		if i > 0 {
+		if isDelta && sent > 0 {
 			if err := wait(ctx, delay); err != nil {
 				e, _ := streamException("serviceUnavailableException")
 				sw.exception(e) // the client is likely gone: nothing to do if this fails
 				return err
 			}
 		}
-		if err := sw.event("contentBlockDelta", contentBlockDeltaEvent{Delta: textDelta{Text: deltas[i]}}); err != nil {
+		if err := sw.event(ev.typ, ev.payload); err != nil {
 			return err
 		}
+		if isDelta {
+			sent++
+		}
 	}
-	if err := sw.event("contentBlockStop", contentBlockStopEvent{}); err != nil {
+	if err := sw.event(evMessageStop, messageStopEvent{StopReason: a.stopReason}); err != nil {
 		return err
 	}
-	if err := sw.event("messageStop", messageStopEvent{StopReason: a.stopReason}); err != nil {
-		return err
+	return sw.event(evMetadata, metadataEvent{Usage: a.usage, Metrics: metrics{LatencyMs: time.Since(start).Milliseconds()}, Trace: a.trace})
+}
+
+// splitJSON cuts a tool use's input JSON into at least two pieces (when it
+// has two runes or more), each at most maxDeltaRunes long.
+func splitJSON(text string) []string {
+	runes := []rune(text)
+	if len(runes) < 2 {
+		return []string{text}
 	}
-	return sw.event("metadata", metadataEvent{Usage: a.usage, Metrics: metrics{LatencyMs: time.Since(start).Milliseconds()}})
+	size := min(maxDeltaRunes, (len(runes)+1)/2)
+	var out []string
+	for len(runes) > 0 {
+		n := min(size, len(runes))
+		out = append(out, string(runes[:n]))
+		runes = runes[n:]
+	}
+	return out
 }
 
 // splitDeltas cuts text into word-sized pieces (each word with the space

@@ -1,8 +1,6 @@
 package bedrocksim_test
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
@@ -11,7 +9,6 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/protocol/eventstream"
 	"github.com/aws/aws-sdk-go-v2/service/bedrockruntime/types"
 	"github.com/aws/smithy-go"
 	"github.com/google/go-cmp/cmp"
@@ -107,19 +104,7 @@ func TestStreamFaults(t *testing.T) {
 func TestWire(t *testing.T) {
 	srv := httptest.NewServer(bedrocksim.New(bedrocksim.Options{})) // no credentials: unsigned requests pass
 	t.Cleanup(srv.Close)
-	post := func(path, body string) *http.Response {
-		t.Helper()
-		req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, srv.URL+path, strings.NewReader(body))
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp, err := srv.Client().Do(req)
-		if err != nil {
-			t.Fatalf("POST %s: %v", path, err)
-		}
-		t.Cleanup(func() { resp.Body.Close() })
-		return resp
-	}
+	post := func(path, body string) *http.Response { return rawPost(t, srv, path, body) }
 
 	resp := post("/model/amazon.nova-pro-v1%3A0/converse-stream", `{"messages":[{"role":"user","content":[{"text":"[sim:reply=Hi there]"}]}]}`)
 	if ct := resp.Header.Get("Content-Type"); resp.StatusCode != http.StatusOK || ct != "application/vnd.amazon.eventstream" {
@@ -128,34 +113,7 @@ func TestWire(t *testing.T) {
 	if resp.Header.Get("X-Amzn-RequestId") == "" {
 		t.Errorf("stream response has no x-amzn-RequestId")
 	}
-	type frame struct{ EventType, ContentType, MessageType, Payload string }
-	var frames []frame
-	dec := eventstream.NewDecoder()
-	for range 10 { // a bounded read: this stream has 6 frames
-		msg, err := dec.Decode(resp.Body, nil)
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			t.Fatalf("decode frame %d: %v", len(frames), err)
-		}
-		f := frame{
-			EventType:   msg.Headers.Get(":event-type").String(),
-			ContentType: msg.Headers.Get(":content-type").String(),
-			MessageType: msg.Headers.Get(":message-type").String(),
-			Payload:     string(msg.Payload),
-		}
-		if f.EventType == "metadata" {
-			var m struct {
-				Metrics struct{ LatencyMs *int64 } `json:"metrics"`
-			}
-			if err := json.Unmarshal(msg.Payload, &m); err != nil || m.Metrics.LatencyMs == nil {
-				t.Errorf("metadata payload %s has no metrics.latencyMs", msg.Payload)
-			}
-			f.Payload = string(bytes.SplitN(msg.Payload, []byte(`,"metrics"`), 2)[0]) + "}"
-		}
-		frames = append(frames, f)
-	}
+	frames := readFrames(t, resp)
 	event := func(typ, payload string) frame { return frame{typ, "application/json", "event", payload} }
 	want := []frame{
 		event("messageStart", `{"role":"assistant"}`),
