@@ -74,12 +74,18 @@ func gatewayEnv(simURL string, extra ...string) []string {
 // connect starts the gateway binary over stdio and returns an MCP session.
 func connect(t *testing.T, env []string, args ...string) (*mcp.ClientSession, *lockedBuilder) {
 	t.Helper()
+	return connectWith(t, nil, env, args...)
+}
+
+// connectWith is connect with client options (a progress handler, say).
+func connectWith(t *testing.T, copts *mcp.ClientOptions, env []string, args ...string) (*mcp.ClientSession, *lockedBuilder) {
+	t.Helper()
 	cmd := exec.Command(binary, args...)
 	cmd.Env = env
 	cmd.Dir = t.TempDir() // no stray .env
 	stderr := &lockedBuilder{}
 	cmd.Stderr = stderr
-	client := mcp.NewClient(&mcp.Implementation{Name: "e2e-agent", Version: "1"}, nil)
+	client := mcp.NewClient(&mcp.Implementation{Name: "e2e-agent", Version: "1"}, copts)
 	session, err := client.Connect(t.Context(), &mcp.CommandTransport{Command: cmd}, nil)
 	if err != nil {
 		t.Fatalf("connect: %v", err)
@@ -116,10 +122,7 @@ func call(t *testing.T, s *mcp.ClientSession, tool string, args map[string]any, 
 		t.Fatalf("CallTool(%s, %v) is an error: %s", tool, args, text(res))
 	}
 	if out != nil {
-		raw, _ := json.Marshal(res.StructuredContent)
-		if err := json.Unmarshal(raw, out); err != nil {
-			t.Fatalf("decode %s result: %v", tool, err)
-		}
+		decode(t, res, out)
 		// The same JSON is given as text, for clients that read only text.
 		var fromText any
 		if err := json.Unmarshal([]byte(text(res)), &fromText); err != nil || !reflect.DeepEqual(fromText, res.StructuredContent) {
@@ -127,6 +130,15 @@ func call(t *testing.T, s *mcp.ClientSession, tool string, args map[string]any, 
 		}
 	}
 	return res
+}
+
+// decode reads a result's structured content into out.
+func decode(t *testing.T, res *mcp.CallToolResult, out any) {
+	t.Helper()
+	raw, _ := json.Marshal(res.StructuredContent)
+	if err := json.Unmarshal(raw, out); err != nil {
+		t.Fatalf("decode result: %v", err)
+	}
 }
 
 func text(res *mcp.CallToolResult) string {
@@ -169,6 +181,7 @@ type statsResult struct {
 		ErrorsByKind        map[string]int `json:"errors_by_kind"`
 		CostSavedUSD        float64        `json:"cost_saved_usd"`
 		RequestsByAgent     map[string]any `json:"requests_by_agent"`
+		FallbackRequests    int            `json:"fallback_requests"`
 	} `json:"metrics"`
 	Cache struct {
 		CurrentSize int  `json:"current_size"`
