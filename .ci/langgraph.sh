@@ -8,7 +8,9 @@ cd "$(dirname "$0")/.."
 root=$PWD
 
 echo "== langgraph: build the gateway"
-go build -o "$root/bin/llm-gateway" ./cmd/llm-gateway
+# With the Dockerfile's flags, so that this build and .ci/container.sh's
+# share Go's build cache.
+CGO_ENABLED=0 go build -trimpath -o "$root/bin/llm-gateway" ./cmd/llm-gateway
 
 echo "== langgraph-js: npm ci"
 cd "$root/examples/langgraph-js"
