@@ -66,4 +66,4 @@ wait "$pid" || true
 if MCP_ADDR=$addr "$bin" healthcheck --timeout 2s 2>/dev/null; then
   echo "healthcheck passed with the gateway stopped"; exit 1
 fi
-echo "container checks: 6 passed, 0 failed"
+echo "container: 6 passed, 0 failed"

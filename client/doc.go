@@ -25,5 +25,5 @@
 // internal packages, which Go forbids other modules to import, and a client
 // should depend on the protocol, not on the server's code. The package's
 // tests decode the real gateway's output strictly into these types, so a
-// field added on one side and not the other fails them.
+// field the gateway adds to its results fails them until it is added here.
 package client
