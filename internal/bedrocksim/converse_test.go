@@ -359,6 +359,9 @@ func TestValidation(t *testing.T) {
 				ToolUseId: aws.String("t1"), Name: aws.String("f"), Input: document.NewLazyDocument(map[string]any{}),
 			}}}}}
 		}, "The toolConfig field must be defined when using toolUse and toolResult content blocks."},
+		{"additional fields not an object", func(in *bedrockruntime.ConverseInput) {
+			in.AdditionalModelRequestFields = document.NewLazyDocument([]any{"top_k", 50})
+		}, "Malformed input request, please reformat your input and try again."},
 		{"unknown marker", func(in *bedrockruntime.ConverseInput) { in.Messages = []types.Message{userText("[sim:explode]")} }, "unknown simulator marker [sim:explode]"},
 		{"bad marker value", func(in *bedrockruntime.ConverseInput) { in.Messages = []types.Message{userText("[sim:latency=soon]")} }, "simulator marker [sim:latency=soon]: want a duration such as 200ms"},
 	}

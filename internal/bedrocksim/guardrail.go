@@ -12,19 +12,21 @@ var (
 	guardrailStreamModes = []string{"sync", "async"}
 )
 
-// The GuardrailConfiguration patterns from Bedrock's API reference.
+// The GuardrailConfiguration patterns from Bedrock's API reference. Both
+// members are optional and may be empty there (the account's enforced
+// guardrails then apply), which the leading "|" of each pattern admits.
 var (
-	guardrailIDPattern      = regexp.MustCompile(`^(([a-z0-9]+)|(arn:aws(-[^:]+)?:bedrock:[a-z0-9-]{1,20}:[0-9]{12}:guardrail/[a-z0-9]+))$`)
-	guardrailVersionPattern = regexp.MustCompile(`^(([1-9][0-9]{0,7})|(DRAFT))$`)
+	guardrailIDPattern      = regexp.MustCompile(`^(|([a-z0-9]+)|(arn:aws(-[^:]+)?:bedrock:[a-z0-9-]{1,20}:[0-9]{12}:guardrail/[a-z0-9]+))$`)
+	guardrailVersionPattern = regexp.MustCompile(`^(|([1-9][0-9]{0,7})|(DRAFT))$`)
 )
 
 // guardrailConfig is a request's guardrailConfig (GuardrailConfiguration,
 // or GuardrailStreamConfiguration for ConverseStream).
 type guardrailConfig struct {
-	Identifier           *string `json:"guardrailIdentifier"`
-	Version              *string `json:"guardrailVersion"`
-	Trace                string  `json:"trace"`
-	StreamProcessingMode string  `json:"streamProcessingMode"`
+	Identifier           string `json:"guardrailIdentifier"`
+	Version              string `json:"guardrailVersion"`
+	Trace                string `json:"trace"`
+	StreamProcessingMode string `json:"streamProcessingMode"`
 }
 
 // parseGuardrail validates a guardrailConfig; nil means none was sent. Any
@@ -39,19 +41,16 @@ func parseGuardrail(raw json.RawMessage) (*guardrailConfig, *apiError) {
 	}
 	for _, m := range []struct {
 		name    string
-		v       *string
+		v       string
 		pattern *regexp.Regexp
 	}{
 		{"guardrailIdentifier", g.Identifier, guardrailIDPattern},
 		{"guardrailVersion", g.Version, guardrailVersionPattern},
 	} {
-		if m.v == nil {
-			return nil, validationError("Value null at 'guardrailConfig.%s' failed to satisfy constraint: Member must not be null", m.name)
-		}
-		if !m.pattern.MatchString(*m.v) {
+		if !m.pattern.MatchString(m.v) {
 			expr := m.pattern.String()
 			return nil, validationError("Value '%s' at 'guardrailConfig.%s' failed to satisfy constraint: Member must satisfy regular expression pattern: %s",
-				*m.v, m.name, expr[1:len(expr)-1])
+				m.v, m.name, expr[1:len(expr)-1])
 		}
 	}
 	if g.Trace != "" && !slices.Contains(guardrailTraces, g.Trace) {
@@ -95,7 +94,7 @@ func (g *guardrailConfig) interventionTrace() *converseTrace {
 		return nil
 	}
 	return &converseTrace{Guardrail: guardrailTrace{InputAssessment: map[string]guardrailAssessment{
-		*g.Identifier: {ContentPolicy: contentPolicy{Filters: []contentFilter{{
+		g.Identifier: {ContentPolicy: contentPolicy{Filters: []contentFilter{{
 			Type: "VIOLENCE", Confidence: "HIGH", FilterStrength: "HIGH", Action: "BLOCKED", Detected: true,
 		}}}},
 	}}}
