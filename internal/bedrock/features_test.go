@@ -65,7 +65,7 @@ var wireCases = []struct {
 	}},
 	{"guardrail_and_fields", gateway.Call{
 		SupportsSystem:   true,
-		Guardrail:        &gateway.Guardrail{ID: "gr-abc123", Version: "DRAFT"},
+		Guardrail:        &gateway.Guardrail{ID: "gr1abc23", Version: "DRAFT"},
 		AdditionalFields: json.RawMessage(`{"top_k": 50, "nested": {"x": [1, 2.50]}}`),
 		Messages:         []gateway.Message{user("Hi")},
 	}},

@@ -60,6 +60,8 @@ func TestValidateContent(t *testing.T) {
 		{"cache on plain model", "plain", Request{System: "s", CacheSystem: true, Messages: userMsg("x")}, "prompt_cache"},
 		{"additional fields not object", "vision", Request{AdditionalFields: json.RawMessage(`5`), Messages: userMsg("x")}, "additional_fields"},
 		{"guardrail without version", "vision", Request{Guardrail: &Guardrail{ID: "g"}, Messages: userMsg("x")}, "guardrail"},
+		{"guardrail bad id", "vision", Request{Guardrail: &Guardrail{ID: "gr-1", Version: "1"}, Messages: userMsg("x")}, "guardrail.id"},
+		{"guardrail arn", "vision", Request{Guardrail: &Guardrail{ID: "arn:aws:bedrock:us-east-1:123456789012:guardrail/abc1", Version: "1"}, Messages: userMsg("x")}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

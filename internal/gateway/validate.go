@@ -25,6 +25,8 @@ var (
 	// digits, underscores and hyphens.
 	documentName = regexp.MustCompile(`^[A-Za-z0-9\-()\[\]]+( [A-Za-z0-9\-()\[\]]+)*$`)
 	toolName     = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+	// Bedrock's pattern for a guardrail identifier: an ID or its ARN.
+	guardrailID = regexp.MustCompile(`^([a-z0-9]+|arn:aws(-[^:]+)?:bedrock:[a-z0-9-]{1,20}:[0-9]{12}:guardrail/[a-z0-9]+)$`)
 )
 
 // validate checks a request against the model it names and turns it into
@@ -135,8 +137,13 @@ func validate(req *Request, m Model, maxInputBytes int) (*Call, error) {
 	if len(req.AdditionalFields) > 0 && !isJSONObject(req.AdditionalFields) {
 		return nil, Invalid("additional_fields", "must be a JSON object of model-specific fields, e.g. {\"top_k\": 50}")
 	}
-	if g := req.Guardrail; g != nil && (g.ID == "" || g.Version == "") {
-		return nil, Invalid("guardrail", "needs both an identifier and a version (e.g. \"1\" or \"DRAFT\")")
+	if g := req.Guardrail; g != nil {
+		if g.ID == "" || g.Version == "" {
+			return nil, Invalid("guardrail", "needs both an identifier and a version (e.g. \"1\" or \"DRAFT\")")
+		}
+		if !guardrailID.MatchString(g.ID) {
+			return nil, Invalid("guardrail.id", "%q is not a Bedrock guardrail identifier: lower-case letters and digits, or the guardrail's ARN", g.ID)
+		}
 	}
 	return c, nil
 }

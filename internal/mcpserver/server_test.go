@@ -103,7 +103,7 @@ func TestGenerateMapsArguments(t *testing.T) {
 		"tools": [{"name": "lookup", "description": "look up", "input_schema": {"type": "object"}}],
 		"tool_choice": {"name": "lookup"},
 		"prompt_cache": {"system": true, "tools": true},
-		"guardrail": {"id": "gr-1", "version": "2"},
+		"guardrail": {"id": "gr1", "version": "2"},
 		"additional_fields": {"top_k": 50},
 		"fallback_models": ["llama-3-3-70b"]
 	}`
@@ -127,7 +127,7 @@ func TestGenerateMapsArguments(t *testing.T) {
 		ToolChoice:       &gateway.ToolChoice{Mode: "tool", Name: "lookup"},
 		CacheSystem:      true,
 		CacheTools:       true,
-		Guardrail:        &gateway.Guardrail{ID: "gr-1", Version: "2"},
+		Guardrail:        &gateway.Guardrail{ID: "gr1", Version: "2"},
 		AdditionalFields: json.RawMessage(`{"top_k":50}`),
 		FallbackModels:   []string{"llama-3-3-70b"},
 	}
