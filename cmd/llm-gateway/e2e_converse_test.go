@@ -25,8 +25,12 @@ func everyTransport(t *testing.T, url string, opts func(transport string) *mcp.C
 	g := startHTTPGateway(t, gatewayEnv(url, keyEnv))
 	out := map[string]*mcp.ClientSession{"stdio": stdio}
 	for name, transport := range map[string]func(*http.Client) mcp.Transport{
-		"http": func(hc *http.Client) mcp.Transport { return &mcp.StreamableClientTransport{Endpoint: g.url + "/mcp", HTTPClient: hc} },
-		"sse":  func(hc *http.Client) mcp.Transport { return &mcp.SSEClientTransport{Endpoint: g.url + "/sse", HTTPClient: hc} },
+		"http": func(hc *http.Client) mcp.Transport {
+			return &mcp.StreamableClientTransport{Endpoint: g.url + "/mcp", HTTPClient: hc}
+		},
+		"sse": func(hc *http.Client) mcp.Transport {
+			return &mcp.SSEClientTransport{Endpoint: g.url + "/sse", HTTPClient: hc}
+		},
 	} {
 		tr := &http.Transport{}
 		t.Cleanup(tr.CloseIdleConnections)
