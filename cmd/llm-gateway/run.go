@@ -20,6 +20,7 @@ Commands:
   llm-gateway call TOOL [call flags]  call one tool on a gateway and print the result
                                       (llm-gateway call --help for its flags)
   llm-gateway bedrock-sim [--addr A]  run the Bedrock Runtime simulator
+  llm-gateway bench [--quick]         measure latency, throughput and memory (docs/BENCHMARKS.md)
   llm-gateway version                 print the version
 `
 
@@ -33,6 +34,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 			return runSim(ctx, args[2:], getenv, stdout, stderr)
 		case "healthcheck":
 			return runHealthcheck(ctx, args[2:], getenv, stdout, stderr)
+		case "bench":
+			return runBench(ctx, args[2:], stdout, stderr)
 		case "version":
 			fmt.Fprintln(stdout, "llm-gateway", version)
 			return nil

@@ -1,0 +1,167 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/llm-gateway/llm-gateway/internal/bench"
+	"github.com/llm-gateway/llm-gateway/internal/config"
+	"github.com/llm-gateway/llm-gateway/internal/httpserver"
+)
+
+// runBench is `llm-gateway bench`: it measures what the gateway costs on
+// top of the MCP protocol and of a direct Bedrock call (internal/bench
+// describes the method). `llm-gateway bench child MODE` is the harness's
+// own child process, not meant to be run by hand; it serves on this
+// process's stdin and stdout.
+func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "child" {
+		return bench.RunChild(ctx, args[1:], benchWiring(), os.Stdin, os.Stdout)
+	}
+	fs := flag.NewFlagSet("llm-gateway bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	quick := fs.Bool("quick", false, "a few calls per scenario, in a few seconds: checks that every scenario runs, measures nothing")
+	asJSON := fs.Bool("json", false, "print the results as JSON instead of tables")
+	out := fs.String("out", "", "also write the results as Markdown to this `file` (e.g. docs/BENCHMARKS.md)")
+	profile := fs.String("profile", "", "write a CPU profile of each served scenario's measured calls into this `directory`")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "Usage: llm-gateway bench [--quick] [--json] [--out FILE] [--profile DIR]")
+		fmt.Fprintln(stderr, "\nMeasures the gateway against the MCP protocol floor and a direct Bedrock call, on a built-in simulator.")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return exitError(2)
+	}
+	if fs.NArg() > 0 {
+		fs.Usage()
+		return exitError(2)
+	}
+	if *profile != "" {
+		if err := os.MkdirAll(*profile, 0o755); err != nil {
+			return fmt.Errorf("bench: %w", err)
+		}
+		abs, err := filepath.Abs(*profile)
+		if err != nil {
+			return fmt.Errorf("bench: %w", err)
+		}
+		*profile = abs // children run in another directory
+	}
+
+	rep, err := bench.Run(ctx, bench.Options{
+		Quick:      *quick,
+		ChildArgs:  []string{"bench", "child"},
+		Wiring:     benchWiring(),
+		ProfileDir: *profile,
+		Progress:   stderr,
+		Version:    version,
+	})
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(rep); err != nil {
+			return fmt.Errorf("bench: %w", err)
+		}
+	} else if err := rep.WriteText(stdout); err != nil {
+		return fmt.Errorf("bench: %w", err)
+	}
+	if *out != "" {
+		command := "llm-gateway bench " + strings.Join(args, " ")
+		if err := writeBenchMarkdown(*out, rep, command); err != nil {
+			return err
+		}
+	}
+	if f := rep.Failures(); len(f) > 0 {
+		return fmt.Errorf("bench: %d scenario(s) failed:\n  %s", len(f), strings.Join(f, "\n  "))
+	}
+	return nil
+}
+
+func writeBenchMarkdown(path string, rep *bench.Report, command string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("bench: %w", err)
+	}
+	if err := rep.WriteMarkdown(f, command); err != nil {
+		f.Close()
+		return fmt.Errorf("bench: write %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("bench: write %s: %w", path, err)
+	}
+	return nil
+}
+
+// benchWiring lets the harness wire the gateway exactly as serve does,
+// and serve it over HTTP exactly as serveHTTP does.
+func benchWiring() bench.Wiring {
+	return bench.Wiring{
+		Gateway: func(ctx context.Context, getenv func(string) string, stderr io.Writer) (*bench.Gateway, error) {
+			cfg, done, err := benchConfig(getenv)
+			if err != nil {
+				return nil, err
+			}
+			a, wait, err := build(ctx, cfg, newLogger(cfg, stderr))
+			if err != nil {
+				done()
+				return nil, err
+			}
+			return &bench.Gateway{MCP: a.mcp, Generator: a.gateway, Close: func() {
+				wait()
+				done()
+			}}, nil
+		},
+		HTTPHandler: func(srv *mcp.Server, getenv func(string) string, stderr io.Writer) (http.Handler, error) {
+			cfg, done, err := benchConfig(getenv)
+			if err != nil {
+				return nil, err
+			}
+			defer done()
+			keys := make([]httpserver.Key, len(cfg.APIKeys))
+			for i, k := range cfg.APIKeys {
+				keys[i] = httpserver.Key{Name: k.Name, Secret: k.Key}
+			}
+			return httpserver.New(httpserver.Options{
+				Server:         srv,
+				Keys:           keys,
+				AllowNoAuth:    cfg.AllowNoAuth,
+				AllowedOrigins: cfg.AllowedOrigins,
+				Stateless:      cfg.Stateless,
+				MaxBodyBytes:   bodyLimit(cfg.MaxInputBytes),
+				ShutdownGrace:  cfg.ShutdownGrace,
+				Logger:         newLogger(cfg, stderr),
+			})
+		},
+	}
+}
+
+// benchConfig loads the settings from getenv alone: an empty directory,
+// so that a .env where the harness runs does not change what is measured.
+func benchConfig(getenv func(string) string) (cfg *config.Config, done func(), err error) {
+	dir, err := os.MkdirTemp("", "llm-gateway-bench-config")
+	if err != nil {
+		return nil, nil, err
+	}
+	done = func() { os.RemoveAll(dir) }
+	cfg, err = config.Load(nil, getenv, dir)
+	if err != nil {
+		done()
+		return nil, nil, err
+	}
+	return cfg, done, nil
+}

@@ -1,0 +1,209 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/llm-gateway/llm-gateway/internal/bedrocksim"
+)
+
+// Options configure a run. Wiring.Gateway and ChildArgs are required.
+type Options struct {
+	// Quick runs every scenario with a handful of calls, in a few seconds:
+	// enough to prove each completes without errors, not to measure.
+	Quick bool
+	// Executable is the program started as a child: given ChildArgs and a
+	// mode it must call RunChild; given GatewayArgs it must serve the
+	// gateway over stdio. If empty, the running executable.
+	Executable string
+	// ChildArgs are the arguments before the mode that make Executable run
+	// RunChild, such as {"bench", "child"}.
+	ChildArgs []string
+	// GatewayArgs make Executable serve the gateway over stdio as an agent
+	// runs it; nil means no arguments.
+	GatewayArgs []string
+	// Wiring builds the gateway in the harness process (in-process
+	// scenarios); children get the same Wiring through RunChild.
+	Wiring Wiring
+	// ProfileDir, if not empty, receives a CPU profile of the measured phase
+	// of every scenario served by a child, named after the scenario.
+	ProfileDir string
+	// Progress receives a line as each scenario starts; if nil, none.
+	Progress io.Writer
+	// Version is the gateway's version, for the report.
+	Version string
+}
+
+// Credentials shared by the harness's simulator and the gateways it starts;
+// they never leave the machine.
+const (
+	benchRegion    = "us-east-1"
+	benchAccessKey = "AKIDBENCHMARK"
+	benchSecretKey = "benchmark-secret"
+	// benchModel is the catalog model every generate call names.
+	benchModel = "nova-lite"
+	// benchAPIKey is the one agent key of the HTTP gateways; clients send
+	// it as a bearer token.
+	benchAPIKey = "bench-agent-key-0123456789"
+)
+
+// harness is one run's shared state.
+type harness struct {
+	opts     Options
+	sizes    sizes
+	exe      string
+	dir      string // working directory and HOME of children: no stray .env
+	simURL   string
+	sim      *bedrocksim.Server
+	report   *Report
+	simConns atomic.Int64 // connections the simulator accepted
+	nonce    string       // makes this run's prompts unique
+	started  time.Time
+}
+
+// Run starts the simulator, runs every scenario and returns the report.
+// A scenario that fails is recorded in the report (Report.Failures) and
+// the run goes on; Run's error is for a harness that cannot start at all.
+func Run(ctx context.Context, opts Options) (*Report, error) {
+	if opts.Wiring.Gateway == nil || len(opts.ChildArgs) == 0 {
+		return nil, errors.New("bench: Wiring.Gateway and ChildArgs are required")
+	}
+	h := &harness{opts: opts, sizes: fullSizes, nonce: fmt.Sprintf("%x", time.Now().UnixNano())}
+	if opts.Quick {
+		h.sizes = quickSizes
+	}
+	h.exe = opts.Executable
+	if h.exe == "" {
+		exe, err := os.Executable()
+		if err != nil {
+			return nil, fmt.Errorf("bench: %w", err)
+		}
+		h.exe = exe
+	}
+	dir, err := os.MkdirTemp("", "llm-gateway-bench")
+	if err != nil {
+		return nil, fmt.Errorf("bench: %w", err)
+	}
+	defer os.RemoveAll(dir)
+	h.dir = dir
+
+	stop, err := h.startSimulator(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer stop()
+
+	start := time.Now()
+	h.started = start
+	h.report = &Report{Machine: describeMachine(), Quick: opts.Quick, Version: opts.Version, Started: start.UTC()}
+	h.runLatency(ctx)
+	h.runThroughput(ctx)
+	h.runCoalescing(ctx)
+	h.runMemory(ctx)
+	h.runStartup(ctx)
+	h.runExperiments(ctx)
+	h.report.Elapsed = time.Since(start).Round(time.Millisecond).String()
+	h.report.Checks = checks(h.report)
+	return h.report, nil
+}
+
+// startSimulator serves a zero-latency Bedrock simulator on a free
+// loopback port in this process.
+func (h *harness) startSimulator(ctx context.Context) (stop func(), err error) {
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("bench: simulator: %w", err)
+	}
+	h.sim = bedrocksim.New(bedrocksim.Options{AccessKeyID: benchAccessKey, SecretAccessKey: benchSecretKey, Region: benchRegion})
+	srv := &http.Server{Handler: h.sim, ReadHeaderTimeout: 10 * time.Second,
+		ConnState: func(_ net.Conn, s http.ConnState) {
+			if s == http.StateNew {
+				h.simConns.Add(1)
+			}
+		}}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		srv.Serve(ln)
+	}()
+	h.simURL = "http://" + ln.Addr().String()
+	return func() {
+		srv.Close()
+		<-done
+	}, nil
+}
+
+// env is a clean environment for a gateway pointed at the simulator, plus
+// extra settings ("NAME=value"). Nothing of the user's environment leaks
+// in but PATH, so that every run measures the same configuration.
+func (h *harness) env(extra ...string) []string {
+	env := []string{
+		"PATH=" + os.Getenv("PATH"),
+		"HOME=" + h.dir,
+		"AWS_EC2_METADATA_DISABLED=true",
+		"AWS_REGION=" + benchRegion,
+		"AWS_ACCESS_KEY_ID=" + benchAccessKey,
+		"AWS_SECRET_ACCESS_KEY=" + benchSecretKey,
+		"AWS_ENDPOINT_URL_BEDROCK_RUNTIME=" + h.simURL,
+		"BEDROCK_MAX_ATTEMPTS=1",
+		"API_KEYS=bench:" + benchAPIKey,
+	}
+	return append(env, extra...)
+}
+
+// getenvFrom reads an environment made by env, for the in-process gateway.
+func getenvFrom(env []string) func(string) string {
+	m := make(map[string]string, len(env))
+	for _, kv := range env {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			m[k] = v
+		}
+	}
+	return func(k string) string { return m[k] }
+}
+
+func (h *harness) progress(format string, args ...any) {
+	if h.opts.Progress != nil {
+		fmt.Fprintf(h.opts.Progress, "%6.1fs  "+format+"\n", append([]any{time.Since(h.started).Seconds()}, args...)...)
+	}
+}
+
+// sizes are how many calls each scenario makes.
+type sizes struct {
+	warm, calls    int           // sequential latency scenarios: warm-up, then measured calls
+	hitTotal       int           // calls per concurrency level (at least 2 per session)
+	missWarm       int           // warm-up calls per session at the model-latency levels
+	missPerSession int           // measured calls per session at the model-latency levels
+	modelLatency   time.Duration // the simulated model's latency for throughput under load
+	coalesce       int           // identical concurrent requests
+	fills          []int         // cached answers at which memory is measured
+	startups       int           // process starts measured
+	levels         []int         // Streamable HTTP sessions at once, in the throughput runs
+}
+
+var (
+	fullSizes = sizes{
+		warm: 300, calls: 3000,
+		hitTotal: 4000, missWarm: 1, missPerSession: 3, modelLatency: 300 * time.Millisecond,
+		coalesce: 100, fills: []int{10_000, 100_000}, startups: 20,
+		levels: concurrencyLevels,
+	}
+	quickSizes = sizes{
+		warm: 5, calls: 30,
+		hitTotal: 0, missWarm: 0, missPerSession: 1, modelLatency: 300 * time.Millisecond,
+		coalesce: 100, fills: []int{500}, startups: 2,
+		levels: concurrencyLevels,
+	}
+)
+
+// concurrencyLevels are the Streamable HTTP session counts the issue asks for.
+var concurrencyLevels = []int{1, 16, 64, 256}

@@ -1,0 +1,71 @@
+package bench
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestServedScenarios runs every scenario served by a child, with a few
+// calls each: they must complete without errors and measure something.
+func TestServedScenarios(t *testing.T) {
+	h := testHarness(t)
+	for _, s := range h.served() {
+		t.Run(slug(s.name), func(t *testing.T) {
+			r := h.childScenario(t.Context(), s.name, s.transport, s.mode, nil, s.setup)
+			if r.Errors != 0 {
+				t.Fatalf("%s: %d errors, first: %s", s.name, r.Errors, r.FirstError)
+			}
+			if r.Calls != h.sizes.calls || r.P50 <= 0 || r.P99 < r.P50 {
+				t.Errorf("%s = %+v, want %d calls with p99 >= p50 > 0", s.name, r, h.sizes.calls)
+			}
+			if r.Measured != measuredServer || r.PeakRSS <= 0 || r.AllocsPerCall <= 0 && !strings.Contains(s.name, "raw") {
+				t.Errorf("%s = %+v, want the server's usage", s.name, r)
+			}
+		})
+	}
+}
+
+func TestInProcess(t *testing.T) {
+	h := testHarness(t)
+	rs := h.inProcess(t.Context())
+	if len(rs) != 3 {
+		t.Fatalf("inProcess gave %d results, want 3", len(rs))
+	}
+	for _, r := range rs {
+		if r.Errors != 0 || r.Calls != h.sizes.calls {
+			t.Errorf("%s = %+v, want %d calls and no errors", r.Name, r, h.sizes.calls)
+		}
+	}
+}
+
+func TestThroughputAndCoalescing(t *testing.T) {
+	h := testHarness(t)
+	h.runThroughput(t.Context())
+	if got, want := len(h.report.Throughput), 2*len(h.sizes.levels); got != want {
+		t.Fatalf("runThroughput gave %d results, want %d", got, want)
+	}
+	for _, r := range h.report.Throughput {
+		if r.Errors != 0 || r.Calls == 0 {
+			t.Errorf("%s = %+v, want calls and no errors", r.Name, r)
+		}
+	}
+	h.runCoalescing(t.Context())
+	if co := h.report.Coalescing; co.Errors != 0 || co.UpstreamCalls != 1 || co.Shared != co.Requests-1 {
+		t.Errorf("coalescing = %+v, want 1 upstream call and the rest shared", co)
+	}
+}
+
+func TestMemoryAndStartup(t *testing.T) {
+	h := testHarness(t)
+	h.runMemory(t.Context())
+	m := h.report.Memory
+	if m.Errors != 0 || m.IdleRSS <= 0 || len(m.Points) != 1 || m.Points[0].RSS <= 0 {
+		t.Errorf("memory = %+v, want an idle RSS and one point", m)
+	}
+	h.runStartup(t.Context())
+	for _, s := range h.report.Startup {
+		if s.Errors != 0 || s.P50 <= 0 {
+			t.Errorf("start-up %s = %+v, want a time and no errors", s.Name, s)
+		}
+	}
+}
