@@ -10,6 +10,7 @@ package cache
 
 import (
 	"context"
+	"encoding/json"
 	"sync"
 	"time"
 
@@ -66,7 +67,8 @@ type Stats struct {
 //
 // Set stores a copy of the completion and Get returns a fresh copy, so
 // neither the caller of Set nor the caller of Get can change what others
-// read. (Completion holds only strings and numbers, so a copy is cheap.)
+// read. (A Completion is strings and numbers, and rarely tool calls, which
+// are copied deeply; so a copy is cheap.)
 //
 // Expired answers are removed lazily: by the Get that finds them, and, in
 // order of expiry, by every Set, Len and Stats, before any live answer is
@@ -154,7 +156,21 @@ func (m *Memory) Get(_ context.Context, key string) (*gateway.Completion, bool) 
 	m.byUse.moveToFront(e)
 	m.hits++
 	c := e.val
+	c.ToolCalls = cloneToolCalls(c.ToolCalls)
 	return &c, true
+}
+
+// cloneToolCalls copies tool calls and their arguments; nil stays nil.
+func cloneToolCalls(calls []gateway.ToolCall) []gateway.ToolCall {
+	if calls == nil {
+		return nil
+	}
+	out := make([]gateway.ToolCall, len(calls))
+	for i, tc := range calls {
+		tc.Arguments = append(json.RawMessage(nil), tc.Arguments...)
+		out[i] = tc
+	}
+	return out
 }
 
 // Set stores a copy of c under key for the TTL, replacing any answer stored
@@ -181,6 +197,7 @@ func (m *Memory) Set(_ context.Context, key string, c *gateway.Completion) {
 		m.evictions++
 	}
 	e := &entry{key: key, val: *c, expires: now + int64(m.ttl)}
+	e.val.ToolCalls = cloneToolCalls(c.ToolCalls)
 	m.items[key] = e
 	m.byUse.pushFront(e)
 	m.bySet.pushBack(e)
@@ -233,5 +250,9 @@ func (m *Memory) remove(e *entry) {
 
 // entrySize is what an answer is charged against MaxBytes.
 func entrySize(key string, c *gateway.Completion) int64 {
-	return int64(len(key)+len(c.Content)+len(c.FinishReason)) + EntryOverhead
+	n := len(key) + len(c.Content) + len(c.FinishReason)
+	for _, tc := range c.ToolCalls {
+		n += len(tc.ID) + len(tc.Name) + len(tc.Arguments) + 64 // 64: the ToolCall itself
+	}
+	return int64(n) + EntryOverhead
 }

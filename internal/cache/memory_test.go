@@ -266,8 +266,10 @@ func TestEntryIsLean(t *testing.T) {
 	if bits.UintSize != 64 {
 		t.Skip("sizes are checked on 64-bit platforms")
 	}
-	if got := unsafe.Sizeof(entry{}); got > 128 {
-		t.Errorf("unsafe.Sizeof(entry{}) = %d, want at most 128 (a malloc size class)", got)
+	// 160 is a malloc size class; the Completion's tool calls took the
+	// entry past 128.
+	if got := unsafe.Sizeof(entry{}); got > 160 {
+		t.Errorf("unsafe.Sizeof(entry{}) = %d, want at most 160 (a malloc size class)", got)
 	}
 }
 

@@ -180,25 +180,30 @@ func TestStreamedDeltasArriveAsProgressBeforeTheResult(t *testing.T) {
 		}
 		return &gateway.Response{Content: strings.Join(pieces, "")}, nil
 	}}
-	var mu sync.Mutex
-	var got []string
-	var values []float64
-	cs := connect(t, Options{Generator: gen, KeepAlive: time.Hour}, func(p *mcp.ProgressNotificationParams) {
-		mu.Lock()
-		defer mu.Unlock()
-		got = append(got, p.Message)
-		values = append(values, p.Progress)
-	})
+	// The client SDK may run its notification handler after it has returned
+	// the result that followed on the wire, so the test collects from a
+	// channel rather than reading right after the call.
+	notes := make(chan *mcp.ProgressNotificationParams, 16)
+	cs := connect(t, Options{Generator: gen, KeepAlive: time.Hour}, func(p *mcp.ProgressNotificationParams) { notes <- p })
 	params := &mcp.CallToolParams{Name: "generate", Arguments: map[string]any{"model": "m", "messages": []any{}, "stream": true}}
 	params.SetProgressToken("tok-1")
 	text, isErr := callText(t, cs, params)
 	if isErr {
 		t.Fatal(text)
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	if strings.Join(got, "") != "Hello, world" || len(values) != 4 || values[3] != 4 {
-		t.Errorf("progress messages %q values %v, want the 4 pieces in order before the result", got, values)
+	var got []string
+	var values []float64
+	for range pieces {
+		select {
+		case p := <-notes:
+			got = append(got, p.Message)
+			values = append(values, p.Progress)
+		case <-time.After(30 * time.Second):
+			t.Fatalf("only %d of %d progress messages arrived: %q", len(got), len(pieces), got)
+		}
+	}
+	if strings.Join(got, "|") != "Hel|lo|, |world" || values[3] != 4 {
+		t.Errorf("progress messages %q values %v, want the 4 pieces in order", got, values)
 	}
 }
 

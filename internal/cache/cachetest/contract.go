@@ -47,6 +47,7 @@ func RunCacheContract(t *testing.T, newCache func(t *testing.T, now func() time.
 			{"empty key", "", completion("for the empty key")},
 			{"unicode", "clé-ñ-鍵", completion("réponse ✓ 答え \x00 nul")},
 			{"large", "big", completion(strings.Repeat("0123456789abcdef", 4096))},
+			{"tool calls", "tools", withToolCall(completion(""))},
 		}
 		c, _ := setup(t)
 		for _, tt := range tests {
@@ -87,6 +88,14 @@ func RunCacheContract(t *testing.T, newCache func(t *testing.T, now func() time.
 		got := mustHit(t, c, "k", completion("original"))
 		got.Content = "changed by the caller of Get"
 		mustHit(t, c, "k", completion("original"))
+
+		calls := withToolCall(completion(""))
+		c.Set(t.Context(), "t", &calls)
+		calls.ToolCalls[0].Arguments[2] = 'X'
+		got = mustHit(t, c, "t", withToolCall(completion("")))
+		got.ToolCalls[0].Name = "changed by the caller of Get"
+		got.ToolCalls[0].Arguments[2] = 'Y'
+		mustHit(t, c, "t", withToolCall(completion("")))
 	})
 
 	t.Run("NilIsIgnored", func(t *testing.T) {
@@ -198,4 +207,12 @@ func mustMiss(t *testing.T, c gateway.Cache, key string) {
 	if got, ok := c.Get(t.Context(), key); ok {
 		t.Fatalf("Get(%q) = %+v, want a miss", key, got)
 	}
+}
+
+// withToolCall gives c a tool call, as an answer with finish_reason
+// tool_calls has.
+func withToolCall(c gateway.Completion) gateway.Completion {
+	c.FinishReason = gateway.FinishToolCalls
+	c.ToolCalls = []gateway.ToolCall{{ID: "tooluse_1", Name: "lookup", Arguments: []byte(`{"q":"x"}`)}}
+	return c
 }
