@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -31,7 +32,7 @@ type httpGateway struct {
 
 // startHTTPGateway starts the binary with --transport http --addr
 // 127.0.0.1:0 and the given environment, and learns its address from the
-// "gateway listening" log line. The gateway is stopped with SIGTERM when
+// "gateway listening" log line. The gateway is stopped with SIGINT when
 // the test ends, if it still runs.
 func startHTTPGateway(t *testing.T, env []string, args ...string) *httpGateway {
 	t.Helper()
@@ -107,17 +108,23 @@ func (g *httpGateway) waitLog(msg string) (string, error) {
 	}
 }
 
-// stop sends SIGTERM and waits for the gateway to exit.
+// stop sends SIGINT and waits for the gateway to exit.
 func (g *httpGateway) stop(t *testing.T) error {
 	t.Helper()
 	g.cmd.Process.Signal(os.Interrupt)
+	return g.wait(t)
+}
+
+// wait waits for the gateway to exit, and returns how it did.
+func (g *httpGateway) wait(t *testing.T) error {
+	t.Helper()
 	select {
 	case err := <-g.exited:
 		g.exited <- err // for the next caller
 		return err
 	case <-time.After(2 * time.Minute):
 		g.cmd.Process.Kill()
-		t.Errorf("gateway did not exit on SIGINT:\n%s", g.stderr.String())
+		t.Errorf("gateway did not exit:\n%s", g.stderr.String())
 		return nil
 	}
 }
@@ -345,7 +352,7 @@ func TestHTTPGracefulShutdown(t *testing.T) {
 	}()
 
 	<-arrived // the call is at Bedrock
-	if err := g.cmd.Process.Signal(os.Interrupt); err != nil {
+	if err := g.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := g.waitLog("shutting down: refusing new connections, letting calls in flight finish"); err != nil {
@@ -355,7 +362,9 @@ func TestHTTPGracefulShutdown(t *testing.T) {
 	if err := <-result; err != nil || r.Content == "" {
 		t.Fatalf("call in flight at SIGTERM = %+v, %v; want its answer", r, err)
 	}
-	if err := g.stop(t); err != nil {
+	// Not stop: a second signal after the first one's shutdown would kill
+	// the process with the default disposition.
+	if err := g.wait(t); err != nil {
 		t.Errorf("exit after SIGTERM = %v, want 0:\n%s", err, g.stderr.String())
 	}
 	if !strings.Contains(g.stderr.String(), "HTTP server stopped") {
