@@ -6,19 +6,14 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"time"
 )
 
-// limitBody reads a request's whole body, at most Options.MaxBodyBytes
-// (413 beyond), before the MCP handler sees it, then lifts the connection's
-// read deadline.
-//
-// Reading first keeps http.Server.ReadTimeout a bound on a slow sender
-// (slowloris) without letting it end the request: the server keeps that
-// deadline on the connection while the handler runs, and when it passes,
-// the request's context is cancelled, which would cut a long generate call
-// or an SSE stream. The SDK reads whole bodies anyway, so the copy costs
-// nothing extra.
+// limitBody reads a request's whole body, at most Options.MaxBodyBytes,
+// before the MCP handler sees it, and answers 413 beyond: at once when the
+// declared Content-Length is too large, else as soon as the limit is
+// passed. (The SDK has a limit of its own, set to the same value; this one
+// answers the same way on every route, with a message that names the
+// limit.) The SDK reads whole bodies anyway, so the copy costs little.
 func (s *Server) limitBody(next http.Handler) http.Handler {
 	limit := s.opts.MaxBodyBytes
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -39,9 +34,6 @@ func (s *Server) limitBody(next http.Handler) http.Handler {
 			}
 			r.Body = io.NopCloser(bytes.NewReader(body))
 		}
-		// Not all connections support deadlines (httptest's recorder);
-		// without one there is nothing to lift.
-		_ = http.NewResponseController(w).SetReadDeadline(time.Time{})
 		next.ServeHTTP(w, r)
 	})
 }

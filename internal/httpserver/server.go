@@ -89,8 +89,8 @@ type Options struct {
 	// context ends before they are cancelled. If zero, 25s.
 	ShutdownGrace time.Duration
 	// Timeouts of the http.Server Serve runs. ReadTimeout bounds reading a
-	// request's headers and body; it is lifted once the body is read, so
-	// that long calls and SSE streams live on (there is no write timeout).
+	// request's headers and body (net/http drops it once the body is read,
+	// so long calls and SSE streams live on; there is no write timeout).
 	// If zero: 10s, 60s and 120s.
 	ReadHeaderTimeout, ReadTimeout, IdleTimeout time.Duration
 
