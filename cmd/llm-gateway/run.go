@@ -20,6 +20,7 @@ Commands:
   llm-gateway call TOOL [call flags]  call one tool on a gateway and print the result
                                       (llm-gateway call --help for its flags)
   llm-gateway bedrock-sim [--addr A]  run the Bedrock Runtime simulator
+  llm-gateway healthcheck [--addr A]  probe a running gateway's /healthz and /readyz; exit 0 or 1
   llm-gateway bench [--quick]         measure latency, throughput and memory (docs/BENCHMARKS.md)
   llm-gateway version                 print the version
 `

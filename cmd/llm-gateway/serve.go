@@ -40,15 +40,18 @@ type app struct {
 // or the client goes away. Every goroutine it starts has ended when it
 // returns.
 func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, stdin io.Reader, stdout io.Writer) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
+	// The background work (the simulator) outlives ctx: on a signal the
+	// transports drain calls in flight, which may still need it. It stops
+	// when serve returns.
+	bg, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopBackground()
 
-	a, wait, err := build(ctx, cfg, log)
+	a, wait, err := build(bg, cfg, log)
 	if err != nil {
 		return err
 	}
 	defer wait()
-	defer cancel() // runs before wait: stops the simulator, if any
+	defer stopBackground() // runs before wait
 
 	switch cfg.Transport {
 	case config.TransportStdio:
@@ -62,7 +65,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, stdin io.R
 	case config.TransportHTTP:
 		return serveHTTP(ctx, cfg, log, a)
 	default:
-		return fmt.Errorf("transport %q is not available yet; use --transport stdio", cfg.Transport)
+		return fmt.Errorf("unknown transport %q; use stdio or http", cfg.Transport)
 	}
 }
 
@@ -71,8 +74,8 @@ type nopWriteCloser struct{ io.Writer }
 func (nopWriteCloser) Close() error { return nil }
 
 // build wires catalog, provider (real Bedrock or the simulator), cache,
-// metrics, gateway core and MCP server. wait blocks until the background
-// work it started (the simulator) has stopped after ctx ends.
+// metrics, gateway core and MCP server. Background work (the simulator)
+// runs until ctx ends; wait blocks until it has stopped.
 func build(ctx context.Context, cfg *config.Config, log *slog.Logger) (a *app, wait func(), err error) {
 	wait = func() {}
 	cat, err := catalog.Load(catalog.Options{Region: cfg.Region, File: cfg.ModelsFile, Logger: log})
