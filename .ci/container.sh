@@ -45,7 +45,7 @@ log=$out/gateway.log
 (cd "$out" && MCP_TRANSPORT=http MCP_ADDR=127.0.0.1:0 LOG_FORMAT=json API_KEYS="ci:$key" \
   exec "$bin" --simulate 2>"$log") &
 pid=$!
-trap 'kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; rm -rf "$out"' EXIT
+trap 'kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; rm -rf "$out"' EXIT
 addr=
 for _ in $(seq 1 300); do # up to 30 s for the gateway to listen
   addr=$(grep -o '"msg":"gateway listening".*"url":"http://[^"/]*' "$log" | sed 's|.*"url":"http://||' || true)
