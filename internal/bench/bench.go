@@ -106,10 +106,10 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	h.report = &Report{Machine: describeMachine(), Quick: opts.Quick, Version: opts.Version, Started: start.UTC()}
 	h.runLatency(ctx)
 	h.runThroughput(ctx)
+	h.runConnectionPool(ctx)
 	h.runCoalescing(ctx)
 	h.runMemory(ctx)
 	h.runStartup(ctx)
-	h.runExperiments(ctx)
 	h.report.Elapsed = time.Since(start).Round(time.Millisecond).String()
 	h.report.Checks = checks(h.report)
 	return h.report, nil
@@ -180,6 +180,7 @@ func (h *harness) progress(format string, args ...any) {
 // sizes are how many calls each scenario makes.
 type sizes struct {
 	warm, calls    int           // sequential latency scenarios: warm-up, then measured calls
+	block          int           // calls in a row before the next scenario's turn
 	hitTotal       int           // calls per concurrency level (at least 2 per session)
 	missWarm       int           // warm-up calls per session at the model-latency levels
 	missPerSession int           // measured calls per session at the model-latency levels
@@ -192,13 +193,13 @@ type sizes struct {
 
 var (
 	fullSizes = sizes{
-		warm: 300, calls: 3000,
+		warm: 300, calls: 3000, block: 100,
 		hitTotal: 4000, missWarm: 1, missPerSession: 3, modelLatency: 300 * time.Millisecond,
 		coalesce: 100, fills: []int{10_000, 100_000}, startups: 20,
 		levels: concurrencyLevels,
 	}
 	quickSizes = sizes{
-		warm: 5, calls: 30,
+		warm: 5, calls: 30, block: 10,
 		hitTotal: 0, missWarm: 0, missPerSession: 1, modelLatency: 300 * time.Millisecond,
 		coalesce: 100, fills: []int{500}, startups: 2,
 		levels: concurrencyLevels,

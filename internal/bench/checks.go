@@ -83,7 +83,13 @@ func checks(r *Report) []Check {
 
 	var hits, slow []string
 	errs, sessions256 := 0, true
+	var served []Result
 	for _, t := range r.Throughput {
+		if t.Transport == "http" {
+			served = append(served, t)
+		}
+	}
+	for _, t := range served {
 		errs += t.Errors
 		if t.Sessions == 256 && (t.Errors > 0 || t.Calls == 0) {
 			sessions256 = false
@@ -96,7 +102,7 @@ func checks(r *Report) []Check {
 		}
 	}
 	judge("zero errors at 256 concurrent sessions; throughput rising with concurrency until the CPUs saturate",
-		len(r.Throughput) > 0, sessions256 && errs == 0 && rising(r.Throughput),
+		len(served) > 0, sessions256 && errs == 0 && rising(served),
 		"%d errors; calls/s at %s sessions: hits %s; %s-latency model %s", errs, joinInts(concurrencyLevels), strings.Join(hits, " → "), slowLatency(r), strings.Join(slow, " → "))
 
 	if co := r.Coalescing; co != nil {

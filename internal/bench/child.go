@@ -80,6 +80,10 @@ const (
 	modeNoopStack    = "noop-stack"    // a no-op MCP tool behind the gateway's HTTP stack
 	modeGatewayStdio = "gateway-stdio" // the gateway over stdio
 	modeGatewayHTTP  = "gateway-http"  // the gateway over Streamable HTTP
+
+	// The stdio modes with the leanStdio transport instead of the SDK's.
+	modeNoopLean    = "noop-stdio-lean"
+	modeGatewayLean = "gateway-stdio-lean"
 )
 
 // Control pipe descriptors in a child: the harness writes commands to ctlIn
@@ -116,9 +120,9 @@ func RunChild(ctx context.Context, args []string, w Wiring, stdin io.Reader, std
 
 	var srv *mcp.Server
 	switch mode {
-	case modeNoopStdio, modeNoopHTTP, modeNoopStack:
+	case modeNoopStdio, modeNoopHTTP, modeNoopStack, modeNoopLean:
 		srv = noopServer()
-	case modeGatewayStdio, modeGatewayHTTP:
+	case modeGatewayStdio, modeGatewayHTTP, modeGatewayLean:
 		if w.Gateway == nil {
 			return errors.New("bench child: no gateway wiring")
 		}
@@ -136,7 +140,7 @@ func RunChild(ctx context.Context, args []string, w Wiring, stdin io.Reader, std
 	}
 
 	switch mode {
-	case modePipeEcho, modeNoopStdio, modeGatewayStdio:
+	case modePipeEcho, modeNoopStdio, modeGatewayStdio, modeNoopLean, modeGatewayLean:
 		if err := ctl.reply(ctlReply{}); err != nil {
 			return err
 		}
@@ -144,7 +148,11 @@ func RunChild(ctx context.Context, args []string, w Wiring, stdin io.Reader, std
 		if mode == modePipeEcho {
 			return echoLines(stdin, stdout)
 		}
-		err := srv.Run(ctx, &mcp.IOTransport{Reader: io.NopCloser(stdin), Writer: nopWriteCloser{stdout}})
+		var t mcp.Transport = &mcp.IOTransport{Reader: io.NopCloser(stdin), Writer: nopWriteCloser{stdout}}
+		if mode == modeNoopLean || mode == modeGatewayLean {
+			t = &leanStdio{r: stdin, w: stdout}
+		}
+		err := srv.Run(ctx, t)
 		if err == nil || errors.Is(err, io.EOF) || ctx.Err() != nil {
 			return nil
 		}

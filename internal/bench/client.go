@@ -9,9 +9,11 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // The clients here are deliberately minimal: they frame JSON-RPC and find
@@ -62,105 +64,69 @@ func appendNotification(b []byte, method string, params []byte) []byte {
 var initializeParams = []byte(`{"protocolVersion":"` + protocolVersion + `","capabilities":{},"clientInfo":{"name":"llm-gateway-bench","version":"1"}}`)
 
 // stdioClient speaks MCP's stdio framing (one JSON message per line) over a
-// child's stdin and stdout. Calls may be concurrent.
+// child's stdin and stdout. A call writes its request and reads lines until
+// its answer, in the calling goroutine: no hand-off between goroutines is
+// measured. Calls are serialised.
 type stdioClient struct {
+	mu   sync.Mutex
 	w    io.Writer
-	wmu  sync.Mutex
-	next atomic.Int64
-
-	mu      sync.Mutex
-	pending map[int64]chan rpcMessage
-	err     error // why the reader stopped
+	r    *bufio.Reader
+	src  io.Reader
+	next int64
+	buf  []byte
 }
 
 func newStdioClient(r io.Reader, w io.Writer) *stdioClient {
-	c := &stdioClient{w: w, pending: make(map[int64]chan rpcMessage)}
-	go c.read(r)
-	return c
+	return &stdioClient{w: w, r: bufio.NewReaderSize(r, 1<<20), src: r}
 }
 
-func (c *stdioClient) read(r io.Reader) {
-	br := bufio.NewReaderSize(r, 1<<20)
-	var err error
-	for {
-		var line []byte
-		line, err = br.ReadBytes('\n')
-		if err != nil {
-			break
-		}
-		var m rpcMessage
-		if err = json.Unmarshal(line, &m); err != nil {
-			err = fmt.Errorf("bad message from server %.200q: %w", line, err)
-			break
-		}
-		if m.ID == nil || m.Method != "" {
-			continue // a notification or a request from the server: not an answer
-		}
-		c.mu.Lock()
-		ch := c.pending[*m.ID]
-		delete(c.pending, *m.ID)
-		c.mu.Unlock()
-		if ch != nil {
-			ch <- m
-		}
-	}
-	if errors.Is(err, io.EOF) {
-		err = io.ErrUnexpectedEOF
-	}
-	c.mu.Lock()
-	c.err = fmt.Errorf("server output: %w", err)
-	for id, ch := range c.pending {
-		close(ch)
-		delete(c.pending, id)
-	}
-	c.mu.Unlock()
-}
+// deadliner is an *os.File pipe: a read can be given a deadline.
+type deadliner interface{ SetReadDeadline(time.Time) error }
 
 func (c *stdioClient) call(ctx context.Context, method string, params []byte) (json.RawMessage, error) {
-	id := c.next.Add(1)
-	ch := make(chan rpcMessage, 1)
 	c.mu.Lock()
-	if c.err != nil {
-		c.mu.Unlock()
-		return nil, c.err
-	}
-	c.pending[id] = ch
-	c.mu.Unlock()
-	msg := append(appendRequest(make([]byte, 0, 128+len(params)), id, method, params), '\n')
-	c.wmu.Lock()
-	_, err := c.w.Write(msg)
-	c.wmu.Unlock()
-	if err != nil {
-		c.forget(id)
+	defer c.mu.Unlock()
+	c.next++
+	id := c.next
+	c.buf = append(appendRequest(c.buf[:0], id, method, params), '\n')
+	if _, err := c.w.Write(c.buf); err != nil {
 		return nil, fmt.Errorf("write %s: %w", method, err)
 	}
-	select {
-	case m, ok := <-ch:
-		if !ok {
-			c.mu.Lock()
-			defer c.mu.Unlock()
-			return nil, c.err
+	if d, ok := c.src.(deadliner); ok {
+		deadline, has := ctx.Deadline()
+		if !has {
+			deadline = time.Now().Add(callTimeout)
 		}
-		if m.Error != nil {
-			return nil, m.Error
-		}
-		return m.Result, nil
-	case <-ctx.Done():
-		c.forget(id)
-		return nil, fmt.Errorf("%s: %w", method, ctx.Err())
+		d.SetReadDeadline(deadline)
 	}
-}
-
-func (c *stdioClient) forget(id int64) {
-	c.mu.Lock()
-	delete(c.pending, id)
-	c.mu.Unlock()
+	for {
+		line, err := c.r.ReadSlice('\n')
+		if errors.Is(err, bufio.ErrBufferFull) {
+			// An answer longer than the buffer: read the rest of it.
+			rest, rerr := c.r.ReadBytes('\n')
+			line, err = append(slices.Clone(line), rest...), rerr
+		}
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				err = io.ErrUnexpectedEOF
+			}
+			return nil, fmt.Errorf("%s: server output: %w", method, err)
+		}
+		got, result, err := parseAnswer(line)
+		if err != nil {
+			return nil, err
+		}
+		if got == id {
+			// The line is reused by the next read: keep a copy.
+			return slices.Clone(result), nil
+		}
+	}
 }
 
 func (c *stdioClient) notify(method string, params []byte) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	msg := append(appendNotification(nil, method, params), '\n')
-	c.wmu.Lock()
-	defer c.wmu.Unlock()
 	if _, err := c.w.Write(msg); err != nil {
 		return fmt.Errorf("write %s: %w", method, err)
 	}
@@ -173,6 +139,42 @@ func (c *stdioClient) initialize(ctx context.Context) error {
 		return fmt.Errorf("initialize: %w", err)
 	}
 	return c.notify("notifications/initialized", []byte("{}"))
+}
+
+// answerPrefix is how the SDK begins every answer it writes: its encoder
+// writes the fields in this order. parseAnswer reads such a line without
+// decoding it, so that the client's own cost does not grow with the size
+// of the answer it measures.
+var answerPrefix = []byte(`{"jsonrpc":"2.0","id":`)
+
+// parseAnswer returns the id and the result of an answer, or id 0 for a
+// notification or a request from the server. A JSON-RPC error is an error.
+func parseAnswer(msg []byte) (id int64, result []byte, err error) {
+	msg = bytes.TrimRight(msg, "\r\n")
+	if rest, ok := bytes.CutPrefix(msg, answerPrefix); ok {
+		i := 0
+		for i < len(rest) && rest[i] >= '0' && rest[i] <= '9' {
+			i++
+		}
+		if r, ok := bytes.CutPrefix(rest[i:], []byte(`,"result":`)); ok && i > 0 && bytes.HasSuffix(r, []byte("}")) {
+			id, err := strconv.ParseInt(string(rest[:i]), 10, 64)
+			if err == nil {
+				return id, r[:len(r)-1], nil
+			}
+		}
+	}
+	// Anything else (an error, a notification) is decoded properly.
+	var m rpcMessage
+	if err := json.Unmarshal(msg, &m); err != nil {
+		return 0, nil, fmt.Errorf("bad message from server %.200q: %w", msg, err)
+	}
+	if m.ID == nil || m.Method != "" {
+		return 0, nil, nil
+	}
+	if m.Error != nil {
+		return *m.ID, nil, m.Error
+	}
+	return *m.ID, m.Result, nil
 }
 
 // httpClient is one Streamable HTTP session: POSTs of JSON-RPC messages,
@@ -244,47 +246,38 @@ func findAnswer(contentType string, data []byte, id int64) (json.RawMessage, err
 		candidates = append(candidates, data)
 	}
 	for _, c := range candidates {
-		var m rpcMessage
-		if err := json.Unmarshal(c, &m); err != nil {
-			return nil, fmt.Errorf("bad message %.200q: %w", c, err)
+		got, result, err := parseAnswer(c)
+		if got == id {
+			return result, err
 		}
-		if m.ID == nil || *m.ID != id || m.Method != "" {
-			continue
+		if err != nil {
+			return nil, err
 		}
-		if m.Error != nil {
-			return nil, m.Error
-		}
-		return m.Result, nil
 	}
 	return nil, fmt.Errorf("no answer to request %d in %.300q", id, data)
 }
 
 // toolCall calls a tool (params is the whole tools/call params object) and
 // reports whether a generate answer came from the cache. A tool error is an
-// error.
+// error. It looks for the two fields it needs rather than decoding the
+// result: the client's cost should not depend on the answer's size.
 func toolCall(ctx context.Context, c mcpClient, params []byte) (cached bool, err error) {
 	raw, err := c.call(ctx, "tools/call", params)
 	if err != nil {
 		return false, err
 	}
-	var res struct {
-		IsError bool `json:"isError"`
-		Content []struct {
-			Text string `json:"text"`
-		} `json:"content"`
-		StructuredContent struct {
-			Cached bool `json:"cached"`
-		} `json:"structuredContent"`
-	}
-	if err := json.Unmarshal(raw, &res); err != nil {
-		return false, fmt.Errorf("tool result: %w", err)
-	}
-	if res.IsError {
+	if bytes.Contains(raw, []byte(`"isError":true`)) {
+		var res struct {
+			Content []struct {
+				Text string `json:"text"`
+			} `json:"content"`
+		}
 		msg := "tool error"
-		if len(res.Content) > 0 {
+		if json.Unmarshal(raw, &res) == nil && len(res.Content) > 0 {
 			msg += ": " + res.Content[0].Text
 		}
 		return false, errors.New(msg)
 	}
-	return res.StructuredContent.Cached, nil
+	// In the structured content; the text copy has the quotes escaped.
+	return bytes.Contains(raw, []byte(`"cached":true`)), nil
 }

@@ -1,10 +1,6 @@
 package bench
 
-import (
-	"context"
-	"slices"
-	"strings"
-)
+import "strings"
 
 // experiment reruns served scenarios with other settings in the child's
 // environment, so that a proposed default is measured beside the current
@@ -12,33 +8,31 @@ import (
 type experiment struct {
 	label     string
 	env       []string
+	lean      bool // serve stdio with leanStdio instead of the SDK's transport
 	scenarios []string
 }
 
 // experiments are the knobs profiling pointed at: the collector (most of
 // an MCP call's allocations are the SDK's short-lived JSON buffers, so
 // with the default GOGC=100 and a small live heap the collector runs every
-// few dozen calls), and the log line the gateway writes per call.
+// few dozen calls), the log line the gateway writes per call, and those
+// JSON buffers themselves (leanStdio).
 var experiments = []experiment{
-	{"GOGC=400", []string{"GOGC=400"}, []string{nameStdioFloor, nameStdioHit, nameStdioMiss, nameHTTPFloor, nameHTTPHit}},
-	{"LOG_LEVEL=WARN", []string{"LOG_LEVEL=WARN"}, []string{nameStdioHit, nameHTTPHit}},
-	{"GOGC=400 LOG_LEVEL=WARN", []string{"GOGC=400", "LOG_LEVEL=WARN"}, []string{nameStdioHit, nameHTTPHit}},
+	{"GOGC=200", []string{"GOGC=200"}, false, []string{nameStdioFloor, nameStdioHit}},
+	{"GOGC=400", []string{"GOGC=400"}, false, []string{nameStdioFloor, nameStdioHit, nameStdioMiss, nameHTTPFloor, nameHTTPHit}},
+	{"LOG_LEVEL=WARN", []string{"LOG_LEVEL=WARN"}, false, []string{nameStdioHit, nameHTTPHit}},
+	{"lean stdio transport", nil, true, []string{nameStdioFloor, nameStdioHit, nameStdioMiss}},
+	{labelAll, []string{"GOGC=400", "LOG_LEVEL=WARN"}, true, []string{nameStdioFloor, nameStdioHit}},
+	{"GOGC=400 LOG_LEVEL=WARN", []string{"GOGC=400", "LOG_LEVEL=WARN"}, false, []string{nameHTTPFloor, nameHTTPHit}},
 }
+
+// labelAll is the experiment with every proposal at once.
+const labelAll = "lean stdio transport, GOGC=400, LOG_LEVEL=WARN"
+
+var leanModes = map[string]string{modeNoopStdio: modeNoopLean, modeGatewayStdio: modeGatewayLean}
 
 // experimentName is a scenario's name under an experiment.
 func experimentName(scenario, label string) string { return scenario + " [" + label + "]" }
-
-func (h *harness) runExperiments(ctx context.Context) {
-	for _, e := range experiments {
-		for _, s := range h.served() {
-			if !slices.Contains(e.scenarios, s.name) {
-				continue
-			}
-			r := h.childScenario(ctx, experimentName(s.name, e.label), s.transport, s.mode, e.env, s.setup)
-			h.report.Experiments = append(h.report.Experiments, r)
-		}
-	}
-}
 
 // baseName is the scenario an experiment's result varies.
 func baseName(name string) string {

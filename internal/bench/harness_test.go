@@ -25,15 +25,36 @@ func TestServedScenarios(t *testing.T) {
 	}
 }
 
-func TestInProcess(t *testing.T) {
+// TestInterleaved measures the in-process scenarios and two served ones
+// side by side, as runLatency does.
+func TestInterleaved(t *testing.T) {
 	h := testHarness(t)
-	rs := h.inProcess(t.Context())
-	if len(rs) != 3 {
-		t.Fatalf("inProcess gave %d results, want 3", len(rs))
+	specs, done, err := h.inProcessSpecs(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer done()
+	var children []*child
+	for _, s := range h.served() {
+		if s.name != nameStdioHit && s.name != nameHTTPMiss {
+			continue
+		}
+		spec, c, err := h.startServed(t.Context(), s.name, s.transport, s.mode, nil, s.setup)
+		if err != nil {
+			t.Fatal(err)
+		}
+		specs, children = append(specs, spec), append(children, c)
+	}
+	rs := measureInterleaved(t.Context(), specs, h.sizes.block)
+	for _, c := range children {
+		closeChild(c, &rs[0])
+	}
+	if len(rs) != 5 {
+		t.Fatalf("measureInterleaved gave %d results, want 5", len(rs))
 	}
 	for _, r := range rs {
-		if r.Errors != 0 || r.Calls != h.sizes.calls {
-			t.Errorf("%s = %+v, want %d calls and no errors", r.Name, r, h.sizes.calls)
+		if r.Errors != 0 || r.Calls != h.sizes.calls || r.P50 <= 0 || r.CPUPer1k <= 0 {
+			t.Errorf("%s = %+v, want %d calls, no errors, latency and CPU", r.Name, r, h.sizes.calls)
 		}
 	}
 }
@@ -47,6 +68,12 @@ func TestThroughputAndCoalescing(t *testing.T) {
 	for _, r := range h.report.Throughput {
 		if r.Errors != 0 || r.Calls == 0 {
 			t.Errorf("%s = %+v, want calls and no errors", r.Name, r)
+		}
+	}
+	h.runConnectionPool(t.Context())
+	for _, r := range h.report.Throughput[2*len(h.sizes.levels):] {
+		if r.Errors != 0 || r.Calls != poolCallers*h.sizes.missPerSession {
+			t.Errorf("%s = %+v, want %d calls and no errors", r.Name, r, poolCallers*h.sizes.missPerSession)
 		}
 	}
 	h.runCoalescing(t.Context())

@@ -10,10 +10,12 @@ import (
 	"io"
 	"net/http"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/bedrockruntime"
@@ -70,10 +72,72 @@ func (h *harness) hitPrompt(scenario string) string {
 // floors, the gateway's hits and misses over each transport, and the same
 // call made directly with the AWS SDK.
 func (h *harness) runLatency(ctx context.Context) {
-	for _, s := range h.served() {
-		h.report.Latency = append(h.report.Latency, h.childScenario(ctx, s.name, s.transport, s.mode, nil, s.setup))
+	type entry struct {
+		name       string
+		experiment bool
+		spec       *runSpec
+		child      *child
+		err        error
 	}
-	h.report.Latency = append(h.report.Latency, h.inProcess(ctx)...)
+	var entries []*entry
+	add := func(name string, experiment bool, transport, mode string, env []string, setup func(context.Context, *child) ([]callFunc, error)) {
+		h.progress("start %s", name)
+		spec, c, err := h.startServed(ctx, name, transport, mode, env, setup)
+		entries = append(entries, &entry{name: name, experiment: experiment, spec: spec, child: c, err: err})
+	}
+	for _, s := range h.served() {
+		add(s.name, false, s.transport, s.mode, nil, s.setup)
+	}
+	for _, e := range experiments {
+		for _, s := range h.served() {
+			if !slices.Contains(e.scenarios, s.name) {
+				continue
+			}
+			mode := s.mode
+			if e.lean {
+				mode = leanModes[mode]
+			}
+			add(experimentName(s.name, e.label), true, s.transport, mode, e.env, s.setup)
+		}
+	}
+	inproc, closeInproc, err := h.inProcessSpecs(ctx)
+	if err != nil {
+		for _, name := range []string{nameDirect, nameInProcessMiss, nameInProcessHit} {
+			entries = append(entries, &entry{name: name, err: err})
+		}
+	}
+	for _, spec := range inproc {
+		entries = append(entries, &entry{name: spec.name, spec: spec})
+	}
+
+	var specs []*runSpec
+	for _, e := range entries {
+		if e.spec != nil {
+			specs = append(specs, e.spec)
+		}
+	}
+	h.progress("%d latency scenarios, interleaved in blocks of %d calls", len(specs), h.sizes.block)
+	results := measureInterleaved(ctx, specs, h.sizes.block)
+	if closeInproc != nil {
+		closeInproc()
+	}
+	for _, e := range entries {
+		var r Result
+		switch {
+		case e.err != nil:
+			r = failed(e.name, e.err)
+		default:
+			r = results[slices.Index(specs, e.spec)]
+		}
+		if e.child != nil {
+			closeChild(e.child, &r)
+		}
+		if e.experiment {
+			h.report.Experiments = append(h.report.Experiments, r)
+		} else {
+			h.report.Latency = append(h.report.Latency, r)
+		}
+	}
 }
 
 // servedScenario is a latency scenario served by a child process.
@@ -129,14 +193,28 @@ const primeCall = -1 << 30
 func (h *harness) childScenario(ctx context.Context, name, transport, mode string, env []string,
 	setup func(ctx context.Context, c *child) ([]callFunc, error)) Result {
 	h.progress("%s", name)
-	c, err := h.startChild(mode, env...)
+	spec, c, err := h.startServed(ctx, name, transport, mode, env, setup)
 	if err != nil {
 		return failed(name, err)
+	}
+	res := measure(ctx, *spec)
+	closeChild(c, &res)
+	return res
+}
+
+// startServed starts a child for a scenario and returns its spec: the
+// calls, and the child's own usage as the measure (with a CPU profile of
+// the measured calls when ProfileDir is set).
+func (h *harness) startServed(ctx context.Context, name, transport, mode string, env []string,
+	setup func(ctx context.Context, c *child) ([]callFunc, error)) (*runSpec, *child, error) {
+	c, err := h.startChild(mode, env...)
+	if err != nil {
+		return nil, nil, err
 	}
 	sessions, err := setup(ctx, c)
 	if err != nil {
 		c.kill()
-		return failed(name, err)
+		return nil, nil, err
 	}
 	snapshots := 0
 	usage := func() (Usage, error) {
@@ -153,15 +231,18 @@ func (h *harness) childScenario(ctx context.Context, name, transport, mode strin
 		}
 		return u, err
 	}
-	res := measure(ctx, runSpec{name: name, transport: transport, measured: measuredServer,
-		warm: h.sizes.warm, n: h.perSession(len(sessions)), sessions: sessions, usage: usage, conns: h.simConns.Load})
+	return &runSpec{name: name, transport: transport, measured: measuredServer,
+		warm: h.sizes.warm, n: h.perSession(len(sessions)), sessions: sessions, usage: usage, conns: h.simConns.Load}, c, nil
+}
+
+// closeChild ends a scenario's child; a failed exit is the scenario's error.
+func closeChild(c *child, res *Result) {
 	if err := c.close(); err != nil {
 		res.Errors++
 		if res.FirstError == "" {
 			res.FirstError = err.Error()
 		}
 	}
-	return res
 }
 
 // perSession is how many measured calls each of n sessions makes.
@@ -306,20 +387,21 @@ func (h *harness) httpEchoCalls(_ context.Context, c *child) ([]callFunc, error)
 	}}, nil
 }
 
-// inProcess measures the gateway core and the direct SDK call in this
-// process, against the same simulator: their difference is what the
-// gateway adds to a Bedrock call, without any MCP transport.
-func (h *harness) inProcess(ctx context.Context) []Result {
-	h.progress("in-process gateway and direct AWS SDK calls")
+// inProcessSpecs are the gateway core and the direct SDK call, run in this
+// process against the same simulator: their difference is what the
+// gateway adds to a Bedrock call, without any MCP transport. Their usage
+// is read around each call, as the harness process does other work
+// between them. done releases the gateway.
+func (h *harness) inProcessSpecs(ctx context.Context) (specs []*runSpec, done func(), err error) {
 	gw, err := h.opts.Wiring.Gateway(ctx, getenvFrom(h.env()), io.Discard)
 	if err != nil {
-		err = fmt.Errorf("wire the gateway: %w", err)
-		return []Result{failed(nameInProcessMiss, err), failed(nameInProcessHit, err), failed(nameDirect, err)}
+		return nil, nil, fmt.Errorf("wire the gateway: %w", err)
 	}
+	done = func() {}
 	if gw.Close != nil {
-		defer gw.Close()
+		done = gw.Close
 	}
-	generate := func(prompt string) (*gateway.Response, error) {
+	generate := func(ctx context.Context, prompt string) (*gateway.Response, error) {
 		return gw.Generator.Generate(ctx, &gateway.Request{
 			Model:     benchModel,
 			Messages:  []gateway.Message{{Role: gateway.RoleUser, Content: prompt}},
@@ -328,75 +410,84 @@ func (h *harness) inProcess(ctx context.Context) []Result {
 		})
 	}
 	// The first call also names the model ID the direct calls use.
-	first, err := generate(h.hitPrompt("in-process"))
+	first, err := generate(ctx, h.hitPrompt("in-process"))
 	if err != nil {
-		err = fmt.Errorf("first generate: %w", err)
-		return []Result{failed(nameInProcessMiss, err), failed(nameInProcessHit, err), failed(nameDirect, err)}
+		done()
+		return nil, nil, fmt.Errorf("first generate: %w", err)
 	}
-
-	usage := func() (Usage, error) { return selfUsage(), nil }
-	spec := func(name string, call callFunc) runSpec {
-		return runSpec{name: name, transport: "in-process", measured: measuredHarness,
-			warm: h.sizes.warm, n: h.sizes.calls, sessions: []callFunc{call}, usage: usage, conns: h.simConns.Load}
-	}
-	var out []Result
-
-	h.progress("%s", nameDirect)
-	direct, err := h.directClient(ctx)
+	direct, err := h.directClient(ctx, 0)
 	if err != nil {
-		out = append(out, failed(nameDirect, err))
-	} else {
-		out = append(out, measure(ctx, spec(nameDirect, func(ctx context.Context, i int) error {
-			resp, err := direct.Converse(ctx, &bedrockruntime.ConverseInput{
-				ModelId: aws.String(first.ModelID),
-				Messages: []types.Message{{
-					Role:    types.ConversationRoleUser,
-					Content: []types.ContentBlock{&types.ContentBlockMemberText{Value: h.missPrompt("direct", i)}},
-				}},
-				InferenceConfig: &types.InferenceConfiguration{MaxTokens: aws.Int32(answerTokens)},
-			})
-			if err != nil {
-				return err
-			}
-			if _, ok := resp.Output.(*types.ConverseOutputMemberMessage); !ok {
-				return fmt.Errorf("converse output %T, want a message", resp.Output)
-			}
-			return nil
-		})))
+		done()
+		return nil, nil, err
 	}
-
-	h.progress("%s", nameInProcessMiss)
-	out = append(out, measure(ctx, spec(nameInProcessMiss, func(_ context.Context, i int) error {
-		resp, err := generate(h.missPrompt("in-process", i))
-		if err == nil && resp.Cached {
-			err = errors.New("answer from the cache on a miss")
-		}
-		return err
-	})))
-
-	h.progress("%s", nameInProcessHit)
-	// The misses above may have evicted the first answer: ask again.
-	if _, err := generate(h.hitPrompt("in-process")); err != nil {
-		return append(out, failed(nameInProcessHit, err))
+	spec := func(name string, call callFunc) *runSpec {
+		return &runSpec{name: name, transport: "in-process", measured: measuredHarness, perCall: true,
+			warm: h.sizes.warm, n: h.sizes.calls, sessions: []callFunc{call}, conns: h.simConns.Load}
 	}
-	out = append(out, measure(ctx, spec(nameInProcessHit, func(context.Context, int) error {
-		resp, err := generate(h.hitPrompt("in-process"))
-		if err == nil && !resp.Cached {
-			err = errors.New("answer not from the cache")
-		}
+	specs = []*runSpec{
+		spec(nameDirect, func(ctx context.Context, i int) error {
+			return h.converse(ctx, direct, first.ModelID, h.missPrompt("direct", i))
+		}),
+		spec(nameInProcessMiss, func(ctx context.Context, i int) error {
+			resp, err := generate(ctx, h.missPrompt("in-process", i))
+			if err == nil && resp.Cached {
+				err = errors.New("answer from the cache on a miss")
+			}
+			return err
+		}),
+		spec(nameInProcessHit, func(ctx context.Context, _ int) error {
+			// Asked every round, the answer stays among the most recently
+			// used: the misses between do not evict it.
+			resp, err := generate(ctx, h.hitPrompt("in-process"))
+			if err == nil && !resp.Cached {
+				err = errors.New("answer not from the cache")
+			}
+			return err
+		}),
+	}
+	return specs, done, nil
+}
+
+// defaultModelID is what benchModel resolves to in benchRegion, for direct
+// calls made without asking the gateway.
+const defaultModelID = "us.amazon.nova-lite-v1:0"
+
+// converse makes the Converse call the gateway makes for a generate call
+// with one user message and max_tokens answerTokens.
+func (h *harness) converse(ctx context.Context, client *bedrockruntime.Client, modelID, prompt string) error {
+	resp, err := client.Converse(ctx, &bedrockruntime.ConverseInput{
+		ModelId: aws.String(modelID),
+		Messages: []types.Message{{
+			Role:    types.ConversationRoleUser,
+			Content: []types.ContentBlock{&types.ContentBlockMemberText{Value: prompt}},
+		}},
+		InferenceConfig: &types.InferenceConfiguration{MaxTokens: aws.Int32(answerTokens)},
+	})
+	if err != nil {
 		return err
-	})))
-	return out
+	}
+	if _, ok := resp.Output.(*types.ConverseOutputMemberMessage); !ok {
+		return fmt.Errorf("converse output %T, want a message", resp.Output)
+	}
+	return nil
 }
 
 // directClient is a Bedrock Runtime client configured as an application
-// would configure one, pointed at the simulator.
-func (h *harness) directClient(ctx context.Context) (*bedrockruntime.Client, error) {
-	cfg, err := config.LoadDefaultConfig(ctx,
+// would configure one, pointed at the simulator. idle, if positive, sets
+// the idle connections its HTTP transport keeps per host (the SDK keeps 10).
+func (h *harness) directClient(ctx context.Context, idle int) (*bedrockruntime.Client, error) {
+	load := []func(*config.LoadOptions) error{
 		config.WithRegion(benchRegion),
 		config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider(benchAccessKey, benchSecretKey, "")),
 		config.WithRetryMaxAttempts(1),
-	)
+	}
+	if idle > 0 {
+		load = append(load, config.WithHTTPClient(awshttp.NewBuildableClient().WithTransportOptions(func(t *http.Transport) {
+			t.MaxIdleConns = idle
+			t.MaxIdleConnsPerHost = idle
+		})))
+	}
+	cfg, err := config.LoadDefaultConfig(ctx, load...)
 	if err != nil {
 		return nil, fmt.Errorf("aws config: %w", err)
 	}

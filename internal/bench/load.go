@@ -40,6 +40,46 @@ func (h *harness) runThroughput(ctx context.Context) {
 	}
 }
 
+// poolCallers is how many callers share one AWS SDK client in the
+// connection-pool runs: the most sessions the throughput runs use.
+const poolCallers = 256
+
+func nameDirectPool(latency time.Duration, idle int) string {
+	pool := "the SDK's default pool (10 idle connections per host)"
+	if idle > 0 {
+		pool = fmt.Sprintf("%d idle connections per host", idle)
+	}
+	return fmt.Sprintf("in-process: direct Converse, model %s, %d callers, %s", latency, poolCallers, pool)
+}
+
+// runConnectionPool makes Converse calls from many callers through one AWS
+// SDK client, with the SDK's default HTTP transport and with one that
+// keeps a connection per caller: the upstream connections column shows
+// what each opens. The gateway's own client has the default.
+func (h *harness) runConnectionPool(ctx context.Context) {
+	lat := h.sizes.modelLatency
+	for _, idle := range []int{0, poolCallers} {
+		name := nameDirectPool(lat, idle)
+		h.progress("%s", name)
+		client, err := h.directClient(ctx, idle)
+		if err != nil {
+			h.report.Throughput = append(h.report.Throughput, failed(name, err))
+			continue
+		}
+		calls := make([]callFunc, poolCallers)
+		for s := range calls {
+			calls[s] = func(ctx context.Context, i int) error {
+				prompt := fmt.Sprintf("[sim:latency=%s] %s", lat, h.missPrompt(name, s*1000+i))
+				return h.converse(ctx, client, defaultModelID, prompt)
+			}
+		}
+		r := measure(ctx, runSpec{name: name, transport: "in-process", measured: measuredHarness,
+			warm: h.sizes.missWarm, n: h.sizes.missPerSession, sessions: calls,
+			usage: func() (Usage, error) { return selfUsage(), nil }, conns: h.simConns.Load})
+		h.report.Throughput = append(h.report.Throughput, r)
+	}
+}
+
 // withSizes runs f with other call counts.
 func (h *harness) withSizes(s sizes, f func() Result) Result {
 	saved := h.sizes

@@ -81,8 +81,9 @@ func (r *Report) WriteMarkdown(w io.Writer, command string) error {
 	p("Each session initializes, then makes its calls one after another; all sessions run at once.")
 	p("*hit* rows are the gateway's own ceiling (answers from the cache); the *model* rows ask new")
 	p("questions of a simulated model that takes the stated time to answer, where concurrency rather")
-	p("than CPU sets the pace. Upstream connections counts the connections the simulator accepted")
-	p("during the measured calls.")
+	p("than CPU sets the pace. The *direct Converse* rows make the same slow calls from %d callers", poolCallers)
+	p("through one AWS SDK client in the harness, with the SDK's default HTTP transport (the gateway's)")
+	p("and with one that keeps a connection per caller: the upstream connections they open differ.")
 	p("")
 	resultTable(bw, r.Throughput)
 	p("")
@@ -91,7 +92,7 @@ func (r *Report) WriteMarkdown(w io.Writer, command string) error {
 		for _, t := range r.Throughput {
 			conns = append(conns, fmt.Sprintf("%s: %d", t.Name, t.UpstreamConns))
 		}
-		p("Upstream connections opened during the measured calls: %s.", strings.Join(conns, "; "))
+		p("Upstream connections the simulator accepted during the measured calls: %s.", strings.Join(conns, "; "))
 		p("")
 	}
 
@@ -225,6 +226,20 @@ func derived(r *Report) []string {
 			out = append(out, fmt.Sprintf("%s: a miss minus the floor minus the direct SDK call: %+.0f µs p50", tr.label, mi.P50-f.P50-d.P50))
 		}
 	}
+	// The same ratios under each experiment that reran both.
+	for _, e := range experiments {
+		for _, tr := range []struct{ label, floor, hit string }{
+			{"stdio", nameStdioFloor, nameStdioHit},
+			{"Streamable HTTP", nameHTTPFloor, nameHTTPHit},
+		} {
+			f, ok1 := r.experiment(experimentName(tr.floor, e.label))
+			h, ok2 := r.experiment(experimentName(tr.hit, e.label))
+			if ok1 && ok2 && f.P50 > 0 {
+				out = append(out, fmt.Sprintf("%s with %s: a cache hit costs %+.0f µs p50 over the no-op floor (%.2f×): %.0f µs vs %.0f µs",
+					tr.label, e.label, h.P50-f.P50, h.P50/f.P50, h.P50, f.P50))
+			}
+		}
+	}
 	mi, ok1 := get(nameInProcessMiss)
 	d, ok2 := get(nameDirect)
 	if ok1 && ok2 {
@@ -242,6 +257,15 @@ func (r *Report) find(name string) (Result, bool) {
 			if x.Name == name {
 				return x, true
 			}
+		}
+	}
+	return Result{}, false
+}
+
+func (r *Report) experiment(name string) (Result, bool) {
+	for _, x := range r.Experiments {
+		if x.Name == name && x.Errors == 0 {
+			return x, true
 		}
 	}
 	return Result{}, false

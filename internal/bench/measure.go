@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"slices"
 	"sync"
 	"time"
@@ -50,6 +51,10 @@ type runSpec struct {
 	sessions                  []callFunc
 	usage                     func() (Usage, error)
 	conns                     func() int64 // connections the simulator has accepted
+	// perCall reads this process's usage around each block of calls
+	// instead of calling usage: for scenarios that share the harness
+	// process, which is quiet otherwise while a block runs.
+	perCall bool
 }
 
 // callTimeout bounds one call, so that a wedged server fails the scenario
@@ -128,6 +133,122 @@ func measure(ctx context.Context, spec runSpec) Result {
 	res.AllocsPerCall = round1(d.allocsPerCall)
 	res.KiBPerCall = round1(d.bytesPerCall / 1024)
 	res.PeakRSS = mib(after.PeakRSS)
+	return res
+}
+
+// measureInterleaved runs single-caller specs side by side: round after
+// round, each spec makes a block of calls, in a shuffled order. Whatever
+// else the machine is doing then weighs on every scenario alike, which
+// back-to-back runs cannot promise on a shared machine; blocks rather than
+// single calls keep each process's caches warm as a caller that keeps
+// calling would. Throughput is the inverse of the mean latency: what one
+// caller gets.
+func measureInterleaved(ctx context.Context, specs []*runSpec, block int) []Result {
+	block = max(block, 1)
+	res := make([]Result, len(specs))
+	lats := make([][]time.Duration, len(specs))
+	before := make([]Usage, len(specs))
+	spent := make([]Usage, len(specs)) // perCall specs: summed per-block deltas
+	broken := make([]bool, len(specs))
+	fail := func(i int, err error) {
+		res[i].Errors++
+		if res[i].FirstError == "" {
+			res[i].FirstError = err.Error()
+		}
+	}
+	call := func(i, n int) (time.Duration, bool) {
+		cctx, cancel := context.WithTimeout(ctx, callTimeout)
+		defer cancel()
+		start := time.Now()
+		err := specs[i].sessions[0](cctx, n)
+		d := time.Since(start)
+		if err != nil {
+			fail(i, err)
+			return d, false
+		}
+		return d, true
+	}
+	rng := rand.New(rand.NewPCG(1, 2)) // the same order every run
+	order := make([]int, len(specs))
+	rounds := 0
+	for i, s := range specs {
+		order[i] = i
+		rounds = max(rounds, (s.n+block-1)/block)
+		res[i] = Result{Name: s.name, Transport: s.transport, Sessions: 1, Measured: s.measured}
+		lats[i] = make([]time.Duration, 0, s.n)
+	}
+
+	rng.Shuffle(len(order), func(a, b int) { order[a], order[b] = order[b], order[a] })
+	for _, i := range order {
+		for w := range specs[i].warm {
+			call(i, -1-w)
+		}
+	}
+	for i, s := range specs {
+		if s.perCall {
+			continue
+		}
+		u, err := s.usage()
+		if err != nil {
+			fail(i, fmt.Errorf("usage before: %w", err))
+			broken[i] = true
+		}
+		before[i] = u
+	}
+	for r := range rounds {
+		rng.Shuffle(len(order), func(a, b int) { order[a], order[b] = order[b], order[a] })
+		for _, i := range order {
+			s := specs[i]
+			from, to := r*block, min((r+1)*block, s.n)
+			if from >= to || broken[i] {
+				continue
+			}
+			var u0 Usage
+			if s.perCall {
+				u0 = selfUsage()
+			}
+			c0 := s.conns()
+			for n := from; n < to; n++ {
+				if d, ok := call(i, n); ok {
+					lats[i] = append(lats[i], d)
+				}
+			}
+			res[i].UpstreamConns += s.conns() - c0
+			if s.perCall {
+				u1 := selfUsage()
+				spent[i].CPU += u1.CPU - u0.CPU
+				spent[i].Mallocs += u1.Mallocs - u0.Mallocs
+				spent[i].TotalAlloc += u1.TotalAlloc - u0.TotalAlloc
+			}
+		}
+	}
+	for i, s := range specs {
+		res[i].Calls = s.n
+		var sum time.Duration
+		for _, d := range lats[i] {
+			sum += d
+		}
+		res[i].fillLatency(lats[i], sum)
+		var used delta
+		switch {
+		case broken[i]:
+			continue
+		case s.perCall:
+			used = usageDelta(Usage{}, spent[i], s.n)
+			res[i].PeakRSS = mib(selfUsage().PeakRSS)
+		default:
+			after, err := s.usage()
+			if err != nil {
+				fail(i, fmt.Errorf("usage after: %w", err))
+				continue
+			}
+			used = usageDelta(before[i], after, s.n)
+			res[i].PeakRSS = mib(after.PeakRSS)
+		}
+		res[i].CPUPer1k = ms(used.cpuPer1k)
+		res[i].AllocsPerCall = round1(used.allocsPerCall)
+		res[i].KiBPerCall = round1(used.bytesPerCall / 1024)
+	}
 	return res
 }
 

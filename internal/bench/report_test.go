@@ -95,12 +95,12 @@ func sampleReport() *Report {
 	}
 	for _, n := range concurrencyLevels {
 		r.Throughput = append(r.Throughput,
-			Result{Name: nameThroughputHit(n), Sessions: n, Calls: 100, Throughput: float64(1000 + n)},
+			Result{Name: nameThroughputHit(n), Transport: "http", Sessions: n, Calls: 100, Throughput: float64(1000 + n)},
 		)
 	}
 	for _, n := range concurrencyLevels {
 		r.Throughput = append(r.Throughput,
-			Result{Name: nameThroughputSlow(n, 300*time.Millisecond), Sessions: n, Calls: n, Throughput: float64(3 * n)},
+			Result{Name: nameThroughputSlow(n, 300*time.Millisecond), Transport: "http", Sessions: n, Calls: n, Throughput: float64(3 * n)},
 		)
 	}
 	r.Checks = checks(r)
