@@ -162,6 +162,15 @@ func (r *Report) WriteMarkdown(w io.Writer, command string) error {
 		p("")
 	}
 
+	p("## Where the time goes")
+	p("")
+	p("From CPU and allocation profiles of the served scenarios (`--profile`); the rows named")
+	p("show each point in this run's figures.")
+	p("")
+	for _, line := range profileNotes {
+		p("- %s", line)
+	}
+	p("")
 	p("## Method")
 	p("")
 	for _, line := range methodNotes {
@@ -189,9 +198,18 @@ func (r *Report) WriteMarkdown(w io.Writer, command string) error {
 	return bw.Flush()
 }
 
+var profileNotes = []string{
+	"Over stdio, most of a no-op call's allocations are the MCP SDK's JSON decoding: every decode makes a decoder with its own buffer, several per message. The *lean stdio transport* rows decode each request once, through the SDK's public `Transport` and `Connection` interfaces, and write answers without encoding their result again: compare their allocations per call with the floor's.",
+	"With little live heap, those short-lived buffers make the collector run every few dozen calls. A higher `GOGC` trades resident memory for CPU: compare CPU per call and peak RSS in the *GOGC* rows.",
+	"A cache hit adds to the floor the gateway's log line per call (the *LOG_LEVEL=WARN* rows), decoding the arguments, the core's lookup, and encoding the answer twice, as structured content and as its text copy (which the MCP specification recommends).",
+	"A miss runs the AWS SDK's deep middleware stack on a goroutine started for that call (the one upstream call identical requests share), whose stack is grown by copying on every call.",
+	"The AWS SDK's default HTTP transport keeps 10 idle connections per host: with more Bedrock calls at once, connections are closed after use and opened again (the *direct Converse* rows, and the model rows at 64 and 256 sessions). Against Bedrock every new connection is a TLS handshake.",
+}
+
 var methodNotes = []string{
 	"The harness is one process: it serves the Bedrock simulator (`internal/bedrocksim`, zero added latency unless a row says otherwise) on 127.0.0.1 and is the MCP client. Each served scenario starts a fresh child process (the same binary in a hidden child mode that wires the gateway exactly as `serve` does), so caches, heaps and connection pools start empty.",
 	"Each scenario makes warm-up calls first; only the calls after them are measured. p50 and p99 are nearest-rank percentiles of per-call latency as the client sees it.",
+	"The latency scenarios, experiments included, run side by side: every child is started first, then round after round each scenario makes a block of calls, in a shuffled order, so that whatever else the machine does weighs on all of them alike. Their calls/s is the inverse of the mean latency, what one caller gets.",
 	"CPU is user plus system time from `getrusage(RUSAGE_SELF)`; allocations are `runtime.MemStats` Mallocs and TotalAlloc; peak RSS is VmHWM from `/proc/self/status`. A child reports them over a control pipe before and after the measured calls.",
 	"The clients are minimal on purpose (newline-framed JSON-RPC over pipes; POSTs for Streamable HTTP that read a JSON or event-stream answer), so the figures are the server's and the transport's, not a client library's.",
 	"Misses use a new question each call; hits repeat one question answered before the warm-up. Every answer is checked (cached or not, as the scenario expects); a wrong one counts as an error.",
