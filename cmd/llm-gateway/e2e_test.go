@@ -276,9 +276,11 @@ func TestStdioSeedScenario(t *testing.T) {
 	if !st.Cache.Enabled || st.Cache.CurrentSize != 4 || st.Cache.MaxSize != 1000 || st.Gateway.Simulated {
 		t.Errorf("stats cache/gateway = %+v %+v, want enabled, 4 of 1000, not simulated", st.Cache, st.Gateway)
 	}
-	// Logs went to stderr; prompts are not logged by default.
-	if !strings.Contains(stderr.String(), "generate") || strings.Contains(stderr.String(), "What is AI?") {
-		t.Errorf("stderr should log calls without prompts:\n%s", stderr.String())
+	// Logs went to stderr, at DEBUG here; prompts are not logged by
+	// default, and secrets never.
+	logs := stderr.String()
+	if !strings.Contains(logs, "generate") || !strings.Contains(logs, "AWS_SECRET_ACCESS_KEY") || strings.Contains(logs, "What is AI?") || strings.Contains(logs, testSecret) {
+		t.Errorf("stderr should log calls and settings without prompts or secrets:\n%s", logs)
 	}
 }
 

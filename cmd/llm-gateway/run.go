@@ -59,6 +59,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return nil
 	}
 	log := newLogger(cfg, stderr)
+	log.Debug("settings", "config", cfg) // secrets show as set or unset
 	return serve(ctx, cfg, log, stdin, stdout)
 }
 
