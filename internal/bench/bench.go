@@ -189,6 +189,8 @@ type sizes struct {
 	fills          []int         // cached answers at which memory is measured
 	startups       int           // process starts measured
 	levels         []int         // Streamable HTTP sessions at once, in the throughput runs
+	poolCallers    int           // callers sharing one AWS SDK client in the connection-pool runs
+	experiments    bool          // run every experiment, not only those that exercise other code
 }
 
 var (
@@ -196,13 +198,13 @@ var (
 		warm: 300, calls: 3000, block: 100,
 		hitTotal: 4000, missWarm: 1, missPerSession: 3, modelLatency: 300 * time.Millisecond,
 		coalesce: 100, fills: []int{10_000, 100_000}, startups: 20,
-		levels: concurrencyLevels,
+		levels: concurrencyLevels, poolCallers: 256, experiments: true,
 	}
 	quickSizes = sizes{
 		warm: 5, calls: 30, block: 10,
 		hitTotal: 0, missWarm: 0, missPerSession: 1, modelLatency: 300 * time.Millisecond,
 		coalesce: 100, fills: []int{500}, startups: 2,
-		levels: concurrencyLevels,
+		levels: concurrencyLevels, poolCallers: 32,
 	}
 )
 

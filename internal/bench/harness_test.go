@@ -72,8 +72,8 @@ func TestThroughputAndCoalescing(t *testing.T) {
 	}
 	h.runConnectionPool(t.Context())
 	for _, r := range h.report.Throughput[2*len(h.sizes.levels):] {
-		if r.Errors != 0 || r.Calls != poolCallers*h.sizes.missPerSession {
-			t.Errorf("%s = %+v, want %d calls and no errors", r.Name, r, poolCallers*h.sizes.missPerSession)
+		if want := h.sizes.poolCallers * h.sizes.missPerSession; r.Errors != 0 || r.Calls != want {
+			t.Errorf("%s = %+v, want %d calls and no errors", r.Name, r, want)
 		}
 	}
 	h.runCoalescing(t.Context())

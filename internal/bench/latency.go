@@ -89,6 +89,9 @@ func (h *harness) runLatency(ctx context.Context) {
 		add(s.name, false, s.transport, s.mode, nil, s.setup)
 	}
 	for _, e := range experiments {
+		if !h.sizes.experiments && !e.lean {
+			continue // a quick run needs only the experiments that run other code
+		}
 		for _, s := range h.served() {
 			if !slices.Contains(e.scenarios, s.name) {
 				continue
@@ -250,7 +253,7 @@ func (h *harness) perSession(n int) int {
 	if n <= 1 {
 		return h.sizes.calls
 	}
-	return max(2, h.sizes.hitTotal/n)
+	return max(1, h.sizes.hitTotal/n)
 }
 
 func slug(name string) string {

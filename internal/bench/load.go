@@ -40,16 +40,12 @@ func (h *harness) runThroughput(ctx context.Context) {
 	}
 }
 
-// poolCallers is how many callers share one AWS SDK client in the
-// connection-pool runs: the most sessions the throughput runs use.
-const poolCallers = 256
-
-func nameDirectPool(latency time.Duration, idle int) string {
+func nameDirectPool(latency time.Duration, callers, idle int) string {
 	pool := "the SDK's default pool (10 idle connections per host)"
 	if idle > 0 {
 		pool = fmt.Sprintf("%d idle connections per host", idle)
 	}
-	return fmt.Sprintf("in-process: direct Converse, model %s, %d callers, %s", latency, poolCallers, pool)
+	return fmt.Sprintf("in-process: direct Converse, model %s, %d callers, %s", latency, callers, pool)
 }
 
 // runConnectionPool makes Converse calls from many callers through one AWS
@@ -57,16 +53,16 @@ func nameDirectPool(latency time.Duration, idle int) string {
 // keeps a connection per caller: the upstream connections column shows
 // what each opens. The gateway's own client has the default.
 func (h *harness) runConnectionPool(ctx context.Context) {
-	lat := h.sizes.modelLatency
-	for _, idle := range []int{0, poolCallers} {
-		name := nameDirectPool(lat, idle)
+	lat, callers := h.sizes.modelLatency, h.sizes.poolCallers
+	for _, idle := range []int{0, callers} {
+		name := nameDirectPool(lat, callers, idle)
 		h.progress("%s", name)
 		client, err := h.directClient(ctx, idle)
 		if err != nil {
 			h.report.Throughput = append(h.report.Throughput, failed(name, err))
 			continue
 		}
-		calls := make([]callFunc, poolCallers)
+		calls := make([]callFunc, callers)
 		for s := range calls {
 			calls[s] = func(ctx context.Context, i int) error {
 				prompt := fmt.Sprintf("[sim:latency=%s] %s", lat, h.missPrompt(name, s*1000+i))

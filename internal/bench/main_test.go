@@ -121,7 +121,7 @@ func testHarness(t *testing.T) *harness {
 		sizes: sizes{
 			warm: 1, calls: 3, block: 2, hitTotal: 0, missWarm: 0, missPerSession: 1,
 			modelLatency: 50 * time.Millisecond, coalesce: 10, fills: []int{memoryWarm + 20}, startups: 1,
-			levels: []int{1, 4},
+			levels: []int{1, 4}, poolCallers: 8,
 		},
 		exe:     exe,
 		dir:     t.TempDir(),

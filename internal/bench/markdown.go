@@ -81,7 +81,7 @@ func (r *Report) WriteMarkdown(w io.Writer, command string) error {
 	p("Each session initializes, then makes its calls one after another; all sessions run at once.")
 	p("*hit* rows are the gateway's own ceiling (answers from the cache); the *model* rows ask new")
 	p("questions of a simulated model that takes the stated time to answer, where concurrency rather")
-	p("than CPU sets the pace. The *direct Converse* rows make the same slow calls from %d callers", poolCallers)
+	p("than CPU sets the pace. The *direct Converse* rows make the same slow calls from many callers")
 	p("through one AWS SDK client in the harness, with the SDK's default HTTP transport (the gateway's)")
 	p("and with one that keeps a connection per caller: the upstream connections they open differ.")
 	p("")
