@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/bedrockruntime"
 
@@ -16,6 +17,10 @@ import (
 )
 
 // Defaults applied when the corresponding Options field is zero.
+// maxIdleConns is how many idle connections to Bedrock the client keeps:
+// enough for the concurrency one gateway sees.
+const maxIdleConns = 256
+
 const (
 	DefaultRegion      = "us-east-1"
 	DefaultMaxAttempts = 3
@@ -143,6 +148,15 @@ func New(ctx context.Context, opts Options) (*Client, error) {
 			// Set here rather than in the shared config, which refuses a
 			// plain *http.Client when AWS_CA_BUNDLE is set.
 			o.HTTPClient = opts.HTTPClient
+		}
+		if b, ok := o.HTTPClient.(*awshttp.BuildableClient); ok {
+			// The SDK keeps 10 idle connections per host: with more calls
+			// to Bedrock at once, connections (TLS handshakes) are opened
+			// and closed on every call. A gateway serves many agents.
+			o.HTTPClient = b.WithTransportOptions(func(t *http.Transport) {
+				t.MaxIdleConns = max(t.MaxIdleConns, maxIdleConns)
+				t.MaxIdleConnsPerHost = maxIdleConns
+			})
 		}
 		o.HTTPClient = bodyGuard{next: o.HTTPClient}
 		// The SDK would wrap the retryer again for AWS_MAX_ATTEMPTS; the

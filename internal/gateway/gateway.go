@@ -270,39 +270,52 @@ func (g *Gateway) stream(ctx context.Context, call *Call, m Model, onDelta func(
 }
 
 // share makes the upstream call for key, or joins the identical one already
-// in flight. The call runs on a context detached from any one caller, so a
-// caller that goes away does not fail the others; it is cancelled when the
-// last caller has gone. shared reports whether this caller joined.
+// in flight. shared reports whether this caller joined.
+//
+// The first caller makes the call on its own goroutine (a new goroutine
+// would grow its stack afresh for the SDK's deep call chain on every miss),
+// on a context detached from it, so that its leaving does not fail the
+// others: the call is cancelled when the last caller has gone. A first
+// caller that leaves while others wait returns when the call ends.
 func (g *Gateway) share(ctx context.Context, key string, call *Call) (comp *Completion, shared bool, err error) {
 	g.mu.Lock()
-	f, shared := g.inflight[key]
-	if shared {
+	if f, ok := g.inflight[key]; ok {
 		f.waiters++
-	} else {
-		callCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), g.opts.Timeout)
-		f = &flight{done: make(chan struct{}), waiters: 1, cancel: cancel}
-		g.inflight[key] = f
-		go g.fly(callCtx, key, call, f)
+		g.mu.Unlock()
+		select {
+		case <-f.done:
+			return f.comp, true, f.err
+		case <-ctx.Done():
+			g.leave(key, f)
+			return nil, false, contextError(ctx.Err())
+		}
 	}
+	callCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), g.opts.Timeout)
+	f := &flight{done: make(chan struct{}), waiters: 1, cancel: cancel}
+	g.inflight[key] = f
 	g.mu.Unlock()
 
-	select {
-	case <-f.done:
-		return f.comp, shared, f.err
-	case <-ctx.Done():
-		g.mu.Lock()
-		f.waiters--
-		if f.waiters == 0 {
-			// Nobody wants the answer any more: stop the upstream call, and
-			// let a request arriving now start afresh rather than join a
-			// call that is being cancelled.
-			f.cancel()
-			if g.inflight[key] == f {
-				delete(g.inflight, key)
-			}
-		}
-		g.mu.Unlock()
+	stop := context.AfterFunc(ctx, func() { g.leave(key, f) })
+	g.fly(callCtx, key, call, f)
+	stop()
+	if ctx.Err() != nil {
 		return nil, false, contextError(ctx.Err())
+	}
+	return f.comp, false, f.err
+}
+
+// leave drops a caller from a flight; the last one out cancels the call,
+// and lets a request arriving now start afresh rather than join a call
+// that is being cancelled.
+func (g *Gateway) leave(key string, f *flight) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	f.waiters--
+	if f.waiters == 0 {
+		f.cancel()
+		if g.inflight[key] == f {
+			delete(g.inflight, key)
+		}
 	}
 }
 
@@ -398,7 +411,13 @@ func (g *Gateway) logResult(req *Request, resp *Response, ev *Event, err error) 
 		slog.Bool(logCached, resp.Cached),
 		slog.Int(logTokens, ev.Usage.Total()),
 		slog.Float64(logCost, ev.Cost.USD()))
-	g.log.LogAttrs(context.Background(), slog.LevelInfo, "generate", attrs...)
+	// A cache hit is logged at debug: it costs a log line as much as the
+	// rest of the hit, and reached no model.
+	level := slog.LevelInfo
+	if resp.Cached {
+		level = slog.LevelDebug
+	}
+	g.log.LogAttrs(context.Background(), level, "generate", attrs...)
 	if g.opts.LogPrompts {
 		g.log.Debug("generate exchange", "messages", fmt.Sprint(req.Messages), "system", req.System, "answer", resp.Content)
 	}

@@ -306,9 +306,6 @@ func TestGenerateCancelStopsSharedCallOnlyWhenAllLeave(t *testing.T) {
 		}
 		synctest.Wait()
 		cancel1()
-		if err := <-errs; KindOf(err) != KindCanceled {
-			t.Errorf("first caller error = %v, want canceled", err)
-		}
 		synctest.Wait()
 		select {
 		case <-upstreamCancelled:
@@ -317,8 +314,53 @@ func TestGenerateCancelStopsSharedCallOnlyWhenAllLeave(t *testing.T) {
 		}
 		cancel2()
 		<-upstreamCancelled
-		if err := <-errs; KindOf(err) != KindCanceled {
-			t.Errorf("second caller error = %v, want canceled", err)
+		for range 2 {
+			if err := <-errs; KindOf(err) != KindCanceled {
+				t.Errorf("caller error = %v, want canceled", err)
+			}
+		}
+		if n := p.calls.Load(); n != 1 {
+			t.Errorf("upstream calls = %d, want 1", n)
+		}
+	})
+}
+
+func TestGenerateLeaderLeavingDoesNotFailOthers(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		release := make(chan struct{})
+		p := &fakeProvider{fn: func(ctx context.Context, c *Call) (*Completion, error) {
+			select {
+			case <-release:
+				return &Completion{Content: "shared"}, nil
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+		}}
+		g := newTestGateway(t, p, &mapCache{}, nil)
+		leaderCtx, cancelLeader := context.WithCancel(t.Context())
+		leader := make(chan error, 1)
+		go func() {
+			_, err := g.Generate(leaderCtx, &Request{Model: "nova-pro", Messages: userMsg("x")})
+			leader <- err
+		}()
+		synctest.Wait() // the leader is calling upstream
+		follower := make(chan *Response, 1)
+		go func() {
+			r, err := g.Generate(t.Context(), &Request{Model: "nova-pro", Messages: userMsg("x")})
+			if err != nil {
+				t.Error(err)
+			}
+			follower <- r
+		}()
+		synctest.Wait()
+		cancelLeader()
+		synctest.Wait()
+		close(release)
+		if r := <-follower; r == nil || r.Content != "shared" || !r.Cached {
+			t.Errorf("follower got %+v, want the shared answer", r)
+		}
+		if err := <-leader; KindOf(err) != KindCanceled {
+			t.Errorf("leader error = %v, want canceled", err)
 		}
 	})
 }
