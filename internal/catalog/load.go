@@ -7,6 +7,9 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"time"
+
+	"github.com/llm-gateway/llm-gateway/internal/gateway"
 )
 
 //go:embed models.json
@@ -41,6 +44,10 @@ type Options struct {
 	// Logger receives a summary of what was loaded. If nil, logs are
 	// discarded.
 	Logger *slog.Logger
+	// Now reads the clock: a model whose end_of_life date has come is
+	// loaded as end-of-life whatever its status says, so a binary built
+	// before the date refuses it after. If nil, time.Now.
+	Now func() time.Time
 }
 
 // Load reads the embedded catalog, applies the user file if any, validates
@@ -77,6 +84,18 @@ func Load(opts Options) (*Catalog, error) {
 
 	if errs := validate(m.specs); len(errs) > 0 {
 		return nil, fmt.Errorf("load model catalog: %w", errors.Join(errs...))
+	}
+	now := time.Now
+	if opts.Now != nil {
+		now = opts.Now
+	}
+	today := now().UTC().Format(time.DateOnly)
+	for i := range m.specs {
+		// Validated dates compare as strings.
+		if s := &m.specs[i]; s.EndOfLife != "" && s.EndOfLife <= today && s.Status != gateway.StatusEndOfLife {
+			log.Debug("model past its end of life", "model", s.Name, "end_of_life", s.EndOfLife)
+			s.Status = gateway.StatusEndOfLife
+		}
 	}
 	c := newCatalog(m.specs, region)
 	log.Debug("model catalog loaded", logKeyRegion, region, logKeyModels, len(c.models))
