@@ -199,38 +199,31 @@ func (r *Registry) Record(e gateway.Event) {
 
 // model returns the counts for name, creating them if the cap allows.
 func (r *Registry) model(name string) *modelCounts {
-	if name == "" {
-		name = NoModel
-	}
-	if m, ok := r.models[name]; ok {
-		return m
-	}
-	if len(r.models) >= r.maxModels {
-		name = Other
-		if m, ok := r.models[name]; ok {
-			return m
-		}
-	}
-	m := &modelCounts{}
-	r.models[name] = m
-	return m
+	return counts(r.models, name, NoModel, r.maxModels)
 }
 
 // agent returns the counts for name, creating them if the cap allows.
 func (r *Registry) agent(name string) *agentCounts {
+	return counts(r.agents, name, Anonymous, r.maxAgents)
+}
+
+// counts returns m's counts for name (empty if name is ""), creating them;
+// once m holds max names, new names are counted under Other, so that made-up
+// names cannot grow memory without bound.
+func counts[T any](m map[string]*T, name, empty string, max int) *T {
 	if name == "" {
-		name = Anonymous
+		name = empty
 	}
-	if a, ok := r.agents[name]; ok {
-		return a
+	if c, ok := m[name]; ok {
+		return c
 	}
-	if len(r.agents) >= r.maxAgents {
+	if len(m) >= max {
 		name = Other
-		if a, ok := r.agents[name]; ok {
-			return a
+		if c, ok := m[name]; ok {
+			return c
 		}
 	}
-	a := &agentCounts{}
-	r.agents[name] = a
-	return a
+	c := new(T)
+	m[name] = c
+	return c
 }
