@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
 	"testing"
 
@@ -81,22 +80,7 @@ func TestWireGolden(t *testing.T) {
 				t.Fatalf("Converse: %v", err)
 			}
 			got := canonical(t, sim.LastRequest(novaPro))
-			golden := filepath.Join("testdata", "wire", tc.name+".json")
-			if *update {
-				if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(golden, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("read golden (run with -update to create it): %v", err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Errorf("Converse body differs from %s (-want +got):\n%s", golden, cmp.Diff(string(want), string(got)))
-			}
+			checkGolden(t, filepath.Join("testdata", "wire", tc.name+".json"), got)
 
 			// ConverseStream sends the same body.
 			if _, err := c.ConverseStream(t.Context(), &tc.call, nil); err != nil {

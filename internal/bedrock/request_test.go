@@ -19,6 +19,27 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata")
 
+// checkGolden compares got with the golden file at path, or rewrites the
+// file first with -update.
+func checkGolden(t *testing.T, path string, got []byte) {
+	t.Helper()
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("read golden (run with -update to create it): %v", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("differs from %s (-want +got):\n%s", path, cmp.Diff(string(want), string(got)))
+	}
+}
+
 func user(s string) gateway.Message { return gateway.Message{Role: gateway.RoleUser, Content: s} }
 func assistant(s string) gateway.Message {
 	return gateway.Message{Role: gateway.RoleAssistant, Content: s}
@@ -95,22 +116,7 @@ func TestBuildInputGolden(t *testing.T) {
 				t.Fatalf("marshal input: %v", err)
 			}
 			got = append(got, '\n')
-			golden := filepath.Join("testdata", "input", tc.name+".json")
-			if *update {
-				if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(golden, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("read golden (run with -update to create it): %v", err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Errorf("buildInput(%s) differs from %s (-want +got):\n%s", tc.name, golden, cmp.Diff(string(want), string(got)))
-			}
+			checkGolden(t, filepath.Join("testdata", "input", tc.name+".json"), got)
 		})
 	}
 }
