@@ -39,7 +39,7 @@ func TestValidateContent(t *testing.T) {
 		{"image on text model", "plain", Request{Messages: []Message{img("png", png)}}, "messages[0].content[0]"},
 		{"image format", "vision", Request{Messages: []Message{img("bmp", png)}}, "messages[0].content[0].format"},
 		{"image empty", "vision", Request{Messages: []Message{img("png", nil)}}, "messages[0].content[0].data"},
-		{"image too big", "vision", Request{Messages: []Message{img("png", make([]byte, maxImageBytes+1))}}, "messages[0].content[0].data"},
+		{"image too big", "vision", Request{Messages: []Message{img("png", make([]byte, imageMedia.maxBytes+1))}}, "messages[0].content[0].data"},
 		{"document ok", "vision", Request{Messages: []Message{doc("Q3 report (final)")}}, ""},
 		{"document bad name", "vision", Request{Messages: []Message{doc("a/b")}}, "messages[0].content[0].name"},
 		{"text and blocks", "vision", Request{Messages: []Message{{Role: RoleUser, Content: "x", Blocks: []Block{{Type: BlockText, Text: "y"}}}}}, "messages[0].content"},

@@ -9,17 +9,29 @@ import (
 	"strings"
 )
 
-// Bedrock's limits on what one Converse request may carry.
-const (
-	maxImageBytes    = 3_750_000 // per image
-	maxImages        = 20
-	maxDocumentBytes = 4_500_000 // per document
-	maxDocuments     = 5
+// media is what Bedrock takes of one kind of binary content block.
+type media struct {
+	kind       string // "image" or "document", for messages
+	capability string // list_models capability that names models taking it
+	supported  func(Model) bool
+	formats    []string
+	maxBytes   int // per block
+	maxCount   int // per request
+}
+
+// Bedrock's limits on the images and documents of one Converse request.
+var (
+	imageMedia = media{
+		kind: "image", capability: "images", supported: func(m Model) bool { return m.SupportsImages },
+		formats: []string{"png", "jpeg", "gif", "webp"}, maxBytes: 3_750_000, maxCount: 20,
+	}
+	documentMedia = media{
+		kind: "document", capability: "documents", supported: func(m Model) bool { return m.SupportsDocuments },
+		formats: []string{"pdf", "csv", "doc", "docx", "xls", "xlsx", "html", "txt", "md"}, maxBytes: 4_500_000, maxCount: 5,
+	}
 )
 
 var (
-	imageFormats    = []string{"png", "jpeg", "gif", "webp"}
-	documentFormats = []string{"pdf", "csv", "doc", "docx", "xls", "xlsx", "html", "txt", "md"}
 	// Bedrock accepts document names of letters, digits, single spaces,
 	// hyphens, parentheses and square brackets; tool names of letters,
 	// digits, underscores and hyphens.
@@ -207,39 +219,13 @@ func (v *contentCheck) block(field, role string, b Block) error {
 		}
 		v.textBytes += len(b.Text)
 	case BlockImage:
-		if !m.SupportsImages {
-			return Invalid(field, "%s does not accept images; pick a model with supports_images (list_models capability=images)", m.Name)
-		}
-		if role != RoleUser {
-			return Invalid(field, "images go in user messages")
-		}
-		if !slices.Contains(imageFormats, b.Format) {
-			return Invalid(field+".format", "%q is not an image format Bedrock takes; use one of %s", b.Format, strings.Join(imageFormats, ", "))
-		}
-		if len(b.Data) == 0 || len(b.Data) > maxImageBytes {
-			return Invalid(field+".data", "image is %d bytes; Bedrock takes 1 to %d", len(b.Data), maxImageBytes)
-		}
-		if v.images++; v.images > maxImages {
-			return Invalid(field, "more than %d images in one request", maxImages)
-		}
+		return v.media(field, role, b, &imageMedia, &v.images)
 	case BlockDocument:
-		if !m.SupportsDocuments {
-			return Invalid(field, "%s does not accept documents; pick a model with supports_documents (list_models capability=documents)", m.Name)
-		}
-		if role != RoleUser {
-			return Invalid(field, "documents go in user messages")
-		}
-		if !slices.Contains(documentFormats, b.Format) {
-			return Invalid(field+".format", "%q is not a document format Bedrock takes; use one of %s", b.Format, strings.Join(documentFormats, ", "))
+		if err := v.media(field, role, b, &documentMedia, &v.documents); err != nil {
+			return err
 		}
 		if !documentName.MatchString(b.Name) {
 			return Invalid(field+".name", "%q: give a name of letters, digits, single spaces, hyphens, parentheses or square brackets (e.g. \"report\")", b.Name)
-		}
-		if len(b.Data) == 0 || len(b.Data) > maxDocumentBytes {
-			return Invalid(field+".data", "document is %d bytes; Bedrock takes 1 to %d", len(b.Data), maxDocumentBytes)
-		}
-		if v.documents++; v.documents > maxDocuments {
-			return Invalid(field, "more than %d documents in one request", maxDocuments)
 		}
 	case BlockCachePoint:
 		if !m.SupportsPromptCaching {
@@ -247,6 +233,27 @@ func (v *contentCheck) block(field, role string, b Block) error {
 		}
 	default:
 		return Invalid(field+".type", "%q is not a content type; use text, image, document or cache_point", b.Type)
+	}
+	return nil
+}
+
+// media checks an image or document block against the model and Bedrock's
+// limits; count is the request's tally of that kind so far.
+func (v *contentCheck) media(field, role string, b Block, k *media, count *int) error {
+	if !k.supported(v.model) {
+		return Invalid(field, "%s does not accept %ss; pick a model with supports_%s (list_models capability=%s)", v.model.Name, k.kind, k.capability, k.capability)
+	}
+	if role != RoleUser {
+		return Invalid(field, "%ss go in user messages", k.kind)
+	}
+	if !slices.Contains(k.formats, b.Format) {
+		return Invalid(field+".format", "%q is not a format Bedrock takes for a %s; use one of %s", b.Format, k.kind, strings.Join(k.formats, ", "))
+	}
+	if len(b.Data) == 0 || len(b.Data) > k.maxBytes {
+		return Invalid(field+".data", "%s is %d bytes; Bedrock takes 1 to %d", k.kind, len(b.Data), k.maxBytes)
+	}
+	if *count++; *count > k.maxCount {
+		return Invalid(field, "more than %d %ss in one request", k.maxCount, k.kind)
 	}
 	return nil
 }
