@@ -106,6 +106,12 @@ func TestGenerateFallsBack(t *testing.T) {
 	if KindOf(err) != KindThrottled || !strings.Contains(err.Error(), "tried before it: vision (throttled)") {
 		t.Errorf("Generate() error = %v, want throttled naming the attempts", err)
 	}
+	// The chain for any model does not try the failed model again.
+	g.opts.Fallbacks = map[string][]string{"*": {"vision", "backup"}}
+	resp, err = g.Generate(t.Context(), &Request{Model: "vision", Messages: userMsg("hi")})
+	if err != nil || resp.Model != "backup" || len(resp.Attempts) != 1 {
+		t.Errorf("Generate() = %+v, %v; want backup after one attempt of vision", resp, err)
+	}
 	// An invalid request is not retried elsewhere.
 	_, err = g.Generate(t.Context(), &Request{Model: "vision", Messages: userMsg("hi"), Temperature: ptr(3.0)})
 	if KindOf(err) != KindInvalidRequest || strings.Contains(err.Error(), "tried") {

@@ -135,12 +135,22 @@ func canFallBack(err error) bool {
 func (g *Gateway) generateWithFallbacks(ctx context.Context, req *Request, ev *Event) (*Response, error) {
 	chain := req.FallbackModels
 	if chain == nil && len(g.opts.Fallbacks) > 0 {
+		primary := req.Model
+		if m, err := g.opts.Catalog.Resolve(req.Model); err == nil {
+			primary = m.Name
+		}
 		chain = g.opts.Fallbacks[req.Model]
-		if m, err := g.opts.Catalog.Resolve(req.Model); err == nil && chain == nil {
-			chain = g.opts.Fallbacks[m.Name]
+		if chain == nil {
+			chain = g.opts.Fallbacks[primary]
 		}
 		if chain == nil {
-			chain = g.opts.Fallbacks["*"]
+			// The chain for any model: trying the model that just failed
+			// again is no fallback.
+			for _, name := range g.opts.Fallbacks["*"] {
+				if name != primary && name != req.Model {
+					chain = append(chain, name)
+				}
+			}
 		}
 	}
 	var attempts []Attempt
