@@ -5,7 +5,6 @@ import (
 	"encoding/base64"
 	"fmt"
 	"math"
-	"net/http"
 	"strings"
 	"testing"
 
@@ -23,24 +22,11 @@ func everyTransport(t *testing.T, url string, opts func(transport string) *mcp.C
 	stdio, _ := connectWith(t, opts("stdio"), gatewayEnv(url))
 	keyEnv, keys := agentKeys(1)
 	g := startHTTPGateway(t, gatewayEnv(url, keyEnv))
-	out := map[string]*mcp.ClientSession{"stdio": stdio}
-	for name, transport := range map[string]func(*http.Client) mcp.Transport{
-		"http": func(hc *http.Client) mcp.Transport {
-			return &mcp.StreamableClientTransport{Endpoint: g.url + "/mcp", HTTPClient: hc}
-		},
-		"sse": func(hc *http.Client) mcp.Transport {
-			return &mcp.SSEClientTransport{Endpoint: g.url + "/sse", HTTPClient: hc}
-		},
-	} {
-		tr := &http.Transport{}
-		t.Cleanup(tr.CloseIdleConnections)
-		hc := &http.Client{Transport: keyed{key: keys["agent-00"], next: tr}}
-		s, err := mcp.NewClient(&mcp.Implementation{Name: "e2e-" + name, Version: "1"}, opts(name)).Connect(t.Context(), transport(hc), nil)
-		if err != nil {
-			t.Fatalf("connect over %s: %v", name, err)
-		}
-		t.Cleanup(func() { s.Close() })
-		out[name] = s
+	key := keys["agent-00"]
+	out := map[string]*mcp.ClientSession{
+		"stdio": stdio,
+		"http":  httpSessionWith(t, opts("http"), g, key, false),
+		"sse":   httpSessionWith(t, opts("sse"), g, key, true),
 	}
 	return out
 }

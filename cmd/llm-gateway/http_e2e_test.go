@@ -144,6 +144,12 @@ func (k keyed) RoundTrip(r *http.Request) (*http.Response, error) {
 // httpSession opens an MCP session on the gateway's /mcp (or /sse) with key.
 func httpSession(t *testing.T, g *httpGateway, key string, sse bool) *mcp.ClientSession {
 	t.Helper()
+	return httpSessionWith(t, nil, g, key, sse)
+}
+
+// httpSessionWith is httpSession with client options (a progress handler, say).
+func httpSessionWith(t *testing.T, copts *mcp.ClientOptions, g *httpGateway, key string, sse bool) *mcp.ClientSession {
+	t.Helper()
 	tr := &http.Transport{}
 	t.Cleanup(tr.CloseIdleConnections)
 	hc := &http.Client{Transport: keyed{key: key, next: tr}}
@@ -151,7 +157,7 @@ func httpSession(t *testing.T, g *httpGateway, key string, sse bool) *mcp.Client
 	if sse {
 		transport = &mcp.SSEClientTransport{Endpoint: g.url + "/sse", HTTPClient: hc}
 	}
-	client := mcp.NewClient(&mcp.Implementation{Name: "http-e2e", Version: "1"}, nil)
+	client := mcp.NewClient(&mcp.Implementation{Name: "http-e2e", Version: "1"}, copts)
 	s, err := client.Connect(t.Context(), transport, nil)
 	if err != nil {
 		t.Fatalf("connect to %s with a key: %v", g.url, err)
