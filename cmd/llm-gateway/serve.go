@@ -212,10 +212,8 @@ func (s statsSource) stats() Stats {
 	if s.cfg.Simulate {
 		out.Gateway.Notice = "SIMULATED: answers come from the built-in Bedrock simulator, not from AWS"
 	}
-	if s.cache != nil {
+	if s.cache != nil { // a disabled cache reports enabled: false and zeros
 		out.Cache = CacheStats{Enabled: true, Stats: s.cache.Stats()}
-	} else {
-		out.Cache = CacheStats{Stats: cache.Stats{}}
 	}
 	return out
 }
