@@ -17,7 +17,7 @@ func main() {
 	if os.Getenv("GOGC") == "" {
 		// Most of what a call allocates is short-lived JSON buffers; with the
 		// gateway's small live heap the default GOGC collects every few dozen
-		// calls. 200 cut CPU per cache hit by about a quarter for a few MiB
+		// calls. 200 cut CPU per cache hit by about 30% for a few MiB
 		// of RSS (docs/BENCHMARKS.md, experiments).
 		debug.SetGCPercent(200)
 	}
