@@ -135,7 +135,7 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger) (a *app, w
 	}
 	reg := metrics.New(metrics.Options{})
 	if cfg.MetricsEnabled {
-		gopts.Recorder = reg
+		gopts.Recorders = append(gopts.Recorders, reg)
 	}
 	gw, err := gateway.New(gopts)
 	if err != nil {
@@ -151,6 +151,7 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger) (a *app, w
 		Stats:       func() any { return st.stats() },
 		StatsSchema: mcpserver.SchemaFor[Stats](),
 		KeepAlive:   cfg.ProgressInterval,
+		Transport:   string(cfg.Transport),
 		Logger:      log,
 	})
 	return &app{mcp: srv, gateway: gw, catalog: cat, simulated: cfg.Simulate}, wait, nil

@@ -82,10 +82,7 @@ type Client struct {
 	log    *slog.Logger
 }
 
-var (
-	_ gateway.Provider = (*Client)(nil)
-	_ gateway.Streamer = (*Client)(nil)
-)
+var _ gateway.Provider = (*Client)(nil)
 
 // New loads the AWS configuration and returns a client. It does no network
 // I/O: missing or invalid credentials show up on the first call, as an

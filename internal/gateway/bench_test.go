@@ -45,7 +45,7 @@ func BenchmarkCacheKey(b *testing.B) {
 // BenchmarkGenerateCacheHit is the core's whole path for a repeated
 // request: resolve, validate, key, cache lookup, price, record, log.
 func BenchmarkGenerateCacheHit(b *testing.B) {
-	g, err := New(Options{Catalog: testModels, Provider: &fakeProvider{}, Cache: &mapCache{}, Recorder: nopRecorder{}})
+	g, err := New(Options{Catalog: testModels, Provider: &fakeProvider{}, Cache: &mapCache{}, Recorders: []Recorder{nopRecorder{}}})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -64,7 +64,7 @@ func BenchmarkGenerateCacheHit(b *testing.B) {
 // BenchmarkGenerateMiss is the core's path when the provider is called
 // (a provider that answers at once), without the cache.
 func BenchmarkGenerateMiss(b *testing.B) {
-	g, err := New(Options{Catalog: testModels, Provider: &fakeProvider{}, Recorder: nopRecorder{}})
+	g, err := New(Options{Catalog: testModels, Provider: &fakeProvider{}, Recorders: []Recorder{nopRecorder{}}})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -79,4 +79,4 @@ func BenchmarkGenerateMiss(b *testing.B) {
 
 type nopRecorder struct{}
 
-func (nopRecorder) Record(Event) {}
+func (nopRecorder) Record(context.Context, Event) {}

@@ -23,6 +23,11 @@ const (
 	KindModelError     ErrorKind = "model_error"
 	KindCanceled       ErrorKind = "canceled"
 	KindInternal       ErrorKind = "internal"
+
+	// Refusals by Admission: the request never reached Bedrock.
+	KindModelNotAllowed ErrorKind = "model_not_allowed"
+	KindRateLimited     ErrorKind = "rate_limited"
+	KindBudgetExceeded  ErrorKind = "budget_exceeded"
 )
 
 // Error is a classified failure. Message is written for the caller (an LLM

@@ -85,7 +85,7 @@ func TestGenerateFallsBack(t *testing.T) {
 		return &Completion{Content: "from " + c.ModelID, FinishReason: FinishStop}, nil
 	}}
 	rec := &recorder{}
-	g, err := New(Options{Catalog: richModels, Provider: p, Recorder: rec, Fallbacks: map[string][]string{"vision": {"small", "backup"}}})
+	g, err := New(Options{Catalog: richModels, Provider: p, Recorders: []Recorder{rec}, Fallbacks: map[string][]string{"vision": {"small", "backup"}}})
 	if err != nil {
 		t.Fatal(err)
 	}

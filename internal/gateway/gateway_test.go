@@ -38,6 +38,15 @@ func (p *fakeProvider) Converse(ctx context.Context, c *Call) (*Completion, erro
 	return &Completion{Content: "hi from " + c.ModelID, FinishReason: FinishStop, Usage: Usage{InputTokens: 1000, OutputTokens: 500}}, nil
 }
 
+// ConverseStream makes a plain call and hands over its text in one piece.
+func (p *fakeProvider) ConverseStream(ctx context.Context, c *Call, onDelta func(string)) (*Completion, error) {
+	comp, err := p.Converse(ctx, c)
+	if err == nil {
+		onDelta(comp.Content)
+	}
+	return comp, err
+}
+
 // mapCache is the simplest Cache.
 type mapCache struct {
 	mu sync.Mutex
@@ -66,7 +75,7 @@ type recorder struct {
 	events []Event
 }
 
-func (r *recorder) Record(e Event) {
+func (r *recorder) Record(_ context.Context, e Event) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.events = append(r.events, e)
@@ -87,11 +96,19 @@ var testModels = fakeCatalog{
 
 func newTestGateway(t *testing.T, p Provider, c Cache, r Recorder) *Gateway {
 	t.Helper()
-	g, err := New(Options{Catalog: testModels, Provider: p, Cache: c, Recorder: r})
+	g, err := New(Options{Catalog: testModels, Provider: p, Cache: c, Recorders: recorders(r)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return g
+}
+
+// recorders wraps r, if any, as the Recorders option.
+func recorders(r Recorder) []Recorder {
+	if r == nil {
+		return nil
+	}
+	return []Recorder{r}
 }
 
 func userMsg(text string) []Message { return []Message{{Role: RoleUser, Content: text}} }

@@ -1,7 +1,6 @@
 package gateway
 
 import (
-	"context"
 	"encoding/json"
 	"time"
 )
@@ -71,8 +70,18 @@ type Request struct {
 	// unavailable, timed out or end-of-life. If nil, the gateway's default
 	// chain for the model applies.
 	FallbackModels []string
-	// Agent names the caller for logs and metrics; empty means anonymous.
+	// Agent names the caller for logs, metrics, limits and the ledger;
+	// empty means anonymous.
 	Agent string
+	// Frontend is the API the request came through ("mcp", "openai",
+	// "anthropic"); Transport and Session say how ("stdio", "http", and the
+	// transport's session ID). They are recorded, never part of the answer.
+	Frontend  string
+	Transport string
+	Session   string
+	// RequestID identifies the request in logs, traces and the ledger; if
+	// empty the gateway makes one.
+	RequestID string
 }
 
 // Model is what the core needs to know of a catalog entry once a name has
@@ -161,19 +170,10 @@ type Completion struct {
 	FinishReason string // one of the Finish* constants
 	ToolCalls    []ToolCall
 	Usage        Usage
+	// UsageEstimated is true when some of Usage was estimated by the
+	// provider rather than reported by Bedrock (a stream cut midway).
+	UsageEstimated bool
 	// Latency is the model's own latency as Bedrock reports it
 	// (ConverseMetrics.latencyMs); zero if not reported.
 	Latency time.Duration
-}
-
-// Provider calls a model. Implementations classify their failures as *Error.
-type Provider interface {
-	Converse(ctx context.Context, c *Call) (*Completion, error)
-}
-
-// Streamer is implemented by providers that can stream an answer. onDelta is
-// called with each piece of text as it arrives, in order, from the calling
-// goroutine; the returned Completion holds the whole answer.
-type Streamer interface {
-	ConverseStream(ctx context.Context, c *Call, onDelta func(text string)) (*Completion, error)
 }

@@ -29,6 +29,12 @@ func (echoProvider) Converse(_ context.Context, c *gateway.Call) (*gateway.Compl
 	return &gateway.Completion{Content: "ok", FinishReason: gateway.FinishStop}, nil
 }
 
+func (p echoProvider) ConverseStream(ctx context.Context, c *gateway.Call, onDelta func(string)) (*gateway.Completion, error) {
+	comp, err := p.Converse(ctx, c)
+	onDelta(comp.Content)
+	return comp, err
+}
+
 // FuzzGenerateArguments feeds arbitrary arguments through the generate
 // tool's decoding and the gateway's validation: any input must give an
 // answer or an invalid-request error, never a panic or another kind.

@@ -29,6 +29,10 @@ func (s *server) generate(ctx context.Context, req *mcp.CallToolRequest) (*mcp.C
 		return toolError(err), nil
 	}
 	greq.Agent = agentOf(ctx, req)
+	greq.Frontend, greq.Transport = "mcp", s.opts.Transport
+	if req.Session != nil {
+		greq.Session = req.Session.ID()
+	}
 	if token := req.Params.GetProgressToken(); token != nil && req.Session != nil {
 		p := s.newProgress(ctx, req.Session, token)
 		defer p.stop()

@@ -40,6 +40,8 @@ type Options struct {
 	// progress notification while it waits, so that clients that give up on
 	// a silent call after 60s keep waiting. If zero, 5s.
 	KeepAlive time.Duration
+	// Transport names the transport for the ledger ("stdio", "http").
+	Transport string
 
 	Logger *slog.Logger
 }

@@ -113,7 +113,7 @@ func TestGenerateMapsArguments(t *testing.T) {
 	temp, topP := 0.2, 0.9
 	want := &gateway.Request{
 		Model: "nova-lite", System: "be brief", Temperature: &temp, TopP: &topP, MaxTokens: 100,
-		StopSequences: []string{"END"}, NoCache: true, Stream: true, Agent: "test-agent",
+		StopSequences: []string{"END"}, NoCache: true, Stream: true, Agent: "test-agent", Frontend: "mcp",
 		Messages: []gateway.Message{
 			{Role: "user", Blocks: []gateway.Block{
 				{Type: "text", Text: "what is this?"},

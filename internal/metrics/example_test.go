@@ -1,6 +1,7 @@
 package metrics_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -16,8 +17,8 @@ func ExampleRegistry() {
 	// A model call, then the same request answered from the cache.
 	usage := gateway.Usage{InputTokens: 10, OutputTokens: 50}
 	cost := gateway.PicoUSD(10*800_000 + 50*3_200_000)
-	r.Record(gateway.Event{Agent: "planner", Model: "nova-lite", Usage: usage, Priced: true, Cost: cost, Latency: 1200 * time.Millisecond})
-	r.Record(gateway.Event{Agent: "planner", Model: "nova-lite", Usage: usage, Priced: true, Cached: true, Saved: cost, Latency: time.Millisecond})
+	r.Record(context.Background(), gateway.Event{Agent: "planner", Model: "nova-lite", Usage: usage, Priced: true, Cost: cost, Latency: 1200 * time.Millisecond})
+	r.Record(context.Background(), gateway.Event{Agent: "planner", Model: "nova-lite", Usage: usage, Priced: true, Cached: true, Saved: cost, Latency: time.Millisecond})
 	now = now.Add(time.Minute)
 
 	s := r.Snapshot()

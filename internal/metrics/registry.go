@@ -10,6 +10,7 @@
 package metrics
 
 import (
+	"context"
 	"sync"
 	"time"
 
@@ -137,7 +138,7 @@ func New(opts Options) *Registry {
 // Spend is the sum of Event.Cost. A failed event counts as a failure even
 // if it was coalesced with a failed call; only successful answers count as
 // cache hits or coalesced.
-func (r *Registry) Record(e gateway.Event) {
+func (r *Registry) Record(_ context.Context, e gateway.Event) {
 	upstream := !e.Cached && !e.Coalesced
 	failed := e.Kind != ""
 	// Unpriced: spend that total_cost_usd cannot include, from an upstream

@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"sync"
@@ -172,7 +173,7 @@ func TestRecord(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			r := New(Options{Now: func() time.Time { return start }})
 			for _, e := range tt.events {
-				r.Record(e)
+				r.Record(context.Background(), e)
 			}
 			if diff := cmp.Diff(tt.want, tt.pick(r.Snapshot())); diff != "" {
 				t.Errorf("Snapshot() mismatch (-want +got):\n%s", diff)
@@ -187,7 +188,7 @@ func TestCostIsExact(t *testing.T) {
 	r := New(Options{})
 	const n, each = 100_000, gateway.PicoUSD(1_000_000)
 	for range n {
-		r.Record(gateway.Event{Model: "m", Priced: true, Cost: each})
+		r.Record(context.Background(), gateway.Event{Model: "m", Priced: true, Cost: each})
 	}
 	if got, want := r.Snapshot().TotalCostUSD, 0.1; got != want {
 		t.Errorf("TotalCostUSD = %v, want %v", got, want)
@@ -198,9 +199,9 @@ func TestLatency(t *testing.T) {
 	r := New(Options{})
 	// 1ms, 2ms, ..., 100ms on model a; 1s on model b.
 	for i := 1; i <= 100; i++ {
-		r.Record(gateway.Event{Model: "a", Latency: time.Duration(i) * time.Millisecond})
+		r.Record(context.Background(), gateway.Event{Model: "a", Latency: time.Duration(i) * time.Millisecond})
 	}
-	r.Record(gateway.Event{Model: "b", Latency: time.Second})
+	r.Record(context.Background(), gateway.Event{Model: "b", Latency: time.Second})
 	s := r.Snapshot()
 
 	within := func(name string, got, want float64) {
@@ -240,7 +241,7 @@ func TestUptime(t *testing.T) {
 func TestNameCaps(t *testing.T) {
 	r := New(Options{MaxModels: 2, MaxAgents: 1})
 	for _, name := range []string{"a", "b", "c", "d", "a"} {
-		r.Record(gateway.Event{Model: name, Agent: name})
+		r.Record(context.Background(), gateway.Event{Model: name, Agent: name})
 	}
 	s := r.Snapshot()
 	if diff := cmp.Diff(map[string]int64{"a": 2, "b": 1, Other: 2}, s.RequestsByModel); diff != "" {
@@ -253,7 +254,7 @@ func TestNameCaps(t *testing.T) {
 
 func TestSnapshotIsACopy(t *testing.T) {
 	r := New(Options{})
-	r.Record(upstream)
+	r.Record(context.Background(), upstream)
 	s := r.Snapshot()
 	s.RequestsByModel["nova-pro"] = 99
 	s.ErrorsByKind[gateway.KindTimeout] = 99
@@ -264,7 +265,7 @@ func TestSnapshotIsACopy(t *testing.T) {
 
 func TestSnapshotJSONNames(t *testing.T) {
 	r := New(Options{})
-	r.Record(upstream)
+	r.Record(context.Background(), upstream)
 	b, err := json.Marshal(r.Snapshot())
 	if err != nil {
 		t.Fatal(err)
@@ -294,7 +295,7 @@ func TestConcurrentRecord(t *testing.T) {
 	for w := range workers {
 		wg.Go(func() {
 			for i := range rounds {
-				r.Record(events[(w+i)%len(events)])
+				r.Record(context.Background(), events[(w+i)%len(events)])
 				if i%100 == 0 {
 					r.Snapshot()
 				}
@@ -325,7 +326,7 @@ func BenchmarkRecord(b *testing.B) {
 	b.RunParallel(func(pb *testing.PB) {
 		i := 0
 		for pb.Next() {
-			r.Record(events[i%len(events)])
+			r.Record(context.Background(), events[i%len(events)])
 			i++
 		}
 	})
@@ -334,7 +335,7 @@ func BenchmarkRecord(b *testing.B) {
 func BenchmarkSnapshot(b *testing.B) {
 	r := New(Options{})
 	for i := range 20 {
-		r.Record(gateway.Event{Model: fmt.Sprintf("model-%d", i), Agent: fmt.Sprintf("agent-%d", i), Latency: time.Second})
+		r.Record(context.Background(), gateway.Event{Model: fmt.Sprintf("model-%d", i), Agent: fmt.Sprintf("agent-%d", i), Latency: time.Second})
 	}
 	for b.Loop() {
 		r.Snapshot()
