@@ -39,6 +39,9 @@ type Options struct {
 	Recorders []Recorder
 	// Admission governs limits and budgets; if nil, nothing is limited.
 	Admission Admission
+	// Coalescer shares identical upstream calls with other gateway
+	// processes; if nil, only requests of this process share a call.
+	Coalescer Coalescer
 	// Timeout bounds every generate call, fallbacks and retries included.
 	// If zero, 120s.
 	Timeout time.Duration

@@ -111,10 +111,19 @@ func (g *Gateway) uncached(ctx context.Context, req *Request, m Model, call *Cal
 // shared makes the upstream call, or joins an identical one in flight. A
 // joined answer is coalesced: it spent nothing, and is not a cache hit.
 func (g *Gateway) shared(ctx context.Context, req *Request, m Model, call *Call, key string, ev *Event) (*Response, error) {
+	remote := false // answered by another process's call
 	comp, joined, err := g.share(ctx, key, func(ctx context.Context) (*Completion, error) {
-		return g.upstream(ctx, req.Agent, m, call, ev, func(ctx context.Context) (*Completion, error) {
-			return g.opts.Provider.Converse(ctx, call)
-		})
+		fresh := func(ctx context.Context) (*Completion, error) {
+			return g.upstream(ctx, req.Agent, m, call, ev, func(ctx context.Context) (*Completion, error) {
+				return g.opts.Provider.Converse(ctx, call)
+			})
+		}
+		if g.opts.Coalescer == nil {
+			return fresh(ctx)
+		}
+		comp, remote2, err := g.coalesce(ctx, key, fresh)
+		remote = remote2
+		return comp, err
 	})
 	if err != nil {
 		return nil, err
@@ -122,8 +131,33 @@ func (g *Gateway) shared(ctx context.Context, req *Request, m Model, call *Call,
 	if req.OnDelta != nil {
 		req.OnDelta(comp.Content)
 	}
-	ev.Coalesced = joined
-	return g.respond(m, comp, joined, ev), nil
+	reused := joined || remote
+	ev.Coalesced = reused
+	return g.respond(m, comp, reused, ev), nil
+}
+
+// coalesce makes the call through the Coalescer: another process's answer
+// if it has one, else this process's own call, published to the others.
+// When the shared state fails, the call is made alone.
+func (g *Gateway) coalesce(ctx context.Context, key string, call func(context.Context) (*Completion, error)) (comp *Completion, remote bool, err error) {
+	comp, lease, err := g.opts.Coalescer.Acquire(ctx, key)
+	switch {
+	case err != nil && ctx.Err() != nil:
+		return nil, false, contextError(ctx.Err())
+	case err != nil && KindOf(err) != KindInternal:
+		// Another process's call failed: the same failure, as for a
+		// request that joined it here.
+		return nil, true, err
+	case err != nil:
+		g.log.Debug("sharing with other processes failed; calling alone", logErr, err.Error())
+		comp, err := call(ctx)
+		return comp, false, err
+	case lease == nil:
+		return comp, true, nil
+	}
+	comp, err = call(ctx)
+	lease.Release(context.WithoutCancel(ctx), comp, err)
+	return comp, false, err
 }
 
 // upstream makes one attempt: reserve its worst case, call, settle what it

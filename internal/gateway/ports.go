@@ -157,3 +157,24 @@ type AttemptEvent struct {
 	Priced         bool
 	Latency        time.Duration
 }
+
+// Coalescer shares one upstream call among gateway processes (replicas
+// behind a load balancer), as the in-process flight table does among the
+// requests of one process. Implementations are safe for concurrent use.
+type Coalescer interface {
+	// Acquire either returns the answer to key that another process has
+	// produced (or was producing and has now finished), or a lease: the
+	// caller makes the call and ends the lease with its outcome. When the
+	// other process's call failed, err is that failure as an *Error of its
+	// kind. A failure of the shared state itself (unreachable, slow) is a
+	// plain error (kind internal), and the caller goes on alone: sharing is
+	// an optimisation, never a reason to fail. Waiting honours ctx.
+	Acquire(ctx context.Context, key string) (comp *Completion, lease Lease, err error)
+}
+
+// Lease is the right to make the upstream call for one key.
+type Lease interface {
+	// Release publishes the call's outcome to the processes waiting on it
+	// (the answer, or the failure) and gives up the lease.
+	Release(ctx context.Context, comp *Completion, err error)
+}
