@@ -14,11 +14,11 @@ import (
 // passed. (The SDK has a limit of its own, set to the same value; this one
 // answers the same way on every route, with a message that names the
 // limit.) The SDK reads whole bodies anyway, so the copy costs little.
-func (s *Server) limitBody(next http.Handler) http.Handler {
+func (s *Server) limitBody(refuse refuseFunc, next http.Handler) http.Handler {
 	limit := s.opts.MaxBodyBytes
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.ContentLength > limit {
-			s.tooLarge(w, r, limit)
+			s.tooLarge(w, r, limit, refuse)
 			return
 		}
 		if r.Body != nil && r.Body != http.NoBody {
@@ -26,10 +26,10 @@ func (s *Server) limitBody(next http.Handler) http.Handler {
 			var mbe *http.MaxBytesError
 			switch {
 			case errors.As(err, &mbe):
-				s.tooLarge(w, r, limit)
+				s.tooLarge(w, r, limit, refuse)
 				return
 			case err != nil:
-				http.Error(w, "reading request body: "+err.Error(), http.StatusBadRequest)
+				refuse(w, r, http.StatusBadRequest, "reading request body: "+err.Error())
 				return
 			}
 			r.Body = io.NopCloser(bytes.NewReader(body))
@@ -38,14 +38,14 @@ func (s *Server) limitBody(next http.Handler) http.Handler {
 	})
 }
 
-func (s *Server) tooLarge(w http.ResponseWriter, r *http.Request, limit int64) {
+func (s *Server) tooLarge(w http.ResponseWriter, r *http.Request, limit int64, refuse refuseFunc) {
 	s.log.InfoContext(r.Context(), "request refused", logKeyStatus, http.StatusRequestEntityTooLarge,
 		logKeyReason, "body too large", logKeyAgent, agentFrom(r.Context()),
 		logKeyMethod, r.Method, logKeyPath, r.URL.Path, logKeyRemote, r.RemoteAddr)
 	// The rest of the body is not read: close the connection rather than
 	// drain it.
 	w.Header().Set("Connection", "close")
-	http.Error(w, "request body too large: the limit is "+formatBytes(limit), http.StatusRequestEntityTooLarge)
+	refuse(w, r, http.StatusRequestEntityTooLarge, "request body too large: the limit is "+formatBytes(limit))
 }
 
 // formatBytes writes whole KiB and MiB as such: "4 MiB", "1500 bytes".

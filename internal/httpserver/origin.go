@@ -98,7 +98,7 @@ const (
 // checkOrigin refuses a disallowed Origin with 403, answers CORS
 // preflights of allowed ones (before authentication: browsers send no
 // credentials in a preflight) and adds CORS headers to their requests.
-func (s *Server) checkOrigin(next http.Handler) http.Handler {
+func (s *Server) checkOrigin(refuse refuseFunc, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		origin := r.Header.Get("Origin")
 		ok, cross := s.origins.allows(origin)
@@ -110,7 +110,7 @@ func (s *Server) checkOrigin(next http.Handler) http.Handler {
 			s.log.InfoContext(r.Context(), "request refused", logKeyStatus, http.StatusForbidden,
 				logKeyReason, "origin not allowed", logKeyOrigin, origin,
 				logKeyMethod, r.Method, logKeyPath, r.URL.Path, logKeyRemote, r.RemoteAddr)
-			http.Error(w, fmt.Sprintf("origin %q is not allowed (cross-site requests to the gateway are refused; see ALLOWED_ORIGINS)", origin), http.StatusForbidden)
+			refuse(w, r, http.StatusForbidden, fmt.Sprintf("origin %q is not allowed (cross-site requests to the gateway are refused; see ALLOWED_ORIGINS)", origin))
 			return
 		}
 		if cross {

@@ -76,6 +76,11 @@ type Options struct {
 	// Negative: never.
 	SessionIdleTimeout time.Duration
 
+	// Routes are further HTTP surfaces served beside MCP (an OpenAI- or
+	// Anthropic-compatible API, say), behind the same Origin check, keys and
+	// body limit.
+	Routes []Route
+
 	// MaxBodyBytes bounds a request body, in bytes; larger ones get 413.
 	// If zero, 4 MiB.
 	MaxBodyBytes int64
@@ -159,6 +164,11 @@ func New(opts Options) (*Server, error) {
 	mux.Handle("/sse", s.guard(s.streams.bind(sse)))
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /readyz", s.readyz)
+	for _, rt := range opts.Routes {
+		if err := s.mount(mux, rt); err != nil {
+			return nil, fmt.Errorf("httpserver: %w", err)
+		}
+	}
 	s.handler = s.track(mux)
 	return s, nil
 }
@@ -193,7 +203,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // The order matters: a cross-site request is refused before its key is
 // looked at, and nobody's body is read before their key is checked.
 func (s *Server) guard(next http.Handler) http.Handler {
-	return s.checkOrigin(s.authenticate(s.limitBody(s.logServed(next))))
+	return s.checkOrigin(plainRefusal, s.authenticate(s.limitBody(plainRefusal, s.logServed(next))))
 }
 
 // healthz says the process is alive and serving.
