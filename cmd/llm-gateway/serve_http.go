@@ -36,6 +36,7 @@ func serveHTTP(ctx context.Context, cfg *config.Config, log *slog.Logger, a *app
 		AllowNoAuth:    cfg.AllowNoAuth,
 		AllowedOrigins: cfg.AllowedOrigins,
 		Stateless:      cfg.Stateless,
+		Routes:         apiRoutes(a, log),
 		MaxBodyBytes:   bodyLimit(cfg.MaxInputBytes),
 		Ready:          ready,
 		ShutdownGrace:  cfg.ShutdownGrace,

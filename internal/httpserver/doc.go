@@ -10,6 +10,9 @@
 //	GET /healthz  200 while the process serves
 //	GET /readyz   200 when Options.Ready says so, else 503 with the reason
 //
+// and the Options.Routes mounted from outside: further APIs (OpenAI's,
+// Anthropic's) over the same gateway, behind the same checks as /mcp.
+//
 // Every request to /mcp and /sse passes, in this order, before the MCP SDK
 // sees it: an Origin check against DNS rebinding and cross-site use (403),
 // API-key authentication (401 with WWW-Authenticate), and a body size limit

@@ -1,0 +1,103 @@
+package openaiapi
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+
+	"github.com/llm-gateway/llm-gateway/internal/gateway"
+)
+
+// retryAfter is the Retry-After, in seconds, of a throttled or unavailable
+// answer: the official SDKs wait that long before their next attempt.
+const retryAfter = 1
+
+// errorStatus maps a gateway error kind to OpenAI's status code and error
+// type, so that SDKs raise the error class their users catch and retry what
+// may succeed on retry (429 and 5xx).
+func errorStatus(kind gateway.ErrorKind) (int, string) {
+	switch kind {
+	case gateway.KindInvalidRequest:
+		return http.StatusBadRequest, "invalid_request_error"
+	case gateway.KindUnknownModel, gateway.KindModelNotFound, gateway.KindEndOfLife:
+		return http.StatusNotFound, "invalid_request_error"
+	case gateway.KindAccessDenied:
+		return http.StatusForbidden, "permission_error"
+	case gateway.KindThrottled:
+		return http.StatusTooManyRequests, "rate_limit_error"
+	case gateway.KindTimeout:
+		return http.StatusGatewayTimeout, "timeout_error"
+	case gateway.KindUnavailable:
+		return http.StatusServiceUnavailable, "api_error"
+	case gateway.KindModelError:
+		return http.StatusBadGateway, "api_error"
+	case gateway.KindCanceled:
+		return 499, "api_error" // the client has gone; nobody reads it
+	}
+	return http.StatusInternalServerError, "server_error"
+}
+
+// errorBody is err in OpenAI's shape. Code is the gateway's error kind;
+// Param the field at fault, if known.
+func errorBody(err error) (int, *ErrorBody) {
+	kind := gateway.KindOf(err)
+	status, typ := errorStatus(kind)
+	msg := err.Error()
+	if kind == gateway.KindInternal {
+		msg = "internal error in the gateway; it has been logged"
+	}
+	code := string(kind)
+	if kind == gateway.KindUnknownModel {
+		code = "model_not_found" // what OpenAI's own API says
+	}
+	body := &ErrorBody{Error: ErrorDetail{Message: msg, Type: typ, Code: &code}}
+	var ge *gateway.Error
+	if errors.As(err, &ge) && ge.Field != "" {
+		body.Error.Param = &ge.Field
+	}
+	return status, body
+}
+
+// writeError answers err in OpenAI's shape. Retryable failures carry
+// Retry-After; the others carry x-should-retry: false, which the official
+// SDKs obey over their own rule for 5xx.
+func writeError(w http.ResponseWriter, err error) {
+	status, body := errorBody(err)
+	h := w.Header()
+	switch {
+	case status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable:
+		h.Set("Retry-After", strconv.Itoa(retryAfter))
+	case status >= 500 && !gateway.IsRetryable(err):
+		h.Set("X-Should-Retry", "false")
+	}
+	writeJSON(w, status, body)
+}
+
+// Refuse answers a request the HTTP server refused before it reached the
+// API (no key, bad origin, body too large) in OpenAI's error shape.
+func Refuse(w http.ResponseWriter, _ *http.Request, status int, msg string) {
+	typ := "invalid_request_error"
+	switch status {
+	case http.StatusUnauthorized:
+		typ = "authentication_error"
+	case http.StatusForbidden:
+		typ = "permission_error"
+	}
+	writeJSON(w, status, &ErrorBody{Error: ErrorDetail{Message: msg, Type: typ}})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false) // messages hold <key> and the like, readable as they are
+	if err := enc.Encode(v); err != nil {
+		status = http.StatusInternalServerError
+		buf.Reset()
+		buf.WriteString(`{"error":{"message":"internal error in the gateway","type":"server_error","param":null,"code":null}}` + "\n")
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	w.Write(buf.Bytes())
+}
