@@ -33,8 +33,10 @@ func (f *fakeGenerator) Generate(_ context.Context, req *gateway.Request) (*gate
 func newTestAPI(g Generator) *API {
 	a := New(Options{
 		Generator: g,
-		Models:    func() []catalog.Entry { return []catalog.Entry{{Name: "nova-lite", ModelID: "us.amazon.nova-lite-v1:0", Provider: "amazon"}} },
-		Agent:     func(*http.Request) string { return "agent-a" },
+		Models: func() []catalog.Entry {
+			return []catalog.Entry{{Name: "nova-lite", ModelID: "us.amazon.nova-lite-v1:0", Provider: "amazon"}}
+		},
+		Agent: func(*http.Request) string { return "agent-a" },
 	})
 	a.newID = func() string { return "ID" }
 	return a
