@@ -23,10 +23,12 @@ func errorStatus(kind gateway.ErrorKind) (int, string) {
 		return http.StatusBadRequest, "invalid_request_error"
 	case gateway.KindUnknownModel, gateway.KindModelNotFound, gateway.KindEndOfLife:
 		return http.StatusNotFound, "invalid_request_error"
-	case gateway.KindAccessDenied:
+	case gateway.KindAccessDenied, gateway.KindModelNotAllowed:
 		return http.StatusForbidden, "permission_error"
-	case gateway.KindThrottled:
+	case gateway.KindThrottled, gateway.KindRateLimited:
 		return http.StatusTooManyRequests, "rate_limit_error"
+	case gateway.KindBudgetExceeded:
+		return http.StatusTooManyRequests, "insufficient_quota"
 	case gateway.KindTimeout:
 		return http.StatusGatewayTimeout, "timeout_error"
 	case gateway.KindUnavailable:
@@ -67,6 +69,10 @@ func writeError(w http.ResponseWriter, err error) {
 	status, body := errorBody(err)
 	h := w.Header()
 	switch {
+	case gateway.KindOf(err) == gateway.KindBudgetExceeded:
+		// A spent budget is not back in a second: retrying only spends
+		// the caller's time.
+		h.Set("X-Should-Retry", "false")
 	case status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable:
 		h.Set("Retry-After", strconv.Itoa(retryAfter))
 	case status >= 500 && !gateway.IsRetryable(err):

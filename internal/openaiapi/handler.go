@@ -71,8 +71,9 @@ func (a *API) ChatCompletions(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	req.Agent = a.opts.Agent(r)
 	id := "chatcmpl-" + a.newID()
+	req.Agent = a.opts.Agent(r)
+	req.Frontend, req.Transport, req.RequestID = "openai", "http", id
 	created := a.opts.Now().Unix()
 	w.Header().Set("X-Request-Id", id)
 	if !in.Stream {

@@ -65,6 +65,11 @@ func TestChatCompletionsHTTP(t *testing.T) {
 			nil, `"code":"model_not_found"`},
 		{"throttled", &fakeGenerator{err: &gateway.Error{Kind: gateway.KindThrottled, Retryable: true, Message: "slow down"}}, `{"model":"x","messages":[]}`, 429,
 			map[string]string{"Retry-After": "1"}, `"type":"rate_limit_error"`},
+		{"budget", &fakeGenerator{err: &gateway.Error{Kind: gateway.KindBudgetExceeded, Message: "spent"}}, `{"model":"x","messages":[]}`, 429,
+			map[string]string{"X-Should-Retry": "false", "Retry-After": ""}, `"type":"insufficient_quota"`},
+		{"rate limited", &fakeGenerator{err: &gateway.Error{Kind: gateway.KindRateLimited, Retryable: true, Message: "wait"}}, `{"model":"x","messages":[]}`, 429,
+			map[string]string{"Retry-After": "1"}, `"code":"rate_limited"`},
+		{"not allowed", &fakeGenerator{err: &gateway.Error{Kind: gateway.KindModelNotAllowed, Message: "no"}}, `{"model":"x","messages":[]}`, 403, nil, `"code":"model_not_allowed"`},
 		{"access denied", &fakeGenerator{err: &gateway.Error{Kind: gateway.KindAccessDenied, Message: "no"}}, `{"model":"x","messages":[]}`, 403, nil, `"permission_error"`},
 		{"model error not retried", &fakeGenerator{err: &gateway.Error{Kind: gateway.KindModelError, Message: "bad"}}, `{"model":"x","messages":[]}`, 502,
 			map[string]string{"X-Should-Retry": "false"}, `"code":"model_error"`},
@@ -90,8 +95,8 @@ func TestChatCompletionsHTTP(t *testing.T) {
 			if !strings.Contains(rec.Body.String(), tt.wantBody) {
 				t.Errorf("body = %s, want it to hold %s", rec.Body, tt.wantBody)
 			}
-			if tt.gen.got != nil && tt.gen.got.Agent != "agent-a" {
-				t.Errorf("request agent = %q, want agent-a", tt.gen.got.Agent)
+			if g := tt.gen.got; g != nil && (g.Agent != "agent-a" || g.Frontend != "openai" || g.RequestID != "chatcmpl-ID") {
+				t.Errorf("request agent, frontend, ID = %q, %q, %q; want agent-a, openai, chatcmpl-ID", g.Agent, g.Frontend, g.RequestID)
 			}
 		})
 	}
