@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 )
 
 // ErrorKind classifies a failure so that callers can act on it: retry,
@@ -38,6 +39,39 @@ type Error struct {
 	Message   string
 	Retryable bool
 	Err       error // the cause, if any
+	// Refusal gives the figures behind an Admission refusal; nil otherwise.
+	Refusal *Refusal
+}
+
+// Refusal is what an Admission refusal is measured against, so that a
+// client can act on it (wait, pick a cheaper model) without parsing text.
+type Refusal struct {
+	Limit string // the limit that refused, e.g. "budget.daily_usd", "requests_per_minute"
+	Scope string // whose: "agent:NAME", "model:NAME" or "global"
+	Unit  string // "usd", "requests", "tokens" or "calls"
+	// Max is the limit; Used what was spent or used of it in its period;
+	// Reserved what calls in flight hold of it now.
+	Max, Used, Reserved float64
+	// ResetsAt is when the period ends and the limit starts afresh; zero
+	// for limits that no period resets (concurrency).
+	ResetsAt time.Time
+	// RetryAfter is how long to wait before the same call may pass; zero
+	// when waiting will not help within the period.
+	RetryAfter time.Duration
+	// Downgrade names a cheaper model the policy allows instead; the
+	// gateway tries it before giving up.
+	Downgrade string
+}
+
+// RefusalOf returns the figures of the first refusal in err's chain, or nil.
+func RefusalOf(err error) *Refusal {
+	for err != nil {
+		if e, ok := err.(*Error); ok && e.Refusal != nil {
+			return e.Refusal
+		}
+		err = errors.Unwrap(err)
+	}
+	return nil
 }
 
 func (e *Error) Error() string {

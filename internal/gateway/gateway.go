@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -200,25 +201,33 @@ func (g *Gateway) fallbackChain(req *Request) []string {
 // generateWithFallbacks tries the request's model, then each fallback in
 // turn while the failure is one another model may not have.
 func (g *Gateway) generateWithFallbacks(ctx context.Context, req *Request, ev *Event) (*Response, error) {
-	chain := g.fallbackChain(req)
+	names := append([]string{req.Model}, g.fallbackChain(req)...)
 	var attempts []Attempt
-	for i, name := range append([]string{req.Model}, chain...) {
+	for i := 0; i < len(names); i++ {
 		ev.Fallbacks = i
-		resp, err := g.generateOne(ctx, req, name, ev)
+		resp, err := g.generateOne(ctx, req, names[i], ev)
 		if err == nil {
 			resp.Attempts = attempts
 			return resp, nil
 		}
+		kind := KindOf(err)
+		// A budget that cannot take this model's worst case may name a
+		// cheaper model to use instead: it is tried next, once.
+		if r := RefusalOf(err); r != nil && r.Downgrade != "" && !slices.Contains(names[:i+1], r.Downgrade) && ctx.Err() == nil {
+			names = slices.Insert(names, i+1, r.Downgrade)
+			attempts = append(attempts, Attempt{Model: names[i], Kind: kind, Error: err.Error()})
+			g.log.Warn("downgrading to a cheaper model", logReqID, req.RequestID, logModel, names[i], logKind, string(kind), "next", r.Downgrade)
+			continue
+		}
 		// A fallback that cannot take this request (no image support, a
 		// lower max_tokens, not allowed to this agent) is passed over; the
 		// primary's refusal is final.
-		kind := KindOf(err)
 		skip := i > 0 && (kind == KindInvalidRequest || kind == KindModelNotAllowed)
-		if (!canFallBack(err) && !skip) || i == len(chain) || ctx.Err() != nil {
+		if (!canFallBack(err) && !skip) || i == len(names)-1 || ctx.Err() != nil {
 			return nil, withAttempts(err, attempts)
 		}
-		attempts = append(attempts, Attempt{Model: name, Kind: kind, Error: err.Error()})
-		g.log.Warn("falling back to another model", logReqID, req.RequestID, logModel, name, logKind, string(kind), "next", chain[i])
+		attempts = append(attempts, Attempt{Model: names[i], Kind: kind, Error: err.Error()})
+		g.log.Warn("falling back to another model", logReqID, req.RequestID, logModel, names[i], logKind, string(kind), "next", names[i+1])
 	}
 	panic("unreachable")
 }

@@ -286,3 +286,41 @@ func (a *gatedAdmission) Reserve(_ context.Context, r Reservation) (Settle, erro
 	}
 	return func(context.Context, Usage, PicoUSD, bool) {}, nil
 }
+
+func TestBudgetRefusalDowngradesOnce(t *testing.T) {
+	over := func(to string) error {
+		return &Error{Kind: KindBudgetExceeded, Message: "spent", Refusal: &Refusal{Limit: "budget.daily_usd", Downgrade: to}}
+	}
+	tests := []struct {
+		name    string
+		refuse  map[string]error
+		want    string // the model that answered; "" for a refusal
+		wantErr ErrorKind
+	}{
+		{name: "downgraded", refuse: map[string]error{"reserve:nova-pro": over("free-model")}, want: "free-model"},
+		{name: "the cheaper one refused too", refuse: map[string]error{"reserve:nova-pro": over("free-model"), "reserve:free-model": over("nova-pro")}, wantErr: KindBudgetExceeded},
+		{name: "no downgrade named", refuse: map[string]error{"reserve:nova-pro": over("")}, wantErr: KindBudgetExceeded},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			adm := &ledgerAdmission{refuse: tt.refuse}
+			g, err := New(Options{Catalog: testModels, Provider: &fakeProvider{}, Admission: adm})
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp, err := g.Generate(t.Context(), &Request{Model: "nova-pro", Messages: userMsg("hi")})
+			if KindOf(err) != tt.wantErr {
+				t.Fatalf("Generate() error = %v, want kind %q", err, tt.wantErr)
+			}
+			if err != nil {
+				if RefusalOf(err) == nil {
+					t.Errorf("the refusal's figures were lost: %v", err)
+				}
+				return
+			}
+			if resp.Model != tt.want || len(resp.Attempts) != 1 || resp.Attempts[0].Kind != KindBudgetExceeded {
+				t.Errorf("answered by %s after %+v, want %s after one budget refusal", resp.Model, resp.Attempts, tt.want)
+			}
+		})
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
@@ -115,12 +116,34 @@ func toolError(err error) *mcp.CallToolResult {
 	if kind == gateway.KindInternal {
 		text = "internal error in the gateway; it has been logged"
 	}
+	meta := map[string]any{"kind": string(kind), "retryable": retryable}
+	if r := gateway.RefusalOf(err); r != nil {
+		refusalMeta(meta, r)
+	}
 	res := &mcp.CallToolResult{
 		Content: []mcp.Content{&mcp.TextContent{Text: fmt.Sprintf("[%s] %s", kind, text)}},
 		IsError: true,
-		Meta:    mcp.Meta{errorMeta: map[string]any{"kind": string(kind), "retryable": retryable}},
+		Meta:    mcp.Meta{errorMeta: meta},
 	}
 	return res
+}
+
+// refusalMeta adds a limit's figures to a refusal's _meta, so that a client
+// can wait or choose a cheaper model without reading the text.
+func refusalMeta(meta map[string]any, r *gateway.Refusal) {
+	meta["limit"] = r.Limit
+	meta["scope"] = r.Scope
+	meta["unit"] = r.Unit
+	meta["max"] = r.Max
+	meta["used"] = r.Used
+	meta["reserved"] = r.Reserved
+	if !r.ResetsAt.IsZero() {
+		meta["resets_at"] = r.ResetsAt.UTC().Format(time.RFC3339)
+	}
+	if r.RetryAfter > 0 {
+		// Whole seconds, rounded up: retrying early is refused again.
+		meta["retry_after_seconds"] = int64((r.RetryAfter + time.Second - 1) / time.Second)
+	}
 }
 
 // structured returns v as structuredContent and, for clients that read only

@@ -172,6 +172,27 @@ func TestToolErrorCarriesKind(t *testing.T) {
 	}
 }
 
+func TestRefusalCarriesItsFigures(t *testing.T) {
+	resets := time.Date(2026, 12, 2, 0, 0, 0, 0, time.UTC)
+	gen := &fakeGenerator{fn: func(context.Context, *gateway.Request) (*gateway.Response, error) {
+		r := &gateway.Refusal{Limit: "requests_per_minute", Scope: "agent:a", Unit: "requests", Max: 60, Used: 60, ResetsAt: resets, RetryAfter: 1500 * time.Millisecond}
+		return nil, &gateway.Error{Kind: gateway.KindRateLimited, Retryable: true, Message: "too many", Refusal: r}
+	}}
+	cs := connect(t, Options{Generator: gen}, nil)
+	res, err := cs.CallTool(t.Context(), &mcp.CallToolParams{Name: "generate", Arguments: map[string]any{"model": "m", "messages": []any{}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := res.Meta[errorMeta].(map[string]any)
+	want := map[string]any{
+		"kind": "rate_limited", "retryable": true, "limit": "requests_per_minute", "scope": "agent:a", "unit": "requests",
+		"max": 60.0, "used": 60.0, "reserved": 0.0, "resets_at": "2026-12-02T00:00:00Z", "retry_after_seconds": 2.0,
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("_meta mismatch (-want +got):\n%s", diff)
+	}
+}
+
 func TestStreamedDeltasArriveAsProgressBeforeTheResult(t *testing.T) {
 	pieces := []string{"Hel", "lo", ", ", "world"}
 	gen := &fakeGenerator{fn: func(_ context.Context, r *gateway.Request) (*gateway.Response, error) {
