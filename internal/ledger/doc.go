@@ -1,0 +1,20 @@
+// Package ledger keeps one record per finished request, durably, so that
+// totals (requests, tokens, spend, savings, errors) survive restarts and
+// span every gateway process that shares a store.
+//
+// A Store is where records live: in memory (NewMemory, no persistence), in
+// a SQLite file (package sqlite, the default) or in PostgreSQL (package
+// postgres). Every store passes the contract suite in package ledgertest.
+//
+// A Ledger sits in front of a Store. It is the gateway.Recorder the core
+// calls before an answer is returned: concurrent Records are written
+// together in one commit (group commit), so an answer that reached an
+// agent is in the store, at the price of one commit per batch rather than
+// per call. When the store cannot be written, the Ledger keeps answering:
+// records wait in a bounded spool, the failure is logged and reported by
+// Health, and the spool is written out when the store comes back. Run
+// prunes records older than the retention period.
+//
+// No prompt or answer text is ever stored: a record holds counts, money,
+// names and a hash of the request key.
+package ledger
