@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/llm-gateway/llm-gateway/internal/gateway"
 )
@@ -43,6 +44,18 @@ type Entry struct {
 	EndOfLife   string `json:"end_of_life,omitempty"` // YYYY-MM-DD
 	Replacement string `json:"replacement,omitempty"` // catalog name to move to
 
+	Family   string `json:"family"`
+	Released string `json:"released,omitempty"` // YYYY-MM-DD the model came to Bedrock
+	// New marks a model released in the last 90 days.
+	New bool `json:"new,omitempty"`
+	// Endpoint is the Bedrock endpoint serving the model; Callable is false
+	// for models served only where this gateway does not call
+	// (bedrock-mantle).
+	Endpoint string `json:"endpoint"`
+	Callable bool   `json:"callable"`
+	// Rules are what the model refuses or requires of a request.
+	Rules *Rules `json:"rules,omitempty"`
+
 	Priced              bool    `json:"priced"`
 	CacheReadCostPer1K  float64 `json:"cache_read_cost_per_1k,omitempty"`
 	CacheWriteCostPer1K float64 `json:"cache_write_cost_per_1k,omitempty"`
@@ -58,7 +71,11 @@ type Catalog struct {
 	byName  map[string]*model // lower-case short name
 	byID    map[string]*model // lower-case base model ID
 	entries []Entry           // models as listed, same order
+	now     func() time.Time  // the clock that decides which models are new
 }
+
+// NewFor is how long after its release a model is listed as new.
+const NewFor = 90 * 24 * time.Hour
 
 var _ gateway.Catalog = (*Catalog)(nil)
 
@@ -128,6 +145,8 @@ func (m *model) gatewayModel(profile, id string) gateway.Model {
 		Status:                s.Status,
 		EndOfLife:             s.EndOfLife,
 		Replacement:           s.Replacement,
+		Endpoint:              s.Endpoint,
+		Rules:                 s.Rules.gateway(),
 	}
 	if p := m.prices[profile]; p != nil {
 		price := *p // each caller gets its own copy
@@ -163,8 +182,17 @@ func (m *model) entry() Entry {
 		Status:                s.Status,
 		EndOfLife:             s.EndOfLife,
 		Replacement:           s.Replacement,
+		Family:                s.Family,
+		Released:              s.Released,
+		Endpoint:              s.Endpoint,
+		Callable:              s.Endpoint == gateway.EndpointRuntime,
 		Priced:                m.resolved.Price != nil,
 		Source:                s.Source,
+	}
+	if !s.Rules.empty() {
+		r := s.Rules
+		r.Rejects, r.Efforts = slices.Clone(r.Rejects), slices.Clone(r.Efforts)
+		e.Rules = &r
 	}
 	if e.Priced {
 		e.InputCostPer1K = *p.InputCostPer1K
@@ -233,8 +261,21 @@ func (c *Catalog) Region() string { return c.region }
 // and then name. The slice is the caller's to keep or change.
 func (c *Catalog) Models() []Entry {
 	out := slices.Clone(c.entries)
+	now := time.Now
+	if c.now != nil {
+		now = c.now
+	}
+	cutoff := now().UTC().Add(-NewFor).Format(time.DateOnly)
 	for i := range out {
-		out[i].Profiles = slices.Clone(out[i].Profiles)
+		e := &out[i]
+		e.Profiles = slices.Clone(e.Profiles)
+		if e.Rules != nil {
+			r := *e.Rules
+			r.Rejects, r.Efforts = slices.Clone(r.Rejects), slices.Clone(r.Efforts)
+			e.Rules = &r
+		}
+		// Validated dates compare as strings.
+		e.New = e.Released != "" && e.Released > cutoff
 	}
 	return out
 }

@@ -46,7 +46,8 @@ type Options struct {
 	Logger *slog.Logger
 	// Now reads the clock: a model whose end_of_life date has come is
 	// loaded as end-of-life whatever its status says, so a binary built
-	// before the date refuses it after. If nil, time.Now.
+	// before the date refuses it after; Models marks a model released in
+	// the last 90 days by it as new. If nil, time.Now.
 	Now func() time.Time
 }
 
@@ -98,6 +99,7 @@ func Load(opts Options) (*Catalog, error) {
 		}
 	}
 	c := newCatalog(m.specs, region)
+	c.now = now
 	log.Debug("model catalog loaded", logKeyRegion, region, logKeyModels, len(c.models))
 	return c, nil
 }

@@ -27,7 +27,7 @@ func TestOverrideFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := gateway.Model{Name: "acme-small", ID: "acme.small-v1:0", ContextWindow: 8000,
-		MaxOutputTokens: 1000, MaxTemperature: 1, Status: gateway.StatusActive}
+		MaxOutputTokens: 1000, MaxTemperature: 1, Status: gateway.StatusActive, Endpoint: gateway.EndpointRuntime}
 	if diff := gocmp.Diff(want, added); diff != "" {
 		t.Errorf("added model (-want +got):\n%s", diff)
 	}

@@ -5,7 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
+
+	"github.com/llm-gateway/llm-gateway/internal/gateway"
 )
 
 // prices are USD per 1,000 tokens. A nil field is "not given": in a base
@@ -32,6 +35,31 @@ func (p prices) over(o prices) prices {
 		p.CacheWriteCostPer1K = o.CacheWriteCostPer1K
 	}
 	return p
+}
+
+// Rules are a model's request rules as a data file writes them; see
+// gateway.Rules for their meaning.
+type Rules struct {
+	Rejects       []string `json:"rejects,omitempty"`        // gateway.Reject* names
+	Reasoning     string   `json:"reasoning,omitempty"`      // gateway.Reasoning* style
+	Efforts       []string `json:"efforts,omitempty"`        // effort levels, lowest first
+	DefaultEffort string   `json:"default_effort,omitempty"` // the model's own default
+	OptIn         string   `json:"opt_in,omitempty"`         // one-time account step Bedrock requires
+}
+
+// empty reports whether no rule is set.
+func (r Rules) empty() bool {
+	return len(r.Rejects) == 0 && r.Reasoning == "" && len(r.Efforts) == 0 && r.DefaultEffort == "" && r.OptIn == ""
+}
+
+func (r Rules) gateway() gateway.Rules {
+	return gateway.Rules{
+		Rejects:       slices.Clone(r.Rejects),
+		Reasoning:     r.Reasoning,
+		Efforts:       slices.Clone(r.Efforts),
+		DefaultEffort: r.DefaultEffort,
+		OptIn:         r.OptIn,
+	}
 }
 
 // spec is one model as a data file writes it. Decoding a user object onto an
@@ -62,6 +90,11 @@ type spec struct {
 	Status      string `json:"status"` // If empty, defaults to active.
 	EndOfLife   string `json:"end_of_life"`
 	Replacement string `json:"replacement"`
+
+	Family   string `json:"family"`   // e.g. "claude-opus"; if empty, the provider
+	Released string `json:"released"` // YYYY-MM-DD the model came to Bedrock
+	Endpoint string `json:"endpoint"` // if empty, bedrock-runtime (Converse)
+	Rules    Rules  `json:"rules"`
 
 	Profiles        []string          `json:"profiles"`
 	RequiresProfile bool              `json:"requires_profile"`

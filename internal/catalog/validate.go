@@ -3,6 +3,7 @@ package catalog
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -38,6 +39,7 @@ func validate(specs []spec) []error {
 		checkPrices("", s.prices, prices{}, bad)
 		checkLifecycle(s, byName, bad)
 		checkProfiles(s, bad)
+		checkRules(s, bad)
 	}
 	return errs
 }
@@ -49,6 +51,49 @@ func normalise(s *spec) {
 	}
 	if s.Status == "" {
 		s.Status = gateway.StatusActive
+	}
+	if s.Family == "" {
+		s.Family = s.Provider
+	}
+	if s.Endpoint == "" {
+		s.Endpoint = gateway.EndpointRuntime
+	}
+}
+
+// endpoints are the Bedrock endpoints a data file may name.
+var endpoints = []string{gateway.EndpointRuntime, "bedrock-mantle"}
+
+func checkRules(s *spec, bad complain) {
+	if s.Released != "" {
+		if _, err := time.Parse(time.DateOnly, s.Released); err != nil {
+			bad("released %q must be a date as YYYY-MM-DD", s.Released)
+		}
+	}
+	if !slices.Contains(endpoints, s.Endpoint) {
+		bad("endpoint %q must be one of %s", s.Endpoint, strings.Join(endpoints, ", "))
+	}
+	if strings.ContainsFunc(s.Family, isSpace) {
+		bad("family %q must not contain spaces", s.Family)
+	}
+	r := &s.Rules
+	for _, x := range r.Rejects {
+		if !slices.Contains(gateway.RuleNames, x) {
+			bad("rules.rejects has %q; use %s", x, strings.Join(gateway.RuleNames, ", "))
+		}
+	}
+	if r.Reasoning != "" && !slices.Contains(gateway.ReasoningStyles, r.Reasoning) {
+		bad("rules.reasoning %q must be one of %s", r.Reasoning, strings.Join(gateway.ReasoningStyles, ", "))
+	}
+	if (len(r.Efforts) > 0 || r.DefaultEffort != "") && (r.Reasoning == "" || r.Reasoning == gateway.ReasoningAlways) {
+		bad("rules.efforts and rules.default_effort need a rules.reasoning that takes an effort")
+	}
+	for _, e := range r.Efforts {
+		if e == "" || e == gateway.ReasoningOff || strings.ContainsFunc(e, isSpace) {
+			bad("rules.efforts has %q; give effort names such as low, medium, high", e)
+		}
+	}
+	if r.DefaultEffort != "" && len(r.Efforts) > 0 && !slices.Contains(r.Efforts, r.DefaultEffort) {
+		bad("rules.default_effort %q is not among rules.efforts", r.DefaultEffort)
 	}
 }
 

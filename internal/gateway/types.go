@@ -82,6 +82,10 @@ type Request struct {
 	// RequestID identifies the request in logs, traces and the ledger; if
 	// empty the gateway makes one.
 	RequestID string
+	// Reasoning is the reasoning effort to ask of the model ("low",
+	// "medium", "high", … or "off"); empty leaves the model's default. It
+	// becomes the model's own request fields (Rules.Reasoning).
+	Reasoning string
 }
 
 // Model is what the core needs to know of a catalog entry once a name has
@@ -106,6 +110,12 @@ type Model struct {
 	Status      string // StatusActive, StatusLegacy or StatusEndOfLife
 	EndOfLife   string // date (YYYY-MM-DD) the model stops or stopped answering, if known
 	Replacement string // suggested catalog name for a legacy or end-of-life model
+
+	// Endpoint is the Bedrock endpoint serving the model; empty or
+	// EndpointRuntime for Converse, anything else is not callable here.
+	Endpoint string
+	// Rules are what the model refuses or requires of a request.
+	Rules Rules
 
 	// Price is nil when the gateway knows no price for this model (or this
 	// inference profile): such calls are reported as unpriced, never as $0.

@@ -55,6 +55,9 @@ func validate(req *Request, m Model, maxInputBytes int) (*Call, error) {
 		}
 		return nil, &Error{Kind: KindEndOfLife, Field: "model", Message: msg}
 	}
+	if why := notCallable(m); why != "" {
+		return nil, Invalid("model", "%s", why)
+	}
 	if len(req.Messages) == 0 {
 		return nil, Invalid("messages", `must hold at least one message, e.g. [{"role":"user","content":"Hello"}]`)
 	}
@@ -148,6 +151,9 @@ func validate(req *Request, m Model, maxInputBytes int) (*Call, error) {
 	}
 	if len(req.AdditionalFields) > 0 && !isJSONObject(req.AdditionalFields) {
 		return nil, Invalid("additional_fields", "must be a JSON object of model-specific fields, e.g. {\"top_k\": 50}")
+	}
+	if err := checkRules(req, m, c); err != nil {
+		return nil, err
 	}
 	if g := req.Guardrail; g != nil {
 		if g.ID == "" || g.Version == "" {
