@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strings"
 
 	"github.com/llm-gateway/llm-gateway/internal/config"
 )
@@ -47,20 +48,49 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return fmt.Errorf("working directory: %w", err)
 	}
 	cfg, err := config.Load(args[1:], getenv, dir)
+	var problems []SetupProblem
 	switch {
 	case errors.Is(err, config.ErrHelp):
 		config.Usage(stdout)
 		fmt.Fprint(stdout, usageCommands)
 		return nil
 	case err != nil:
-		return fmt.Errorf("%w\nRun llm-gateway --help for the settings.", err)
+		// Over stdio the gateway still comes up, refusing generate calls
+		// with the problems: an MCP server that exits at start is invisible
+		// in every client. Over HTTP it does not: the listener and its keys
+		// are among the settings, and a container restart loop is seen.
+		fallback := config.Fallback(args[1:], getenv, dir)
+		if fallback.Transport != config.TransportStdio {
+			return fmt.Errorf("%w\nRun llm-gateway --help for the settings.", err)
+		}
+		problems = settingsProblems(err)
+		fallback.ModelsFile = "" // it may be what failed; the built-in catalog meanwhile
+		cfg = fallback
 	case cfg.Version:
 		fmt.Fprintln(stdout, "llm-gateway", version)
 		return nil
 	}
 	log := newLogger(cfg, stderr)
 	log.Debug("settings", "config", cfg) // secrets show as set or unset
-	return serve(ctx, cfg, log, stdin, stdout)
+	return serve(ctx, cfg, log, stdin, stdout, problems...)
+}
+
+// settingsProblems turns each problem config.Load reported into a blocking
+// setup problem.
+func settingsProblems(err error) []SetupProblem {
+	var out []SetupProblem
+	for _, line := range strings.Split(err.Error(), "\n") {
+		if line = strings.TrimSpace(line); line == "" {
+			continue
+		}
+		setting, cause, ok := strings.Cut(line, ": ")
+		if !ok {
+			setting, cause = "settings", line
+		}
+		out = append(out, SetupProblem{Setting: setting, Cause: cause, Blocking: true,
+			Fix: "correct it where it is set (the flag, the environment of the MCP client's server entry, or .env in the working directory); llm-gateway --help lists the settings"})
+	}
+	return out
 }
 
 // newLogger writes to stderr, always: in stdio mode stdout is the protocol's.

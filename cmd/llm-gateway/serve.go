@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -34,19 +35,20 @@ type app struct {
 	gateway   *gateway.Gateway
 	catalog   *catalog.Catalog
 	simulated bool
+	setup     *setup
 }
 
 // serve wires the gateway from its settings and serves MCP until ctx ends
 // or the client goes away. Every goroutine it starts has ended when it
 // returns.
-func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, stdin io.Reader, stdout io.Writer) error {
+func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, stdin io.Reader, stdout io.Writer, problems ...SetupProblem) error {
 	// The background work (the simulator) outlives ctx: on a signal the
 	// transports drain calls in flight, which may still need it. It stops
 	// when serve returns.
 	bg, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopBackground()
 
-	a, wait, err := build(bg, cfg, log)
+	a, wait, err := build(bg, cfg, log, problems...)
 	if err != nil {
 		return err
 	}
@@ -74,19 +76,36 @@ type nopWriteCloser struct{ io.Writer }
 func (nopWriteCloser) Close() error { return nil }
 
 // build wires catalog, provider (real Bedrock or the simulator), cache,
-// metrics, gateway core and MCP server. Background work (the simulator)
-// runs until ctx ends; wait blocks until it has stopped.
-func build(ctx context.Context, cfg *config.Config, log *slog.Logger) (a *app, wait func(), err error) {
+// metrics, gateway core and MCP server. Background work (the simulator,
+// the credentials check) runs until ctx ends; wait blocks until it has
+// stopped.
+//
+// A configuration problem that leaves the gateway able to speak MCP (a
+// missing profile, an unknown Region, a bad models file, no credentials)
+// does not fail build: it is recorded in the returned app's setup, and
+// generate calls are refused with it. problems are those found before
+// build (settings that did not load).
+func build(ctx context.Context, cfg *config.Config, log *slog.Logger, problems ...SetupProblem) (a *app, wait func(), err error) {
 	wait = func() {}
+	su := newSetup(log)
+	for _, p := range problems {
+		su.add(p)
+	}
 	cat, err := catalog.Load(catalog.Options{Region: cfg.Region, File: cfg.ModelsFile, Logger: log})
+	if err != nil && cfg.ModelsFile != "" {
+		su.add(SetupProblem{Setting: "MODELS_FILE", Cause: err.Error(), Blocking: true,
+			Fix: "correct the entry named above in " + cfg.ModelsFile + ", or unset MODELS_FILE to use the built-in catalog (list_models shows it meanwhile)"})
+		cat, err = catalog.Load(catalog.Options{Region: cfg.Region, Logger: log})
+	}
 	if err != nil {
-		return nil, wait, fmt.Errorf("model catalog: %w", err)
+		return nil, wait, fmt.Errorf("model catalog: %w", err) // the embedded catalog: a build bug
 	}
 
 	popts := bedrock.Options{
 		Region:      cfg.Region,
 		Endpoint:    cfg.BedrockEndpoint,
 		Profile:     cfg.Profile,
+		BearerToken: cfg.BedrockAPIKey,
 		MaxAttempts: cfg.MaxAttempts,
 		MaxBackoff:  cfg.MaxBackoff,
 		Logger:      log,
@@ -94,6 +113,7 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger) (a *app, w
 	if cfg.HasStaticCredentials() {
 		popts.Credentials = credentials.NewStaticCredentialsProvider(cfg.AccessKeyID, cfg.SecretAccessKey, cfg.SessionToken)
 	}
+	var waits []func()
 	if cfg.Simulate {
 		key, secret := simAccessKey, simSecretKey
 		if cfg.HasStaticCredentials() {
@@ -106,47 +126,77 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger) (a *app, w
 		if err != nil {
 			return nil, wait, err
 		}
-		wait = done
-		popts.Endpoint = url
-		popts.Credentials = credentials.NewStaticCredentialsProvider(key, secret, cfg.SessionToken)
+		waits = append(waits, done)
+		// With the simulator no AWS setting is consulted: a profile that
+		// does not exist, a Bedrock API key or ~/.aws must not stop it.
+		popts = bedrock.Options{
+			Region: cfg.Region, Endpoint: url, Standalone: true,
+			Credentials: credentials.NewStaticCredentialsProvider(key, secret, cfg.SessionToken),
+			MaxAttempts: cfg.MaxAttempts, MaxBackoff: cfg.MaxBackoff, Logger: log,
+		}
 		log.Warn("SIMULATED: answers come from the built-in Bedrock simulator, not from AWS", "endpoint", url)
-	}
-	provider, err := bedrock.New(ctx, popts)
-	if err != nil {
-		return nil, wait, fmt.Errorf("bedrock client: %w", err)
+	} else if cfg.BedrockEndpoint == "" && !bedrock.KnownRegion(cfg.Region) {
+		su.add(SetupProblem{Setting: "AWS_REGION", Blocking: true,
+			Cause: fmt.Sprintf("%q is not an AWS Region this gateway knows (a typo?)", cfg.Region),
+			Fix: fmt.Sprintf("set AWS_REGION to a Region where Bedrock runs, such as %s; for a Region newer than this build, "+
+				"also set AWS_ENDPOINT_URL_BEDROCK_RUNTIME=https://bedrock-runtime.%s.amazonaws.com", strings.Join(bedrock.BedrockRegions, ", "), cfg.Region)})
 	}
 
 	var respCache *cache.Memory
-	gopts := gateway.Options{
-		Catalog:       cat,
-		Provider:      provider,
-		Timeout:       cfg.RequestTimeout,
-		MaxInputBytes: int(cfg.MaxInputBytes),
-		LogPrompts:    cfg.LogPrompts,
-		Fallbacks:     cfg.FallbackModels,
-		Logger:        log,
-	}
-	if cfg.GuardrailID != "" {
-		gopts.Guardrail = &gateway.Guardrail{ID: cfg.GuardrailID, Version: cfg.GuardrailVersion}
-	}
 	if cfg.CacheEnabled {
 		respCache = cache.NewMemory(cache.Options{MaxEntries: cfg.CacheMaxSize, MaxBytes: cfg.CacheMaxBytes, TTL: cfg.CacheTTL})
-		gopts.Cache = respCache
 	}
 	reg := metrics.New(metrics.Options{})
-	if cfg.MetricsEnabled {
-		gopts.Recorders = append(gopts.Recorders, reg)
-	}
-	gw, err := gateway.New(gopts)
+	var gw *gateway.Gateway
+	provider, err := bedrock.New(ctx, popts)
 	if err != nil {
-		return nil, wait, err
+		su.add(awsConfigProblem(cfg, err))
+	} else {
+		gopts := gateway.Options{
+			Catalog:       cat,
+			Provider:      provider,
+			Timeout:       cfg.RequestTimeout,
+			MaxInputBytes: int(cfg.MaxInputBytes),
+			LogPrompts:    cfg.LogPrompts,
+			Fallbacks:     cfg.FallbackModels,
+			Logger:        log,
+		}
+		if cfg.GuardrailID != "" {
+			gopts.Guardrail = &gateway.Guardrail{ID: cfg.GuardrailID, Version: cfg.GuardrailVersion}
+		}
+		if respCache != nil {
+			gopts.Cache = respCache
+		}
+		if cfg.MetricsEnabled {
+			gopts.Recorders = append(gopts.Recorders, reg)
+		}
+		if gw, err = gateway.New(gopts); err != nil {
+			return nil, wait, err
+		}
+		if !cfg.Simulate && !cfg.HasStaticCredentials() && cfg.BedrockAPIKey == "" {
+			su.checkCreds = provider.CheckCredentials
+		}
+	}
+	waits = append(waits, su.probeCredentials(ctx))
+	wait = func() {
+		for _, w := range waits {
+			w()
+		}
 	}
 
-	st := statsSource{cfg: cfg, metrics: reg, cache: respCache, gateway: gw, region: provider.Region()}
+	region := cfg.Region
+	if provider != nil {
+		region = provider.Region()
+	}
+	gen := gatedGenerator{setup: su}
+	if gw != nil {
+		gen.next = gw
+	}
+	st := statsSource{cfg: cfg, metrics: reg, cache: respCache, gateway: gw, region: region, setup: su}
 	srv := mcpserver.New(mcpserver.Options{
 		Name:        "llm-gateway",
 		Version:     version,
-		Generator:   gw,
+		Generator:   gen,
 		Models:      cat.Models,
 		Stats:       func() any { return st.stats() },
 		StatsSchema: mcpserver.SchemaFor[Stats](),
@@ -154,7 +204,19 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger) (a *app, w
 		Transport:   string(cfg.Transport),
 		Logger:      log,
 	})
-	return &app{mcp: srv, gateway: gw, catalog: cat, simulated: cfg.Simulate}, wait, nil
+	return &app{mcp: srv, gateway: gw, catalog: cat, simulated: cfg.Simulate, setup: su}, wait, nil
+}
+
+// awsConfigProblem explains a failure to load the AWS configuration.
+func awsConfigProblem(cfg *config.Config, err error) SetupProblem {
+	if cfg.Profile != "" {
+		return SetupProblem{Setting: "AWS_PROFILE", Blocking: true, Cause: err.Error(),
+			Fix: fmt.Sprintf("create the profile (aws configure --profile %[1]s, or aws configure sso --profile %[1]s), "+
+				"set AWS_PROFILE to a profile that exists in ~/.aws/config, unset it to use the default credential chain, "+
+				"or start the gateway with --simulate to answer without AWS", cfg.Profile)}
+	}
+	return SetupProblem{Setting: "AWS configuration", Blocking: true, Cause: err.Error(),
+		Fix: "correct ~/.aws/config and ~/.aws/credentials (or AWS_CONFIG_FILE and AWS_SHARED_CREDENTIALS_FILE), or start the gateway with --simulate to answer without AWS"}
 }
 
 // startSimulator serves the Bedrock simulator on a free loopback port until
@@ -195,20 +257,27 @@ type GatewayInfo struct {
 	// InFlight is the number of Bedrock calls under way.
 	InFlight int    `json:"in_flight_requests"`
 	Notice   string `json:"notice,omitempty"`
+	// Problems are configuration problems found at start; while one is
+	// blocking, generate calls are refused with it.
+	Problems []SetupProblem `json:"problems,omitempty"`
 }
 
 type statsSource struct {
 	cfg     *config.Config
 	metrics *metrics.Registry
 	cache   *cache.Memory
-	gateway *gateway.Gateway
+	gateway *gateway.Gateway // nil when no Bedrock client could be made
 	region  string
+	setup   *setup
 }
 
 func (s statsSource) stats() Stats {
 	out := Stats{
 		Metrics: s.metrics.Snapshot(),
-		Gateway: GatewayInfo{Version: version, Region: s.region, Simulated: s.cfg.Simulate, MetricsEnabled: s.cfg.MetricsEnabled, InFlight: s.gateway.InFlight()},
+		Gateway: GatewayInfo{Version: version, Region: s.region, Simulated: s.cfg.Simulate, MetricsEnabled: s.cfg.MetricsEnabled, Problems: s.setup.list()},
+	}
+	if s.gateway != nil {
+		out.Gateway.InFlight = s.gateway.InFlight()
 	}
 	if s.cfg.Simulate {
 		out.Gateway.Notice = "SIMULATED: answers come from the built-in Bedrock simulator, not from AWS"

@@ -9,10 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
 	"time"
-
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 
 	"github.com/llm-gateway/llm-gateway/internal/config"
 	"github.com/llm-gateway/llm-gateway/internal/httpserver"
@@ -26,10 +23,6 @@ func serveHTTP(ctx context.Context, cfg *config.Config, log *slog.Logger, a *app
 	for i, k := range cfg.APIKeys {
 		keys[i] = httpserver.Key{Name: k.Name, Secret: k.Key}
 	}
-	ready, err := readiness(ctx, cfg, a)
-	if err != nil {
-		return err
-	}
 	srv, err := httpserver.New(httpserver.Options{
 		Server:         a.mcp,
 		Keys:           keys,
@@ -38,7 +31,7 @@ func serveHTTP(ctx context.Context, cfg *config.Config, log *slog.Logger, a *app
 		Stateless:      cfg.Stateless,
 		Routes:         apiRoutes(a, log),
 		MaxBodyBytes:   bodyLimit(cfg.MaxInputBytes),
-		Ready:          ready,
+		Ready:          readiness(a),
 		ShutdownGrace:  cfg.ShutdownGrace,
 		Logger:         log,
 	})
@@ -62,48 +55,16 @@ func bodyLimit(maxInput int64) int64 {
 	return max(httpserver.DefaultMaxBodyBytes, 2*maxInput+64<<10)
 }
 
-// readiness returns the /readyz check: the catalog has models, and Bedrock
-// credentials resolve (always so with the simulator or static keys).
-func readiness(ctx context.Context, cfg *config.Config, a *app) (func(context.Context) error, error) {
-	catalogReady := func() error {
+// readiness returns the /readyz check: the catalog has models and no
+// configuration problem remains (credentials that were missing at start
+// are looked for again).
+func readiness(a *app) func(context.Context) error {
+	return func(ctx context.Context) error {
 		if a.catalog == nil || len(a.catalog.Models()) == 0 {
 			return errors.New("the model catalog is empty")
 		}
-		return nil
+		return a.setup.ready(ctx)
 	}
-	if a.simulated || cfg.HasStaticCredentials() {
-		return func(context.Context) error { return catalogReady() }, nil
-	}
-	// The same chain the Bedrock client uses; its provider caches the
-	// credentials until they expire, so a probe rarely leaves the process.
-	var load []func(*awsconfig.LoadOptions) error
-	if cfg.Region != "" {
-		load = append(load, awsconfig.WithRegion(cfg.Region))
-	}
-	if cfg.Profile != "" {
-		load = append(load, awsconfig.WithSharedConfigProfile(cfg.Profile))
-	}
-	awsCfg, err := awsconfig.LoadDefaultConfig(ctx, load...)
-	if err != nil {
-		return nil, fmt.Errorf("load aws config: %w", err)
-	}
-	return func(ctx context.Context) error {
-		if err := catalogReady(); err != nil {
-			return err
-		}
-		// A Bedrock API key is read by the AWS SDK from the process
-		// environment, not from the settings.
-		if os.Getenv("AWS_BEARER_TOKEN_BEDROCK") != "" {
-			return nil
-		}
-		if awsCfg.Credentials == nil {
-			return errors.New("no AWS credentials configured")
-		}
-		if _, err := awsCfg.Credentials.Retrieve(ctx); err != nil {
-			return fmt.Errorf("aws credentials: %w", err)
-		}
-		return nil
-	}, nil
 }
 
 const healthcheckUsage = `Usage: llm-gateway healthcheck [--addr HOST:PORT] [--timeout D]

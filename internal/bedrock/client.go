@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/bedrockruntime"
+	"github.com/aws/smithy-go/auth/bearer"
 
 	"github.com/llm-gateway/llm-gateway/internal/gateway"
 )
@@ -59,6 +61,15 @@ type Options struct {
 	// Profile is the shared-config profile to use; if empty, AWS_PROFILE or
 	// "default".
 	Profile string
+	// BearerToken is a Bedrock API key, sent instead of a SigV4 signature
+	// when Credentials is nil. If empty, the SDK reads
+	// AWS_BEARER_TOKEN_BEDROCK from the process environment.
+	BearerToken string
+	// Standalone consults no AWS setting of the environment or of shared
+	// config files: Region, Endpoint and Credentials (all required then)
+	// are all there is. For the simulator, which must answer whatever
+	// AWS_PROFILE or ~/.aws say.
+	Standalone bool
 	// MaxAttempts is how many times one call is tried, the first included,
 	// before a retryable failure is returned. If zero, 3. It wins over
 	// AWS_MAX_ATTEMPTS.
@@ -72,6 +83,22 @@ type Options struct {
 	// Logger receives retries, unmapped stop reasons and per-call debug
 	// lines; if nil, nothing is logged.
 	Logger *slog.Logger
+}
+
+// CheckCredentials resolves the credentials calls will be signed with and
+// says why there are none, for a start-up check and readiness probes. With
+// a Bedrock API key there is nothing to resolve. Resolving may reach an
+// instance-metadata service, so bound ctx.
+func (c *Client) CheckCredentials(ctx context.Context) error {
+	o := c.rt.Options()
+	if o.BearerAuthTokenProvider != nil && slices.Contains(o.AuthSchemePreference, "httpBearerAuth") {
+		return nil
+	}
+	if o.Credentials == nil {
+		return &credentialsError{err: errors.New("no credential source is configured")}
+	}
+	_, err := o.Credentials.Retrieve(ctx)
+	return err
 }
 
 // Client calls Bedrock models through the Converse API. It is safe for
@@ -123,12 +150,25 @@ func New(ctx context.Context, opts Options) (*Client, error) {
 	if opts.Credentials != nil {
 		load = append(load, config.WithCredentialsProvider(opts.Credentials))
 	}
-	cfg, err := config.LoadDefaultConfig(ctx, load...)
-	if err != nil {
-		if opts.Profile != "" {
-			return nil, fmt.Errorf("load aws config (profile %q): %w", opts.Profile, err)
+	var cfg aws.Config
+	if opts.Standalone {
+		if opts.Region == "" || opts.Endpoint == "" || opts.Credentials == nil {
+			return nil, errors.New("bedrock options: Standalone needs Region, Endpoint and Credentials")
 		}
-		return nil, fmt.Errorf("load aws config: %w", err)
+		cfg = aws.Config{
+			Region:      opts.Region,
+			Credentials: aws.NewCredentialsCache(opts.Credentials),
+			Retryer:     func() aws.Retryer { return newRetryer(maxAttempts, maxBackoff, log) },
+		}
+	} else {
+		var err error
+		cfg, err = config.LoadDefaultConfig(ctx, load...)
+		if err != nil {
+			if opts.Profile != "" {
+				return nil, fmt.Errorf("load aws config (profile %q): %w", opts.Profile, err)
+			}
+			return nil, fmt.Errorf("load aws config: %w", err)
+		}
 	}
 	if cfg.Region == "" {
 		cfg.Region = DefaultRegion
@@ -159,9 +199,16 @@ func New(ctx context.Context, opts Options) (*Client, error) {
 		// The SDK would wrap the retryer again for AWS_MAX_ATTEMPTS; the
 		// gateway's own setting is the one that counts.
 		o.RetryMaxAttempts = maxAttempts
-		if opts.Credentials != nil {
+		switch {
+		case opts.Credentials != nil || opts.Standalone:
 			// Explicit credentials beat a Bedrock API key in the environment.
 			o.AuthSchemePreference = []string{"sigv4"}
+		case opts.BearerToken != "":
+			token := opts.BearerToken
+			o.BearerAuthTokenProvider = bearer.TokenProviderFunc(func(context.Context) (bearer.Token, error) {
+				return bearer.Token{Value: token}, nil
+			})
+			o.AuthSchemePreference = []string{"httpBearerAuth"}
 		}
 	})
 	log.Debug("bedrock client ready", logKeyRegion, cfg.Region, logKeyEndpoint, opts.Endpoint)

@@ -112,6 +112,12 @@ func classifyAPI(e *gateway.Error, apiErr smithy.APIError, status int, model, re
 	case code == codeValidation:
 		e.Kind = gateway.KindInvalidRequest
 		e.Message = fmt.Sprintf("Bedrock rejected the request to %s%s; change the request", model, said)
+	case isSigningRegion(msg):
+		// A signature scoped to another Region is refused as access denied
+		// or an invalid signature; credentials and IAM are not the cause.
+		e.Kind = gateway.KindAccessDenied
+		e.Message = fmt.Sprintf("Bedrock refused the request to %s because it was signed for %s and the endpoint serves another Region%s; "+
+			"make AWS_REGION the Region of the endpoint (or unset AWS_ENDPOINT_URL_BEDROCK_RUNTIME and AWS_ENDPOINT_URL to call the Region's own endpoint)", model, region, said)
 	case code == codeAccessDenied:
 		e.Kind = gateway.KindAccessDenied
 		e.Message = fmt.Sprintf("access to %s in %s was denied%s; enable the model under Model access in the Bedrock console "+
@@ -160,6 +166,15 @@ func classifyStatus(e *gateway.Error, code string, status int, model, said strin
 		e.Kind = gateway.KindInternal
 		e.Message = fmt.Sprintf("unexpected error from Bedrock calling %s (%s)%s", model, codeOrStatus(code, status), said)
 	}
+}
+
+// isSigningRegion recognises AWS's answers to a request whose signature
+// names the wrong Region ("Credential should be scoped to a valid region",
+// "… to correct region", "the region 'x' is wrong; expecting 'y'").
+func isSigningRegion(msg string) bool {
+	m := strings.ToLower(msg)
+	return strings.Contains(m, "scoped to a valid region") || strings.Contains(m, "scoped to correct region") ||
+		(strings.Contains(m, "region") && strings.Contains(m, "expecting"))
 }
 
 // isEndOfLife recognises Bedrock's messages for retired models ("This

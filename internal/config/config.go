@@ -53,6 +53,9 @@ type Config struct {
 	AccessKeyID     string // AWS_ACCESS_KEY_ID
 	SecretAccessKey string // AWS_SECRET_ACCESS_KEY
 	SessionToken    string // AWS_SESSION_TOKEN
+	// BedrockAPIKey is a Bedrock API key (bearer token), kept here so that
+	// one from .env reaches the SDK. AWS_BEARER_TOKEN_BEDROCK; secret.
+	BedrockAPIKey string
 	// Profile names a shared-config profile. AWS_PROFILE; no flag.
 	Profile string
 	// BedrockEndpoint overrides the Bedrock Runtime endpoint (a simulator, a

@@ -94,11 +94,12 @@ func TestSettingsTable(t *testing.T) {
 func secretConfig(t *testing.T) *Config {
 	t.Helper()
 	env := map[string]string{
-		"AWS_ACCESS_KEY_ID":     "AKIAhunter2hunter2",
-		"AWS_SECRET_ACCESS_KEY": "hunter2hunter2hunter2",
-		"AWS_SESSION_TOKEN":     "tokenhunter2hunter2",
-		"API_KEYS":              "alice:hunter2hunter2hunter2-1,bob:hunter2hunter2hunter2-2",
-		"AWS_PROFILE":           "dev",
+		"AWS_ACCESS_KEY_ID":        "AKIAhunter2hunter2",
+		"AWS_SECRET_ACCESS_KEY":    "hunter2hunter2hunter2",
+		"AWS_SESSION_TOKEN":        "tokenhunter2hunter2",
+		"AWS_BEARER_TOKEN_BEDROCK": "bedrockhunter2hunter2",
+		"API_KEYS":                 "alice:hunter2hunter2hunter2-1,bob:hunter2hunter2hunter2-2",
+		"AWS_PROFILE":              "dev",
 	}
 	c, err := Load(nil, mapEnv(env), t.TempDir())
 	if err != nil {
@@ -115,6 +116,7 @@ func TestRedacted(t *testing.T) {
 		"AWS_ACCESS_KEY_ID":                "set",
 		"AWS_SECRET_ACCESS_KEY":            "set",
 		"AWS_SESSION_TOKEN":                "set",
+		"AWS_BEARER_TOKEN_BEDROCK":         "set",
 		"AWS_PROFILE":                      "dev",
 		"AWS_ENDPOINT_URL_BEDROCK_RUNTIME": "",
 		"CACHE_ENABLED":                    "true",
@@ -149,7 +151,7 @@ func TestRedacted(t *testing.T) {
 	}
 
 	unset := defaults()
-	for _, k := range []string{"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "API_KEYS"} {
+	for _, k := range []string{"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_BEARER_TOKEN_BEDROCK", "API_KEYS"} {
 		if got := unset.Redacted()[k]; got != "unset" {
 			t.Errorf("Redacted()[%s] with nothing set = %q, want unset", k, got)
 		}

@@ -53,6 +53,11 @@ var settings = []setting{
 		field: text(func(c *Config) *string { return &c.SessionToken }, nil),
 	},
 	{
+		group: "AWS", envs: []string{"AWS_BEARER_TOKEN_BEDROCK"}, secret: true,
+		help:  "A Bedrock API key, sent instead of signing with AWS credentials (which win when both are set).",
+		field: text(func(c *Config) *string { return &c.BedrockAPIKey }, nil),
+	},
+	{
 		group: "AWS", envs: []string{"AWS_PROFILE"},
 		help:  "Shared-config profile to take credentials and settings from.",
 		field: text(func(c *Config) *string { return &c.Profile }, nil),
