@@ -289,6 +289,12 @@ type Model struct {
 	Profiles         []string `json:"profiles,omitempty"`
 	RequiresProfile  bool     `json:"requires_profile"`
 	DefaultMaxTokens int      `json:"default_max_tokens,omitempty"` // if zero, MaxTokens
+	// Regions serve the bare model ID on demand; empty when not known.
+	Regions []string `json:"regions,omitempty"`
+	// Callable is false when the gateway's Region cannot call the model;
+	// Offered then says where it can.
+	Callable bool   `json:"callable"`
+	Offered  string `json:"offered,omitempty"`
 
 	MinTemperature float64 `json:"min_temperature"`
 	MaxTemperature float64 `json:"max_temperature"`
@@ -306,6 +312,10 @@ type Model struct {
 	Priced              bool    `json:"priced"`
 	CacheReadCostPer1K  float64 `json:"cache_read_cost_per_1k,omitempty"`
 	CacheWriteCostPer1K float64 `json:"cache_write_cost_per_1k,omitempty"`
+	// ServiceTiers are the tiers the model accepts besides "default".
+	ServiceTiers []string `json:"service_tiers,omitempty"`
+	// Rates are every price band: by service tier, date and input size.
+	Rates []Rate `json:"rates,omitempty"`
 
 	Source string `json:"source,omitempty"` // where the figures come from
 }
@@ -414,4 +424,19 @@ type Gateway struct {
 // the package's tests decode strictly to catch drift.
 func decode(raw []byte, v any) error {
 	return json.Unmarshal(raw, v)
+}
+
+// Rate is one band of a model's prices, in US dollars per 1,000 tokens:
+// for a service tier, from a date, above an input size. A rate is nil when
+// unknown; Priced says whether the band has a price at all.
+type Rate struct {
+	ServiceTier      string   `json:"service_tier"`
+	From             string   `json:"from,omitempty"`               // YYYY-MM-DD
+	AboveInputTokens int      `json:"above_input_tokens,omitempty"` // applies to calls with more input than this
+	Priced           bool     `json:"priced"`
+	InputCostPer1K   *float64 `json:"input_cost_per_1k,omitempty"`
+	OutputCostPer1K  *float64 `json:"output_cost_per_1k,omitempty"`
+	CacheReadPer1K   *float64 `json:"cache_read_cost_per_1k,omitempty"`
+	CacheWritePer1K  *float64 `json:"cache_write_cost_per_1k,omitempty"`
+	Source           string   `json:"source,omitempty"`
 }

@@ -12,17 +12,20 @@ import (
 // Entry is one model as list_models shows it, resolved for the catalog's
 // Region. The first eight fields are the seed gateway's list_models fields,
 // under the same JSON names. Costs are USD per 1,000 tokens for the profile
-// ModelID uses; an unpriced model has Priced false and no cost fields (they
-// are omitted, never 0).
+// ModelID uses, from the catalog's Region, on the default service tier, in
+// force when the catalog was loaded, for a call below any long-context
+// threshold; Rates has the others. An unknown price is omitted, never 0 (a
+// real $0 rate shows as 0), and Priced is false when the input or output
+// price is unknown.
 type Entry struct {
-	Name            string  `json:"name"`
-	ModelID         string  `json:"model_id"` // what the gateway calls from this Region
-	Description     string  `json:"description"`
-	ContextWindow   int     `json:"context_window"` // tokens
-	InputCostPer1K  float64 `json:"input_cost_per_1k,omitempty"`
-	OutputCostPer1K float64 `json:"output_cost_per_1k,omitempty"`
-	SupportsSystem  bool    `json:"supports_system"`
-	MaxTokens       int     `json:"max_tokens"` // largest output, tokens
+	Name            string   `json:"name"`
+	ModelID         string   `json:"model_id"` // what the gateway calls from this Region
+	Description     string   `json:"description"`
+	ContextWindow   int      `json:"context_window"` // tokens
+	InputCostPer1K  *float64 `json:"input_cost_per_1k,omitempty"`
+	OutputCostPer1K *float64 `json:"output_cost_per_1k,omitempty"`
+	SupportsSystem  bool     `json:"supports_system"`
+	MaxTokens       int      `json:"max_tokens"` // largest output, tokens
 
 	Provider         string   `json:"provider"`
 	BaseModelID      string   `json:"base_model_id"`
@@ -30,6 +33,11 @@ type Entry struct {
 	Profiles         []string `json:"profiles,omitempty"`
 	RequiresProfile  bool     `json:"requires_profile"`
 	DefaultMaxTokens int      `json:"default_max_tokens,omitempty"` // output limit when a request gives none; if zero, MaxTokens
+	// Regions serve the bare model ID on demand; omitted when not known.
+	Regions []string `json:"regions,omitempty"`
+	// Offered says where the model can be called from, when the catalog's
+	// Region cannot call it (Callable false).
+	Offered string `json:"offered,omitempty"`
 
 	MinTemperature float64 `json:"min_temperature"`
 	MaxTemperature float64 `json:"max_temperature"`
@@ -50,15 +58,21 @@ type Entry struct {
 	New bool `json:"new,omitempty"`
 	// Endpoint is the Bedrock endpoint serving the model; Callable is false
 	// for models served only where this gateway does not call
-	// (bedrock-mantle).
+	// (bedrock-mantle), and for models the catalog's Region cannot call
+	// (Offered then says where they can be).
 	Endpoint string `json:"endpoint"`
 	Callable bool   `json:"callable"`
 	// Rules are what the model refuses or requires of a request.
 	Rules *Rules `json:"rules,omitempty"`
 
-	Priced              bool    `json:"priced"`
-	CacheReadCostPer1K  float64 `json:"cache_read_cost_per_1k,omitempty"`
-	CacheWriteCostPer1K float64 `json:"cache_write_cost_per_1k,omitempty"`
+	Priced              bool     `json:"priced"`
+	CacheReadCostPer1K  *float64 `json:"cache_read_cost_per_1k,omitempty"`
+	CacheWriteCostPer1K *float64 `json:"cache_write_cost_per_1k,omitempty"`
+	// ServiceTiers are the tiers generate accepts besides "default".
+	ServiceTiers []string `json:"service_tiers,omitempty"`
+	// Rates are every price band for the profile from this Region: by
+	// service tier, date and input size.
+	Rates []Rate `json:"rates,omitempty"`
 
 	Source string `json:"source,omitempty"` // where the figures come from
 }
@@ -83,38 +97,44 @@ var _ gateway.Catalog = (*Catalog)(nil)
 type model struct {
 	spec     spec
 	profiles map[string]bool
-	prices   map[string]*gateway.Price // by profile; "" is the bare ID; nil is unpriced
+	// By profile; "" is the bare ID. Every route is priced from the
+	// catalog's Region, the source Region AWS bills by.
+	pricing  map[string]*gateway.Pricing
+	rates    map[string][]Rate
+	headline map[string]*gateway.Price // default tier at load time; nil is unpriced
+	headRate map[string]Rate           // the same, as listed
 	profile  string                    // the profile chosen for the Region; "" for the bare ID
+	callable bool                      // false when the Region can call the model no way
 	resolved gateway.Model             // for the Region's choice
 }
 
-// newModel precomputes a validated spec for region's geographies.
-func newModel(s spec, geos []string, allowGlobal bool) *model {
-	m := &model{spec: s, profiles: make(map[string]bool), prices: make(map[string]*gateway.Price)}
-	for _, p := range s.Profiles {
-		m.profiles[p] = true
+// newModel precomputes a validated spec for region as of now.
+func newModel(s spec, region string, now time.Time) *model {
+	m := &model{
+		spec:     s,
+		profiles: make(map[string]bool),
+		pricing:  make(map[string]*gateway.Pricing),
+		rates:    make(map[string][]Rate),
+		headline: make(map[string]*gateway.Price),
+		headRate: make(map[string]Rate),
 	}
-	m.prices[""] = toPrice(s.prices)
-	for _, p := range s.Profiles {
-		m.prices[p] = toPrice(s.prices.over(s.ProfilePrices[p]))
-	}
-	m.profile = m.chooseProfile(geos, allowGlobal)
-	m.resolved = m.gatewayModel(m.profile, m.callID(m.profile))
-	return m
-}
-
-// chooseProfile picks the profile a short name uses: the Region's geography,
-// else global, else none (the bare ID).
-func (m *model) chooseProfile(geos []string, allowGlobal bool) string {
-	for _, g := range geos {
-		if m.profiles[g] {
-			return g
+	for _, p := range append([]string{""}, s.Profiles...) {
+		m.profiles[p] = p != ""
+		pr, rates := s.pricing(p, region)
+		m.pricing[p], m.rates[p] = pr, rates
+		if r := pr.Rate(gateway.TierDefault, now, 0); r != nil {
+			m.headline[p] = r.Price
+			for i := range pr.Rates {
+				if &pr.Rates[i] == r {
+					m.headRate[p] = rates[i]
+				}
+			}
 		}
 	}
-	if allowGlobal && m.profiles[profileGlobal] {
-		return profileGlobal
-	}
-	return ""
+	geos, allowGlobal := geographies(region)
+	m.profile, m.callable = m.chooseProfile(region, geos, allowGlobal)
+	m.resolved = m.gatewayModel(m.profile, m.callID(m.profile))
+	return m
 }
 
 // callID is the model or inference-profile ID for a profile.
@@ -147,8 +167,10 @@ func (m *model) gatewayModel(profile, id string) gateway.Model {
 		Replacement:           s.Replacement,
 		Endpoint:              s.Endpoint,
 		Rules:                 s.Rules.gateway(),
+		Pricing:               m.pricing[profile], // immutable, shared
+		ServiceTiers:          slices.Clone(s.ServiceTiers),
 	}
-	if p := m.prices[profile]; p != nil {
+	if p := m.headline[profile]; p != nil {
 		price := *p // each caller gets its own copy
 		gm.Price = &price
 	}
@@ -158,7 +180,6 @@ func (m *model) gatewayModel(profile, id string) gateway.Model {
 // entry lists the model as resolved for the Region.
 func (m *model) entry() Entry {
 	s := &m.spec
-	p := s.prices.over(s.ProfilePrices[m.profile])
 	e := Entry{
 		Name:                  s.Name,
 		ModelID:               m.resolved.ID,
@@ -172,6 +193,7 @@ func (m *model) entry() Entry {
 		Profiles:              slices.Clone(s.Profiles),
 		RequiresProfile:       s.RequiresProfile,
 		DefaultMaxTokens:      s.DefaultMaxTokens,
+		Regions:               slices.Clone(s.Regions),
 		MinTemperature:        s.MinTemperature,
 		MaxTemperature:        s.MaxTemperature,
 		SupportsImages:        s.SupportsImages,
@@ -185,8 +207,8 @@ func (m *model) entry() Entry {
 		Family:                s.Family,
 		Released:              s.Released,
 		Endpoint:              s.Endpoint,
-		Callable:              s.Endpoint == gateway.EndpointRuntime,
-		Priced:                m.resolved.Price != nil,
+		Callable:              m.callable && s.Endpoint == gateway.EndpointRuntime,
+		ServiceTiers:          slices.Clone(s.ServiceTiers),
 		Source:                s.Source,
 	}
 	if !s.Rules.empty() {
@@ -194,52 +216,28 @@ func (m *model) entry() Entry {
 		r.Rejects, r.Efforts = slices.Clone(r.Rejects), slices.Clone(r.Efforts)
 		e.Rules = &r
 	}
-	if e.Priced {
-		e.InputCostPer1K = *p.InputCostPer1K
-		e.OutputCostPer1K = *p.OutputCostPer1K
-		e.CacheReadCostPer1K = deref(p.CacheReadCostPer1K)
-		e.CacheWriteCostPer1K = deref(p.CacheWriteCostPer1K)
+	if !m.callable {
+		e.Offered = m.offered()
+		return e // no route, no price
+	}
+	e.Rates = slices.Clone(m.rates[m.profile])
+	e.Priced = m.resolved.Price != nil
+	if h := m.headRate[m.profile]; h.Priced {
+		e.InputCostPer1K, e.OutputCostPer1K = h.InputCostPer1K, h.OutputCostPer1K
+		e.CacheReadCostPer1K, e.CacheWriteCostPer1K = h.CacheReadPer1K, h.CacheWritePer1K
 	}
 	return e
 }
 
-// toPrice converts per-1K dollar prices to per-token PicoUSD; nil when the
-// input or output price is unknown.
-func toPrice(p prices) *gateway.Price {
-	if p.InputCostPer1K == nil || p.OutputCostPer1K == nil {
-		return nil
-	}
-	perToken := func(per1K *float64) gateway.PicoUSD {
-		if per1K == nil {
-			return 0 // gateway.Price: zero cache price means the input price applies
-		}
-		return gateway.PicoFromUSD(*per1K / 1000)
-	}
-	return &gateway.Price{
-		Input:      perToken(p.InputCostPer1K),
-		Output:     perToken(p.OutputCostPer1K),
-		CacheRead:  perToken(p.CacheReadCostPer1K),
-		CacheWrite: perToken(p.CacheWriteCostPer1K),
-	}
-}
-
-func deref(f *float64) float64 {
-	if f == nil {
-		return 0
-	}
-	return *f
-}
-
 // newCatalog indexes validated specs for region.
-func newCatalog(specs []spec, region string) *Catalog {
-	geos, allowGlobal := geographies(region)
+func newCatalog(specs []spec, region string, now time.Time) *Catalog {
 	c := &Catalog{
 		region: region,
 		byName: make(map[string]*model, len(specs)),
 		byID:   make(map[string]*model, len(specs)),
 	}
 	for _, s := range specs {
-		m := newModel(s, geos, allowGlobal)
+		m := newModel(s, region, now)
 		c.models = append(c.models, m)
 		c.byName[strings.ToLower(s.Name)] = m
 		c.byID[strings.ToLower(s.ModelID)] = m
@@ -280,13 +278,11 @@ func (c *Catalog) Models() []Entry {
 	return out
 }
 
-// Cost prices a usage of a resolved model. It reports false, and zero, when
-// the gateway knows no price for the model or its inference profile.
+// Cost prices a usage of a resolved model on the default tier now. It
+// reports false, and zero, when the cost cannot be known (see
+// gateway.Model.Cost).
 func (c *Catalog) Cost(m gateway.Model, u gateway.Usage) (gateway.PicoUSD, bool) {
-	if m.Price == nil {
-		return 0, false
-	}
-	return m.Price.Cost(u), true
+	return m.Cost(u, gateway.TierDefault, time.Now())
 }
 
 // BedrockLimits maps every catalog model's base model ID to its largest

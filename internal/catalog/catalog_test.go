@@ -81,7 +81,7 @@ func TestLoadEmbedded(t *testing.T) {
 			t.Errorf("%s has no source note", e.Name)
 		}
 		// A price no source confirms stays unknown, and the source says so.
-		if !e.Priced && !strings.Contains(e.Source, "unpriced") {
+		if e.Callable && !e.Priced && !strings.Contains(e.Source, "unpriced") {
 			t.Errorf("%s is unpriced but its source does not say why", e.Name)
 		}
 	}
@@ -116,13 +116,16 @@ func TestSeedModels(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e := entryByName(t, c, tt.name)
+			if !e.Callable { // an in-Region model: list it from its Region
+				e = entryByName(t, mustLoad(t, Options{Region: e.Regions[0]}), tt.name)
+			}
 			if !e.SupportsSystem || e.ContextWindow <= 0 || e.MaxTokens <= 0 || e.Description == "" || e.ModelID == "" {
 				t.Errorf("entry lacks seed fields: %+v", e)
 			}
-			samePrice := e.InputCostPer1K == tt.in && e.OutputCostPer1K == tt.out
+			samePrice := e.InputCostPer1K != nil && *e.InputCostPer1K == tt.in && *e.OutputCostPer1K == tt.out
 			switch {
 			case !tt.bedrockDiff && !samePrice:
-				t.Errorf("price = %g/%g, want the seed's %g/%g", e.InputCostPer1K, e.OutputCostPer1K, tt.in, tt.out)
+				t.Errorf("price = %v/%v, want the seed's %g/%g", e.InputCostPer1K, e.OutputCostPer1K, tt.in, tt.out)
 			case tt.bedrockDiff && samePrice:
 				t.Errorf("price = the seed's %g/%g, want Bedrock's", tt.in, tt.out)
 			case tt.bedrockDiff && !strings.Contains(e.Source, "seed"):

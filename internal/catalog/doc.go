@@ -33,8 +33,26 @@
 // mx-) have no geography: Bedrock serves "us." profiles only to US source
 // Regions, so rather than guess, those Regions use "global" or the bare ID.
 //
-// Prices follow the profile: a model's base prices apply to the bare ID and
-// to every profile without an entry in "profile_prices". Claude Sonnet 4.5
-// and later cost 10% more through geographic profiles than through "global",
-// so their base prices are the geographic ones and "global" has its own.
+// A profile serves only the source Regions of its geography (see
+// profileServes); the bare ID is served only in the Regions listed in
+// "regions" (all of them when the list is absent, so that missing data
+// never refuses what Bedrock accepts). A model the Region cannot call any
+// of these ways is refused by Resolve before Bedrock, with an error naming
+// where it is offered; list_models marks it callable: false.
+//
+// # Prices
+//
+// AWS bills a call by its source Region, profile and service tier, at the
+// rates in force at the time of the call. A model's base prices apply to the
+// bare ID and every profile on the default tier; "profile_prices" (a
+// shorthand) and the rules of "prices" refine them. A rule selects calls by
+// profile, source Region (globs such as "eu-*"), service tier, dates
+// (from/until) and input size (above_input_tokens: the whole call is billed
+// at the rule's rates), and every rule that matches is laid over the base in
+// file order. A tier other than default starts unpriced. Load compiles the
+// rules, for each profile from the catalog's Region, into a
+// gateway.Pricing with one band per (tier, date, threshold), so pricing a
+// call is a lookup, not arithmetic over rules. Claude Sonnet 4.5 and later
+// cost 10% more through geographic profiles than through "global", so
+// their base prices are the geographic ones and "global" has its own.
 package catalog

@@ -24,6 +24,6 @@ func ExampleCatalog_Resolve() {
 	fmt.Println(err)
 	// Output:
 	// eu.amazon.nova-pro-v1:0 5000
-	// $0.0028016
+	// $0.0036771
 	// model: unknown model "nova-prp"; did you mean "nova-pro", "nova-lite", "nova-micro"? Call list_models for the full catalog.
 }

@@ -90,7 +90,8 @@ func Load(opts Options) (*Catalog, error) {
 	if opts.Now != nil {
 		now = opts.Now
 	}
-	today := now().UTC().Format(time.DateOnly)
+	loaded := now()
+	today := loaded.UTC().Format(time.DateOnly)
 	for i := range m.specs {
 		// Validated dates compare as strings.
 		if s := &m.specs[i]; s.EndOfLife != "" && s.EndOfLife <= today && s.Status != gateway.StatusEndOfLife {
@@ -98,7 +99,7 @@ func Load(opts Options) (*Catalog, error) {
 			s.Status = gateway.StatusEndOfLife
 		}
 	}
-	c := newCatalog(m.specs, region)
+	c := newCatalog(m.specs, region, loaded)
 	c.now = now
 	log.Debug("model catalog loaded", logKeyRegion, region, logKeyModels, len(c.models))
 	return c, nil

@@ -28,6 +28,7 @@ func TestOverrideFile(t *testing.T) {
 	}
 	want := gateway.Model{Name: "acme-small", ID: "acme.small-v1:0", ContextWindow: 8000,
 		MaxOutputTokens: 1000, MaxTemperature: 1, Status: gateway.StatusActive, Endpoint: gateway.EndpointRuntime}
+	want.Pricing = &gateway.Pricing{Rates: []gateway.Rate{{Tier: gateway.TierDefault}}} // one band, unknown
 	if diff := gocmp.Diff(want, added); diff != "" {
 		t.Errorf("added model (-want +got):\n%s", diff)
 	}
@@ -35,13 +36,13 @@ func TestOverrideFile(t *testing.T) {
 		t.Errorf("Cost(unpriced) = %d, %v, want 0, false", cost, ok)
 	}
 	e := entryByName(t, c, "acme-small")
-	if e.Priced || e.InputCostPer1K != 0 {
+	if e.Priced || e.InputCostPer1K != nil {
 		t.Errorf("unpriced entry = %+v, want Priced false and no costs", e)
 	}
 
 	// Overridden: only max_tokens changed, the name keeps its spelling.
 	pro := entryByName(t, c, "nova-pro")
-	if pro.MaxTokens != 4000 || pro.InputCostPer1K != 0.0008 || pro.ContextWindow != 300000 ||
+	if pro.MaxTokens != 4000 || pro.InputCostPer1K == nil || *pro.InputCostPer1K != 0.0008 || pro.ContextWindow != 300000 ||
 		pro.ModelID != "us.amazon.nova-pro-v1:0" || pro.Description == "" {
 		t.Errorf("overridden nova-pro = %+v, want only max_tokens changed to 4000", pro)
 	}
@@ -66,7 +67,9 @@ func TestUnpricedJSON(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(data, `"priced":false`) || strings.Contains(data, "cost_per_1k") {
+	top, _, _ := strings.Cut(data, `"rates"`) // a batch rate of its own is still known
+	if !strings.Contains(data, `"priced":false`) || strings.Contains(top, "cost_per_1k") ||
+		!strings.Contains(data, `{"service_tier":"default","priced":false}`) {
 		t.Errorf("unpriced entry JSON = %s, want priced:false and no cost fields", data)
 	}
 }
@@ -85,7 +88,7 @@ func TestLoadErrors(t *testing.T) {
   {"name": "Twin", "model_id": "acme.b-v1", "provider": "acme", "context_window": 10, "max_tokens": 5}]`,
 			[]string{`:2:3: model "Twin": duplicate name (also model #1 of this file)`}},
 		{"negative price", `[{"name": "nova-pro", "input_cost_per_1k": -0.001}]`,
-			[]string{`model "nova-pro": input_cost_per_1k must be positive`}},
+			[]string{`model "nova-pro": input_cost_per_1k must be 0 or more`}},
 		{"missing replacement", `[{"name": "nova-lite", "replacement": "nova-ultra"}]`,
 			[]string{`model "nova-lite": replacement "nova-ultra" is not a model in the catalog`}},
 		{"bad JSON", "[\n  {\"name\": \"nova-pro\",}\n]",
@@ -99,14 +102,14 @@ func TestLoadErrors(t *testing.T) {
 		{"data after the array", "[]\n[]", []string{"models.json:2:1: invalid character '['"}},
 		{"no name", `[{"max_tokens": 10}]`, []string{"model #1 (no name): name is required"}},
 		{"many problems at once",
-			`[{"name": "nova-pro", "status": "retired", "output_cost_per_1k": 0, "profiles": ["us", "mars"]},
+			`[{"name": "nova-pro", "status": "retired", "output_cost_per_1k": -1, "profiles": ["us", "mars"]},
   {"name": "nova-micro", "end_of_life": "31/12/2026", "min_temperature": 1, "max_temperature": 0.5},
   {"name": "odd", "model_id": "us.acme.odd-v1", "provider": "acme", "context_window": 100, "max_tokens": 200,
    "input_cost_per_1k": 0.001, "requires_profile": true, "profile_prices": {"eu": {"input_cost_per_1k": 1}}},
   {"name": "same-id", "model_id": "amazon.nova-lite-v1:0", "provider": "amazon", "context_window": 1, "max_tokens": 1}]`,
 			[]string{
 				`model "nova-pro": status "retired" must be "active", "legacy" or "end-of-life"`,
-				`model "nova-pro": output_cost_per_1k must be positive`,
+				`model "nova-pro": output_cost_per_1k must be 0 or more`,
 				`model "nova-pro": profile "mars" must be one of`,
 				`model "nova-micro": end_of_life "31/12/2026" must be a date as YYYY-MM-DD`,
 				`model "nova-micro": temperature range [1, 0.5]`,
@@ -161,13 +164,13 @@ func TestLineCol(t *testing.T) {
 // TestOverrideNullResets checks that null resets a field: here the per-profile
 // prices, after which the profiles left use the base (regional) price.
 func TestOverrideNullResets(t *testing.T) {
-	path := writeModels(t, `[{"name": "claude-opus-4-5", "profiles": ["us"], "profile_prices": null}]`)
+	path := writeModels(t, `[{"name": "claude-opus-4-5", "profiles": ["us", "global"], "profile_prices": null}]`)
 	c := mustLoad(t, Options{Region: "sa-east-1", File: path})
 	m, err := c.Resolve("claude-opus-4-5")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m.ID != "anthropic.claude-opus-4-5-20251101-v1:0" || m.Price == nil || m.Price.Input != 5_500_000 {
-		t.Errorf("Resolve(claude-opus-4-5) = %s at %+v, want the bare ID at 5500000 per input token", m.ID, m.Price)
+	if m.ID != "global.anthropic.claude-opus-4-5-20251101-v1:0" || m.Price == nil || m.Price.Input != 5_500_000 {
+		t.Errorf("Resolve(claude-opus-4-5) = %s at %+v, want the global profile at 5500000 per input token", m.ID, m.Price)
 	}
 }

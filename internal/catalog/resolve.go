@@ -73,6 +73,9 @@ func (c *Catalog) Resolve(name string) (gateway.Model, error) {
 	}
 	key := strings.ToLower(given)
 	if m, ok := c.byName[key]; ok {
+		if !m.callable {
+			return gateway.Model{}, c.notInRegion(m, "")
+		}
 		return m.gatewayModel(m.profile, m.resolved.ID), nil
 	}
 	if strings.HasPrefix(key, "arn:") {
@@ -88,11 +91,15 @@ func (c *Catalog) resolveID(given, key, arn string) (gateway.Model, error) {
 		if arn != "" {
 			return m.gatewayModel("", arn), nil
 		}
-		if m.spec.RequiresProfile && m.profile != "" {
-			// The bare ID would fail on demand; call what the short name would.
+		if m.servesBare(c.region) {
+			return m.gatewayModel("", m.spec.ModelID), nil
+		}
+		if m.callable {
+			// The bare ID would fail on demand from this Region; call what
+			// the short name would.
 			return m.gatewayModel(m.profile, m.resolved.ID), nil
 		}
-		return m.gatewayModel("", m.spec.ModelID), nil
+		return gateway.Model{}, c.notInRegion(m, "")
 	}
 	profile, base, ok := strings.Cut(key, ".")
 	if !ok || !isProfile(profile) {
@@ -104,6 +111,9 @@ func (c *Catalog) resolveID(given, key, arn string) (gateway.Model, error) {
 	}
 	if !m.profiles[profile] {
 		return gateway.Model{}, c.unknown(given, notOffered(m, profile))
+	}
+	if !profileServes(profile, c.region) {
+		return gateway.Model{}, c.notInRegion(m, fmt.Sprintf("through the %q profile (which serves %s) ", profile, profileSources[profile]))
 	}
 	id := m.callID(profile)
 	if arn != "" {

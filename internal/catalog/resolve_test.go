@@ -27,25 +27,27 @@ func TestResolve(t *testing.T) {
 		// Short names follow the Region's geography.
 		{"us-east-1", "nova-pro", "nova-pro", "us.amazon.nova-pro-v1:0", 800_000},
 		{"", "nova-pro", "nova-pro", "us.amazon.nova-pro-v1:0", 800_000},
-		{"eu-west-1", "nova-pro", "nova-pro", "eu.amazon.nova-pro-v1:0", 800_000},
-		{"ap-southeast-1", "nova-pro", "nova-pro", "apac.amazon.nova-pro-v1:0", 800_000},
+		{"eu-west-1", "nova-pro", "nova-pro", "eu.amazon.nova-pro-v1:0", 1_050_000},
+		{"ap-southeast-1", "nova-pro", "nova-pro", "apac.amazon.nova-pro-v1:0", 840_000},
 		{"ca-central-1", "nova-pro", "nova-pro", "us.amazon.nova-pro-v1:0", 800_000},
 		{"US-EAST-1", "NOVA-Pro", "nova-pro", "us.amazon.nova-pro-v1:0", 800_000},
 		{"ap-northeast-1", "claude-sonnet-4-5", "claude-sonnet-4-5", "jp." + sonnet45, 3_300_000},
 		{"ap-northeast-1", "claude-haiku-4-5", "claude-haiku-4-5", "global.anthropic.claude-haiku-4-5-20251001-v1:0", 1_000_000},
-		{"ap-northeast-1", "nova-pro", "nova-pro", "apac.amazon.nova-pro-v1:0", 800_000},
-		// No geography: global if offered, else the bare ID.
+		{"ap-northeast-1", "nova-pro", "nova-pro", "apac.amazon.nova-pro-v1:0", 840_000},
+		// No geography: global if offered, else the bare ID where served.
 		{"sa-east-1", "claude-sonnet-4-5", "claude-sonnet-4-5", "global." + sonnet45, 3_000_000},
-		{"sa-east-1", "nova-pro", "nova-pro", "amazon.nova-pro-v1:0", 800_000},
-		// GovCloud has no global profiles.
-		{"us-gov-west-1", "claude-sonnet-4-5", "claude-sonnet-4-5", sonnet45, 3_300_000},
+		{"sa-east-1", "gpt-oss-20b", "gpt-oss-20b", "openai.gpt-oss-20b-1:0", 70_000},
+		// Australia has its own profile; prices follow the source Region.
+		{"ap-southeast-2", "claude-sonnet-4-5", "claude-sonnet-4-5", "au." + sonnet45, 3_300_000},
+		{"eu-west-1", "nova-pro", "nova-pro", "eu.amazon.nova-pro-v1:0", 1_050_000},
 		// In-Region-only models use the bare ID.
-		{"us-east-1", "mistral-large-2", "mistral-large-2", "mistral.mistral-large-2407-v1:0", 3_000_000},
+		{"us-west-2", "mistral-large-2", "mistral-large-2", "mistral.mistral-large-2407-v1:0", 3_000_000},
 		// Base IDs: as given, unless only profiles serve the model.
 		{"us-east-1", haiku3, "claude-3-haiku", haiku3, 250_000},
-		{"eu-west-1", "amazon.nova-pro-v1:0", "nova-pro", "eu.amazon.nova-pro-v1:0", 800_000},
+		{"eu-west-1", "amazon.nova-pro-v1:0", "nova-pro", "eu.amazon.nova-pro-v1:0", 1_050_000},
+		{"us-east-1", "openai.gpt-oss-20b-1:0", "gpt-oss-20b", "openai.gpt-oss-20b-1:0", 70_000},
 		// Profile IDs keep the caller's profile and its price.
-		{"us-east-1", "eu." + haiku3, "claude-3-haiku", "eu." + haiku3, 250_000},
+		{"eu-west-1", "eu." + haiku3, "claude-3-haiku", "eu." + haiku3, 250_000},
 		{"us-east-1", "global." + sonnet45, "claude-sonnet-4-5", "global." + sonnet45, 3_000_000},
 		{"us-east-1", "US." + strings.ToUpper(sonnet45), "claude-sonnet-4-5", "us." + sonnet45, 3_300_000},
 		// ARNs are called as given, priced as the model and profile they name.
@@ -102,6 +104,10 @@ func TestResolveFillsModel(t *testing.T) {
 			CacheWrite: 4_125_000,
 		},
 	}
+	if got.Pricing == nil || len(got.Pricing.Rates) == 0 {
+		t.Fatalf("Resolve(claude-sonnet-4-5).Pricing = %+v, want the model's rates", got.Pricing)
+	}
+	got.Pricing = nil // its rates are checked by TestCostByTierThresholdAndDate
 	if diff := gocmp.Diff(want, got); diff != "" {
 		t.Errorf("Resolve(claude-sonnet-4-5) (-want +got):\n%s", diff)
 	}
@@ -110,6 +116,7 @@ func TestResolveFillsModel(t *testing.T) {
 // TestPriceFollowsProfile checks that the regional profiles of Claude 4.5
 // and later cost exactly 10% more than their global profile.
 func TestPriceFollowsProfile(t *testing.T) {
+	from := map[string]string{"us": "us-east-1", "eu": "eu-west-1", "jp": "ap-northeast-1", "apac": "ap-south-1"}
 	c := mustLoad(t, Options{})
 	tests := []struct {
 		base     string
@@ -130,11 +137,14 @@ func TestPriceFollowsProfile(t *testing.T) {
 			g := *global.Price
 			want := gateway.Price{Input: g.Input * 11 / 10, Output: g.Output * 11 / 10,
 				CacheRead: g.CacheRead * 11 / 10, CacheWrite: g.CacheWrite * 11 / 10}
+			if g.CacheReadUnknown || g.CacheWriteUnknown {
+				t.Errorf("global cache prices unknown: %+v", g)
+			}
 			if g.CacheRead != g.Input/10 || g.CacheWrite != g.Input*5/4 {
 				t.Errorf("global cache prices %+v, want 0.1x and 1.25x input", g)
 			}
 			for _, p := range tt.regional {
-				m, err := c.Resolve(p + "." + tt.base)
+				m, err := mustLoad(t, Options{Region: from[p]}).Resolve(p + "." + tt.base)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -162,7 +172,7 @@ func TestResolveUnknown(t *testing.T) {
 		{"mixtral-9x", gateway.KindUnknownModel,
 			`unknown model "mixtral-9x". Call list_models for the full catalog.`},
 		{"apac.anthropic.claude-sonnet-4-5-20250929-v1:0", gateway.KindUnknownModel,
-			`unknown model "apac.anthropic.claude-sonnet-4-5-20250929-v1:0": claude-sonnet-4-5 is not offered through the "apac" inference profile, only global, us, eu, jp; name it "claude-sonnet-4-5" to get the right one for this Region. Call list_models for the full catalog.`},
+			`unknown model "apac.anthropic.claude-sonnet-4-5-20250929-v1:0": claude-sonnet-4-5 is not offered through the "apac" inference profile, only global, us, eu, jp, au, us-gov; name it "claude-sonnet-4-5" to get the right one for this Region. Call list_models for the full catalog.`},
 		{"us.openai.gpt-oss-20b-1:0", gateway.KindUnknownModel,
 			`unknown model "us.openai.gpt-oss-20b-1:0": gpt-oss-20b is not offered through inference profiles; use "openai.gpt-oss-20b-1:0". Call list_models for the full catalog.`},
 		{"arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/a1b2c3", gateway.KindUnknownModel,

@@ -51,8 +51,10 @@ func TestEveryModel(t *testing.T) {
 					t.Errorf("released %q: %v", e.Released, err)
 				}
 			}
-			if e.Callable != (e.Endpoint == gateway.EndpointRuntime) {
-				t.Errorf("callable %v with endpoint %q", e.Callable, e.Endpoint)
+			// Callable needs the Converse endpoint and a route from the
+			// Region; a model without the route says where it is offered.
+			if e.Callable != (e.Endpoint == gateway.EndpointRuntime && e.Offered == "") {
+				t.Errorf("callable %v with endpoint %q, offered %q", e.Callable, e.Endpoint, e.Offered)
 			}
 			if r := e.Rules; r != nil {
 				for _, x := range r.Rejects {
@@ -103,6 +105,10 @@ func TestRulesFromIssue(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			c := c
+			if e := entryByName(t, c, tt.name); !e.Callable && len(e.Regions) > 0 {
+				c = mustLoad(t, Options{Region: e.Regions[0]}) // an in-Region model, from its Region
+			}
 			m, err := c.Resolve(tt.name)
 			if err != nil {
 				t.Fatal(err)

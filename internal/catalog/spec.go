@@ -99,7 +99,66 @@ type spec struct {
 	Profiles        []string          `json:"profiles"`
 	RequiresProfile bool              `json:"requires_profile"`
 	ProfilePrices   map[string]prices `json:"profile_prices"`
+	// Regions are the Regions that serve the bare model ID on demand. Nil
+	// means not known: the bare ID is then tried from any Region no profile
+	// covers, so that missing data never refuses what Bedrock accepts.
+	Regions []string `json:"regions"`
+	// ServiceTiers are the Converse service tiers the model accepts besides
+	// "default": "priority", "flex", "reserved".
+	ServiceTiers []string `json:"service_tiers"`
+	// Prices are the rates that differ from the base prices above: by
+	// source Region, profile, service tier, date or input size.
+	Prices priceRules `json:"prices"`
 
+	Source string `json:"source"`
+}
+
+// priceRules is a model's "prices". A user file that gives them replaces
+// the list whole: encoding/json would otherwise decode the new rules onto
+// the old ones, field by field, and keep what the new ones leave out.
+type priceRules []priceRule
+
+func (p *priceRules) UnmarshalJSON(data []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields() // as for the rest of the file
+	var fresh []priceRule
+	if err := dec.Decode(&fresh); err != nil {
+		return err
+	}
+	*p = fresh
+	return nil
+}
+
+// priceRule is one entry of a model's "prices": a set of rates and the calls
+// they apply to. Every selector given must match; a selector left out
+// matches anything. The rates of every rule that matches a call are laid
+// over the base prices in file order, so a later rule refines an earlier
+// one. Rules for a service tier other than "default" (or for "batch") start
+// from no price at all, not from the base prices: a tier's price is unknown
+// until a rule gives it.
+type priceRule struct {
+	// Profile is the inference profile the call uses ("eu", "global"), or
+	// "none" for the bare model ID.
+	Profile string `json:"profile,omitempty"`
+	// Regions are source Regions ("eu-west-1"); a trailing "*" matches a
+	// prefix ("eu-*"). AWS prices a call by the Region it is made from.
+	Regions []string `json:"regions,omitempty"`
+	// ServiceTier is the tier that served the call: "default" (if empty),
+	// "priority", "flex", "reserved", or "batch" for batch inference.
+	ServiceTier string `json:"service_tier,omitempty"`
+	// From and Until (YYYY-MM-DD, UTC, Until exclusive) bound when the
+	// rates are in force; a call is priced by the rates of its own time.
+	From  string `json:"from,omitempty"`
+	Until string `json:"until,omitempty"`
+	// AboveInputTokens makes the rates apply only to a call whose input
+	// (input, cache-read and cache-write tokens) is larger; every token of
+	// such a call is billed at them.
+	AboveInputTokens int `json:"above_input_tokens,omitempty"`
+	// Unpriced makes every rate unknown for the calls the rule matches,
+	// before its own rates (if any) apply.
+	Unpriced bool `json:"unpriced,omitempty"`
+	prices
+	// Source says where the rates come from and on what date.
 	Source string `json:"source"`
 }
 

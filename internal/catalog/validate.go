@@ -39,9 +39,103 @@ func validate(specs []spec) []error {
 		checkPrices("", s.prices, prices{}, bad)
 		checkLifecycle(s, byName, bad)
 		checkProfiles(s, bad)
+		checkAvailability(s, bad)
+		checkPriceRules(s, bad)
 		checkRules(s, bad)
 	}
 	return errs
+}
+
+// requestTiers are the service tiers a model may list: the ones Converse
+// accepts besides the default.
+var requestTiers = []string{gateway.TierPriority, gateway.TierFlex, gateway.TierReserved}
+
+func checkAvailability(s *spec, bad complain) {
+	seen := make(map[string]bool, len(s.Regions))
+	for _, r := range s.Regions {
+		switch {
+		case !isRegion(r):
+			bad("regions: %q is not an AWS Region name such as \"us-east-1\"", r)
+		case seen[r]:
+			bad("regions: %q is listed twice", r)
+		}
+		seen[r] = true
+	}
+	tiers := make(map[string]bool, len(s.ServiceTiers))
+	for _, t := range s.ServiceTiers {
+		switch {
+		case !slices.Contains(requestTiers, t):
+			bad("service_tiers: %q must be one of %s (default is always offered)", t, strings.Join(requestTiers, ", "))
+		case tiers[t]:
+			bad("service_tiers: %q is listed twice", t)
+		}
+		tiers[t] = true
+	}
+}
+
+// isRegion accepts names shaped like AWS Regions: letters, a dash, more
+// parts, a final number ("us-east-1", "us-gov-west-1").
+func isRegion(r string) bool {
+	parts := strings.Split(r, "-")
+	if len(parts) < 3 {
+		return false
+	}
+	for _, p := range parts[:len(parts)-1] {
+		if p == "" || strings.Trim(p, "abcdefghijklmnopqrstuvwxyz") != "" {
+			return false
+		}
+	}
+	last := parts[len(parts)-1]
+	return last != "" && strings.Trim(last, "0123456789") == ""
+}
+
+func checkPriceRules(s *spec, bad complain) {
+	for i, r := range s.Prices {
+		where := fmt.Sprintf("prices[%d].", i)
+		rbad := func(format string, args ...any) { bad(where+format, args...) }
+		switch {
+		case r.Profile == "", r.Profile == profileNone:
+		case !slices.Contains(s.Profiles, r.Profile):
+			rbad("profile %q is not in profiles (use \"none\" for the bare model ID)", r.Profile)
+		}
+		for _, g := range r.Regions {
+			pattern, glob := strings.CutSuffix(g, "*")
+			if (glob && (pattern == "" || strings.Contains(pattern, "*"))) || (!glob && !isRegion(g)) {
+				rbad("regions: %q must be a Region (\"eu-west-1\") or a prefix ending in * (\"eu-*\")", g)
+			}
+		}
+		switch t := r.ServiceTier; {
+		case t == "", t == gateway.TierDefault, t == gateway.TierBatch:
+		case !slices.Contains(requestTiers, t):
+			rbad("service_tier %q must be default, %s or batch", t, strings.Join(requestTiers, ", "))
+		case !slices.Contains(s.ServiceTiers, t):
+			rbad("service_tier %q is not in the model's service_tiers", t)
+		}
+		for _, d := range []struct{ name, v string }{{"from", r.From}, {"until", r.Until}} {
+			if d.v == "" {
+				continue
+			}
+			if _, err := time.Parse(time.DateOnly, d.v); err != nil {
+				rbad("%s %q must be a date as YYYY-MM-DD", d.name, d.v)
+			}
+		}
+		if r.From != "" && r.Until != "" && r.From >= r.Until {
+			rbad("from (%s) must be before until (%s)", r.From, r.Until)
+		}
+		if r.AboveInputTokens < 0 {
+			rbad("above_input_tokens must not be negative")
+		}
+		if strings.TrimSpace(r.Source) == "" {
+			rbad("source is required: say where the rates come from and on what date")
+		}
+		checkPrices("", r.prices, prices{}, func(format string, args ...any) {
+			// Only the sign and finiteness of each rate matter here: a rule
+			// may change one rate of what it refines.
+			if strings.Contains(format, "0 or more") {
+				rbad(format, args...)
+			}
+		})
+	}
 }
 
 // normalise applies the documented defaults of zero fields.
@@ -160,8 +254,8 @@ func checkPrices(profile string, p, base prices, bad complain) {
 		{"cache_read_cost_per_1k", p.CacheReadCostPer1K},
 		{"cache_write_cost_per_1k", p.CacheWriteCostPer1K},
 	} {
-		if f.v != nil && !(*f.v > 0 && !math.IsInf(*f.v, 0)) {
-			bad("%s%s must be positive (omit it if the price is unknown)", where, f.name)
+		if f.v != nil && !(*f.v >= 0 && !math.IsInf(*f.v, 0)) {
+			bad("%s%s must be 0 or more (omit it if the price is unknown; 0 means free)", where, f.name)
 		}
 	}
 	eff := base.over(p)

@@ -126,7 +126,7 @@ func TestReserveWorstCaseAndSettleRealCost(t *testing.T) {
 		t.Fatal(err)
 	}
 	price := testModels["nova-pro"].Price
-	real := price.Cost(Usage{InputTokens: 1000, OutputTokens: 500})
+	real := costOf(price, Usage{InputTokens: 1000, OutputTokens: 500})
 	if len(adm.costs) != 1 || adm.costs[0] != real {
 		t.Errorf("settled costs %v, want [%d]", adm.costs, real)
 	}
@@ -162,7 +162,7 @@ func TestEventCarriesEveryAttempt(t *testing.T) {
 	if len(ev.Attempts) != 2 || ev.Attempts[0].Kind != KindThrottled || ev.Attempts[1].Model != "nova-pro" || ev.Attempts[1].Usage.OutputTokens != 5 {
 		t.Errorf("attempts = %+v, want flaky (throttled) then nova-pro with its usage", ev.Attempts)
 	}
-	want := testModels["nova-pro"].Price.Cost(Usage{InputTokens: 10, OutputTokens: 5})
+	want := costOf(testModels["nova-pro"].Price, Usage{InputTokens: 10, OutputTokens: 5})
 	if ev.Cost != want || !ev.Priced || ev.Model != "nova-pro" || ev.ModelID != "us.amazon.nova-pro-v1:0" || ev.Fallbacks != 1 {
 		t.Errorf("event = %+v, want nova-pro's cost %d, priced", ev, want)
 	}
@@ -217,7 +217,7 @@ func TestCoalescedIsNotACacheHit(t *testing.T) {
 		synctest.Wait()
 		close(release)
 		wg.Wait()
-		cost := testModels["nova-pro"].Price.Cost(Usage{InputTokens: 100, OutputTokens: 10})
+		cost := costOf(testModels["nova-pro"].Price, Usage{InputTokens: 100, OutputTokens: 10})
 		var upstream, coalesced int
 		for _, ev := range rec.events {
 			switch {

@@ -183,7 +183,7 @@ func (g *Gateway) upstream(ctx context.Context, agent string, m Model, call *Cal
 	a := AttemptEvent{Model: m.Name, ModelID: call.ModelID, Kind: KindOf(err), Latency: g.opts.Now().Sub(now), Priced: true}
 	if comp != nil {
 		a.Usage, a.UsageEstimated = comp.Usage, comp.UsageEstimated
-		a.Cost, a.Priced = g.price(m, comp.Usage, now)
+		a.Cost, a.Priced = g.price(m, comp, now)
 	}
 	if settle != nil {
 		settle(context.WithoutCancel(ctx), a.Usage, a.Cost, a.Priced)
@@ -198,13 +198,11 @@ func (g *Gateway) upstream(ctx context.Context, agent string, m Model, call *Cal
 	return comp, nil
 }
 
-// price is what usage of m costs at time at, and whether that is known.
-// It is the one place a cost is computed.
-func (g *Gateway) price(m Model, u Usage, _ time.Time) (PicoUSD, bool) {
-	if m.Price == nil {
-		return 0, false
-	}
-	return m.Price.Cost(u), true
+// price is what a completion of m costs at time at, on the service tier
+// that served it, and whether that is known. It is the one place a cost is
+// computed.
+func (g *Gateway) price(m Model, comp *Completion, at time.Time) (PicoUSD, bool) {
+	return m.Cost(comp.Usage, comp.ServiceTier.String(), at)
 }
 
 // respond turns a completion into the caller's answer, and fills the
@@ -220,7 +218,7 @@ func (g *Gateway) respond(m Model, comp *Completion, reused bool, ev *Event) *Re
 		FinishReason: comp.FinishReason,
 		Cached:       reused,
 	}
-	cost, priced := g.price(m, comp.Usage, ev.Time)
+	cost, priced := g.price(m, comp, ev.Time)
 	ev.Priced = priced
 	for _, a := range ev.Attempts {
 		ev.Priced = ev.Priced && a.Priced

@@ -117,9 +117,19 @@ type Model struct {
 	// Rules are what the model refuses or requires of a request.
 	Rules Rules
 
-	// Price is nil when the gateway knows no price for this model (or this
-	// inference profile): such calls are reported as unpriced, never as $0.
+	// Price is the default tier's rate in force when the catalog was
+	// loaded, for a call below any long-context threshold: the headline
+	// price, for estimates. It is nil when the gateway knows no price for
+	// this model (or this inference profile): such calls are reported as
+	// unpriced, never as $0.
 	Price *Price
+	// Pricing is every rate of the model through this profile from the
+	// configured Region, by tier, date and input size; Model.Cost uses it
+	// when set, else Price.
+	Pricing *Pricing
+	// ServiceTiers are the Converse service tiers the model accepts besides
+	// the default one (TierPriority, TierFlex, TierReserved).
+	ServiceTiers []string
 }
 
 // Lifecycle statuses of a model.
@@ -183,6 +193,9 @@ type Completion struct {
 	// UsageEstimated is true when some of Usage was estimated by the
 	// provider rather than reported by Bedrock (a stream cut midway).
 	UsageEstimated bool
+	// ServiceTier is the tier Bedrock says served the call, which is the
+	// one billed; the zero value if it did not say (the default tier).
+	ServiceTier Tier
 	// Latency is the model's own latency as Bedrock reports it
 	// (ConverseMetrics.latencyMs); zero if not reported.
 	Latency time.Duration
