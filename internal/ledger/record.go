@@ -203,62 +203,81 @@ func NewTotals() Totals {
 	}
 }
 
-// Add counts one record into the totals. Stores that sum in their own
-// engine must agree with it; the contract suite checks that they do.
-func (t *Totals) Add(r *Record) {
-	failed := r.Kind != ""
-	hit := !failed && r.Cached
-	shared := !failed && r.Coalesced && !r.Cached
-	tok := tokensOf(r.Usage)
-	t.Requests++
+// Sum is records that share a model, an agent, a kind and every flag the
+// totals look at, summed: what a store's GROUP BY gives. Stores that sum
+// in their own engine fold their groups with AddSum, so that every store
+// counts alike.
+type Sum struct {
+	Model, Agent string
+	Kind         gateway.ErrorKind
+	Cached       bool
+	Coalesced    bool
+	Fallback     bool // Fallbacks > 0
+	Unpriced     bool
+
+	N       int64
+	Tokens  Tokens
+	Cost    gateway.PicoUSD
+	Saved   gateway.PicoUSD
+	Latency time.Duration
+}
+
+// SumOf is one record as a Sum.
+func SumOf(r *Record) Sum {
+	return Sum{
+		Model: r.Model, Agent: r.Agent, Kind: r.Kind, Cached: r.Cached, Coalesced: r.Coalesced,
+		Fallback: r.Fallbacks > 0, Unpriced: r.Unpriced,
+		N: 1, Tokens: tokensOf(r.Usage), Cost: r.Cost, Saved: r.Saved, Latency: r.Latency,
+	}
+}
+
+// Add counts one record into the totals.
+func (t *Totals) Add(r *Record) { t.AddSum(SumOf(r)) }
+
+// AddSum counts a group of like records into the totals.
+func (t *Totals) AddSum(s Sum) {
+	failed := s.Kind != ""
+	hit := !failed && s.Cached
+	shared := !failed && s.Coalesced && !s.Cached
+	n := s.N
+	when := func(b bool) int64 {
+		if b {
+			return n
+		}
+		return 0
+	}
+	t.Requests += n
+	t.Failed += when(failed)
+	t.Successful += when(!failed)
 	if failed {
-		t.Failed++
-		t.ErrorsByKind[r.Kind]++
-	} else {
-		t.Successful++
+		t.ErrorsByKind[s.Kind] += n
 	}
-	if hit {
-		t.CacheHits++
-	}
-	if shared {
-		t.Coalesced++
-	}
-	if r.Fallbacks > 0 {
-		t.Fallbacks++
-	}
-	if r.Unpriced {
-		t.Unpriced++
-	}
-	t.Tokens = t.Tokens.add(tok)
-	t.Cost += r.Cost
-	t.Saved += r.Saved
-	t.Latency += r.Latency
+	t.CacheHits += when(hit)
+	t.Coalesced += when(shared)
+	t.Fallbacks += when(s.Fallback)
+	t.Unpriced += when(s.Unpriced)
+	t.Tokens = t.Tokens.add(s.Tokens)
+	t.Cost += s.Cost
+	t.Saved += s.Saved
+	t.Latency += s.Latency
 	g := func(m map[string]Group, name, empty string) {
 		if name == "" {
 			name = empty
 		}
 		x := m[name]
-		x.Requests++
-		if hit {
-			x.CacheHits++
-		}
-		if shared {
-			x.Coalesced++
-		}
-		if failed {
-			x.Errors++
-		}
-		if r.Unpriced {
-			x.Unpriced++
-		}
-		x.Tokens = x.Tokens.add(tok)
-		x.Cost += r.Cost
-		x.Saved += r.Saved
-		x.Latency += r.Latency
+		x.Requests += n
+		x.CacheHits += when(hit)
+		x.Coalesced += when(shared)
+		x.Errors += when(failed)
+		x.Unpriced += when(s.Unpriced)
+		x.Tokens = x.Tokens.add(s.Tokens)
+		x.Cost += s.Cost
+		x.Saved += s.Saved
+		x.Latency += s.Latency
 		m[name] = x
 	}
-	g(t.ByModel, r.Model, NoModel)
-	g(t.ByAgent, r.Agent, Anonymous)
+	g(t.ByModel, s.Model, NoModel)
+	g(t.ByAgent, s.Agent, Anonymous)
 }
 
 func tokensOf(u gateway.Usage) Tokens {
@@ -278,20 +297,23 @@ func (f Filter) Matches(r *Record) bool {
 }
 
 // Add counts r into the point.
-func (p *Point) Add(r *Record) {
-	failed := r.Kind != ""
-	p.Requests++
+func (p *Point) Add(r *Record) { p.AddSum(SumOf(r)) }
+
+// AddSum counts a group of like records into the point.
+func (p *Point) AddSum(s Sum) {
+	failed := s.Kind != ""
+	p.Requests += s.N
 	if failed {
-		p.Errors++
+		p.Errors += s.N
 	}
-	if !failed && r.Cached {
-		p.CacheHits++
+	if !failed && s.Cached {
+		p.CacheHits += s.N
 	}
-	if !failed && r.Coalesced && !r.Cached {
-		p.Coalesced++
+	if !failed && s.Coalesced && !s.Cached {
+		p.Coalesced += s.N
 	}
-	p.Tokens = p.Tokens.add(tokensOf(r.Usage))
-	p.Cost += r.Cost
-	p.Saved += r.Saved
-	p.Latency += r.Latency
+	p.Tokens = p.Tokens.add(s.Tokens)
+	p.Cost += s.Cost
+	p.Saved += s.Saved
+	p.Latency += s.Latency
 }

@@ -1,0 +1,82 @@
+package sqlite_test
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/llm-gateway/llm-gateway/internal/cache/cachetest"
+	"github.com/llm-gateway/llm-gateway/internal/gateway"
+	"github.com/llm-gateway/llm-gateway/internal/sqlite"
+)
+
+func openDB(t *testing.T, now func() time.Time) *sqlite.DB {
+	t.Helper()
+	db, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "gateway.db"), sqlite.Options{Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+func TestCacheContract(t *testing.T) {
+	cachetest.RunCacheContract(t, func(t *testing.T, now func() time.Time) gateway.Cache {
+		return openDB(t, now).Cache(sqlite.CacheOptions{TTL: cachetest.TTL})
+	})
+}
+
+func TestCacheBounds(t *testing.T) {
+	tests := []struct {
+		name       string
+		opts       sqlite.CacheOptions
+		set        int
+		answerSize int
+		wantLen    int
+	}{
+		{"entries", sqlite.CacheOptions{MaxEntries: 5}, 12, 10, 5},
+		{"bytes", sqlite.CacheOptions{MaxBytes: 3000}, 12, 800, 3},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			clock := cachetest.NewClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+			c := openDB(t, clock.Now).Cache(tt.opts)
+			for i := range tt.set {
+				c.Set(t.Context(), fmt.Sprint("k", i), &gateway.Completion{Content: strings.Repeat("x", tt.answerSize)})
+				clock.Advance(time.Millisecond)
+			}
+			if n, err := c.Len(t.Context()); err != nil || n != tt.wantLen {
+				t.Errorf("Len after %d Sets = %d, %v; want %d", tt.set, n, err, tt.wantLen)
+			}
+			if _, ok := c.Get(t.Context(), fmt.Sprint("k", tt.set-1)); !ok {
+				t.Error("the newest answer was evicted")
+			}
+			if _, ok := c.Get(t.Context(), "k0"); ok {
+				t.Error("the oldest answer was kept past the bound")
+			}
+		})
+	}
+}
+
+// Two handles on one file are two gateway processes: what one stores, the
+// other finds.
+func TestCacheSharedBetweenHandles(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "shared.db")
+	a, err := sqlite.Open(t.Context(), path, sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	b, err := sqlite.Open(t.Context(), path, sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	a.Cache(sqlite.CacheOptions{}).Set(t.Context(), "k", &gateway.Completion{Content: "from a"})
+	got, ok := b.Cache(sqlite.CacheOptions{}).Get(t.Context(), "k")
+	if !ok || got.Content != "from a" {
+		t.Errorf("Get in the other handle = %+v, %v; want the answer", got, ok)
+	}
+}

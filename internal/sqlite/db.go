@@ -1,0 +1,170 @@
+// Package sqlite keeps the gateway's state in one SQLite file, through a
+// pure-Go driver (no cgo): the usage ledger (a ledger.Store) and the answer
+// cache that every gateway process on the machine shares (a gateway.Cache).
+//
+// Many processes may open the same file at once, as an IDE starting one
+// stdio gateway per agent does. The file is in WAL mode, so readers never
+// wait for writers; writers take the lock in turn, waiting up to a busy
+// timeout and then retrying, so that SQLITE_BUSY never reaches a caller
+// while the context allows. A commit in WAL mode with synchronous=NORMAL
+// is in the operating system's hands when it returns: it survives the
+// process being killed at any moment (not a power cut, which may lose the
+// last commits but never corrupts the file).
+//
+// The schema is migrated at Open by embedded, numbered, forward-only
+// scripts, inside one write transaction, so processes starting together
+// apply each script exactly once.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	sqlite3 "modernc.org/sqlite"
+	sqlite3lib "modernc.org/sqlite/lib"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// busyTimeout is how long SQLite itself waits for another process's lock
+// before giving up; retry then tries again until the context ends.
+const busyTimeout = 5 * time.Second
+
+// DB is an open SQLite file. It is safe for concurrent use.
+type DB struct {
+	db     *sql.DB
+	insert *sql.Stmt // insertRecord
+	path   string
+	now    func() time.Time
+}
+
+// Options configure Open. The zero value gives the defaults.
+type Options struct {
+	// Now reads the clock, for the cache's expiry; if nil, time.Now.
+	Now func() time.Time
+}
+
+// Open opens (creating it and its directory if needed) and migrates the
+// SQLite file at path.
+func Open(ctx context.Context, path string, opts Options) (*DB, error) {
+	if path == "" {
+		return nil, errors.New("sqlite: empty path; give a file, e.g. sqlite:/var/lib/llm-gateway/gateway.db")
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if dir := filepath.Dir(path); dir != "" {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return nil, fmt.Errorf("sqlite: %w", err)
+		}
+	}
+	q := url.Values{}
+	q.Add("_pragma", "busy_timeout("+strconv.Itoa(int(busyTimeout.Milliseconds()))+")")
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "synchronous(NORMAL)")
+	q.Add("_txlock", "immediate")
+	db, err := sql.Open("sqlite", "file:"+(&url.URL{Path: path}).EscapedPath()+"?"+q.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("sqlite %s: %w", path, err)
+	}
+	// A few connections: readers run beside the writer in WAL mode; more
+	// would only queue on the one write lock.
+	db.SetMaxOpenConns(4)
+	db.SetMaxIdleConns(4)
+	d := &DB{db: db, path: path, now: opts.Now}
+	if err := d.migrate(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("sqlite %s: %w", path, err)
+	}
+	if d.insert, err = db.PrepareContext(ctx, insertRecord); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("sqlite %s: %w", path, err)
+	}
+	return d, nil
+}
+
+// Path is the file's path.
+func (d *DB) Path() string { return d.path }
+
+// Close closes the file.
+func (d *DB) Close() error { return d.db.Close() }
+
+// migrate applies the embedded scripts the file has not seen, in order, in
+// one immediate transaction: a process starting at the same moment waits
+// for it, then finds nothing left to do. PRAGMA user_version holds the
+// number of the last script applied.
+func (d *DB) migrate(ctx context.Context) error {
+	names, err := fs.Glob(migrations, "migrations/*.sql")
+	if err != nil {
+		return err
+	}
+	slices.Sort(names)
+	return d.retry(ctx, func() error {
+		tx, err := d.db.BeginTx(ctx, nil)
+		if err != nil {
+			return err
+		}
+		defer tx.Rollback()
+		var have int
+		if err := tx.QueryRowContext(ctx, "PRAGMA user_version").Scan(&have); err != nil {
+			return err
+		}
+		if have > len(names) {
+			return fmt.Errorf("the file's schema is version %d, newer than this llm-gateway knows (%d): upgrade llm-gateway, or point STORE_URL at another file", have, len(names))
+		}
+		for i, name := range names[have:] {
+			script, err := migrations.ReadFile(name)
+			if err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, string(script)); err != nil {
+				return fmt.Errorf("migration %s: %w", name, err)
+			}
+			if _, err := tx.ExecContext(ctx, "PRAGMA user_version = "+strconv.Itoa(have+i+1)); err != nil {
+				return err
+			}
+		}
+		return tx.Commit()
+	})
+}
+
+// retry runs fn until it succeeds, fails with something other than a busy
+// or locked database, or ctx ends.
+func (d *DB) retry(ctx context.Context, fn func() error) error {
+	wait := time.Millisecond
+	for {
+		err := fn()
+		if err == nil || !busy(err) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("database busy: %w (%w)", err, ctx.Err())
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 100*time.Millisecond)
+	}
+}
+
+func busy(err error) bool {
+	var e *sqlite3.Error
+	if errors.As(err, &e) {
+		switch e.Code() & 0xff {
+		case sqlite3lib.SQLITE_BUSY, sqlite3lib.SQLITE_LOCKED:
+			return true
+		}
+	}
+	return strings.Contains(err.Error(), "database is locked")
+}

@@ -1,0 +1,130 @@
+package sqlite_test
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/llm-gateway/llm-gateway/internal/gateway"
+
+	"github.com/llm-gateway/llm-gateway/internal/ledger"
+	"github.com/llm-gateway/llm-gateway/internal/ledger/ledgertest"
+	"github.com/llm-gateway/llm-gateway/internal/sqlite"
+)
+
+func TestLedgerContract(t *testing.T) {
+	ledgertest.RunStoreContract(t, func(t *testing.T) ledger.Store {
+		db, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "gateway.db"), sqlite.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return db
+	})
+}
+
+// Many processes open one file at the same moment when an IDE starts a
+// gateway per agent: each handle here is opened as a process would, with a
+// pool of its own, and the migrations must run once.
+func TestOpenConcurrentlyAndShare(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "shared.db")
+	const procs, each = 8, 30
+	dbs := make([]*sqlite.DB, procs)
+	var wg sync.WaitGroup
+	errs := make([]error, procs)
+	for i := range procs {
+		wg.Go(func() { dbs[i], errs[i] = sqlite.Open(t.Context(), path, sqlite.Options{}) })
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("Open #%d at the same moment: %v", i, err)
+		}
+		t.Cleanup(func() { dbs[i].Close() })
+	}
+	for i := range procs {
+		l := ledger.New(dbs[i], ledger.Options{})
+		wg.Go(func() {
+			for j := range each {
+				l.Record(t.Context(), gateway.Event{Time: time.Now(), RequestID: fmt.Sprint(i, "-", j), Agent: fmt.Sprint("agent-", i), Cost: 7, Priced: true})
+			}
+		})
+	}
+	wg.Wait()
+	for i := range procs {
+		got, err := dbs[i].Totals(t.Context(), ledger.Filter{})
+		if err != nil || got.Requests != procs*each || got.Cost != procs*each*7 || len(got.ByAgent) != procs {
+			t.Errorf("handle %d sees %d requests, cost %d, %d agents, %v; want %d, %d, %d", i, got.Requests, got.Cost, len(got.ByAgent), err, procs*each, procs*each*7, procs)
+		}
+	}
+}
+
+func TestNewerSchemaRefused(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "future.db")
+	db, err := sqlite.Open(t.Context(), path, sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	raw, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := raw.Exec("PRAGMA user_version = 999"); err != nil {
+		t.Fatal(err)
+	}
+	raw.Close()
+	_, err = sqlite.Open(t.Context(), path, sqlite.Options{})
+	if err == nil || !strings.Contains(err.Error(), "upgrade llm-gateway") {
+		t.Errorf("Open of a file from a newer version = %v; want an error saying to upgrade", err)
+	}
+}
+
+func TestReopenKeepsRecords(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "g.db")
+	db, err := sqlite.Open(t.Context(), path, sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Append(t.Context(), ledgertest.Records()); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	db, err = sqlite.Open(t.Context(), path, sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	got, err := db.Totals(t.Context(), ledger.Filter{})
+	if err != nil || got.Requests != int64(len(ledgertest.Records())) {
+		t.Errorf("after reopening: %d requests, %v; want %d", got.Requests, err, len(ledgertest.Records()))
+	}
+}
+
+func BenchmarkLedgerRecord(b *testing.B) {
+	db, err := sqlite.Open(b.Context(), filepath.Join(b.TempDir(), "bench.db"), sqlite.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	l := ledger.New(db, ledger.Options{})
+	ev := gateway.Event{Time: time.Now(), RequestID: "0123456789abcdef", Agent: "agent", Frontend: "mcp", Transport: "stdio",
+		Model: "nova-lite", ModelID: "us.amazon.nova-lite-v1:0", KeyHash: "0123456789abcdef0123456789abcdef", Cached: true, Priced: true, Saved: 1234}
+	b.Run("serial", func(b *testing.B) {
+		for b.Loop() {
+			l.Record(b.Context(), ev)
+		}
+	})
+	b.Run("parallel", func(b *testing.B) {
+		b.SetParallelism(16)
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				l.Record(context.Background(), ev)
+			}
+		})
+	})
+}
