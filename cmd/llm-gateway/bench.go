@@ -142,7 +142,7 @@ func benchWiring() bench.Wiring {
 				AllowNoAuth:    cfg.AllowNoAuth,
 				AllowedOrigins: cfg.AllowedOrigins,
 				Stateless:      cfg.Stateless,
-				MaxBodyBytes:   bodyLimit(cfg.MaxInputBytes),
+				MaxBodyBytes:   cfg.MessageLimit(),
 				ShutdownGrace:  cfg.ShutdownGrace,
 				Logger:         newLogger(cfg, stderr),
 			})

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -57,23 +56,13 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, stdin io.R
 
 	switch cfg.Transport {
 	case config.TransportStdio:
-		log.Info("serving MCP over stdio", "version", version, "region", cfg.Region, "simulated", a.simulated)
-		err := a.mcp.Run(ctx, &mcp.IOTransport{Reader: io.NopCloser(stdin), Writer: nopWriteCloser{stdout}})
-		if err == nil || errors.Is(err, io.EOF) || ctx.Err() != nil {
-			log.Info("stdio session ended")
-			return nil
-		}
-		return fmt.Errorf("serve stdio: %w", err)
+		return serveStdio(ctx, cfg, log, a, stdin, stdout)
 	case config.TransportHTTP:
 		return serveHTTP(ctx, cfg, log, a)
 	default:
 		return fmt.Errorf("unknown transport %q; use stdio or http", cfg.Transport)
 	}
 }
-
-type nopWriteCloser struct{ io.Writer }
-
-func (nopWriteCloser) Close() error { return nil }
 
 // build wires catalog, provider (real Bedrock or the simulator), cache,
 // metrics, gateway core and MCP server. Background work (the simulator,

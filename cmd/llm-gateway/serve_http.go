@@ -30,7 +30,7 @@ func serveHTTP(ctx context.Context, cfg *config.Config, log *slog.Logger, a *app
 		AllowedOrigins: cfg.AllowedOrigins,
 		Stateless:      cfg.Stateless,
 		Routes:         apiRoutes(a, log),
-		MaxBodyBytes:   bodyLimit(cfg.MaxInputBytes),
+		MaxBodyBytes:   cfg.MessageLimit(),
 		Ready:          readiness(a),
 		ShutdownGrace:  cfg.ShutdownGrace,
 		Logger:         log,
@@ -46,13 +46,6 @@ func serveHTTP(ctx context.Context, cfg *config.Config, log *slog.Logger, a *app
 		return fmt.Errorf("%w\nGive each agent a key with API_KEYS=name:key,… or API_KEYS_FILE, listen on 127.0.0.1 only, or set ALLOW_INSECURE_NO_AUTH=true to serve without keys anyway.", err)
 	}
 	return err
-}
-
-// bodyLimit is the largest HTTP request body: at least 4 MiB, and room for
-// a generate call whose messages reach MAX_INPUT_BYTES even when JSON
-// escaping doubles their size.
-func bodyLimit(maxInput int64) int64 {
-	return max(httpserver.DefaultMaxBodyBytes, 2*maxInput+64<<10)
 }
 
 // readiness returns the /readyz check: the catalog has models and no

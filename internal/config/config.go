@@ -152,6 +152,11 @@ type Config struct {
 	// SIGINT. SHUTDOWN_GRACE, --shutdown-grace; default 25s; positive.
 	ShutdownGrace time.Duration
 
+	// MaxMessageBytes bounds one incoming MCP message (a stdio line, an
+	// HTTP body); see MessageLimit. MAX_MESSAGE_BYTES, --max-message-bytes;
+	// default 4 MiB; at least 1 KiB.
+	MaxMessageBytes int64
+
 	// Version is true when --version was given. Load then returns at once
 	// with every other field zero and no validation, so that printing the
 	// version never fails on a bad setting.
@@ -348,4 +353,11 @@ func quoteIfNeeded(s string) string {
 		return strconv.Quote(s)
 	}
 	return s
+}
+
+// MessageLimit is the largest incoming MCP message: MaxMessageBytes, or
+// more if a request of MaxInputBytes needs it once JSON escaping has
+// doubled its size.
+func (c *Config) MessageLimit() int64 {
+	return max(c.MaxMessageBytes, 2*c.MaxInputBytes+64<<10)
 }

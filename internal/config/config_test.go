@@ -46,6 +46,7 @@ func defaults() Config {
 		Transport:        TransportStdio,
 		Addr:             "127.0.0.1:8080",
 		ShutdownGrace:    25 * time.Second,
+		MaxMessageBytes:  4 << 20,
 	}
 }
 

@@ -129,6 +129,7 @@ func TestRedacted(t *testing.T) {
 		"LOG_PROMPTS":                      "false",
 		"REQUEST_TIMEOUT":                  "120s",
 		"MAX_INPUT_BYTES":                  "1MiB",
+		"MAX_MESSAGE_BYTES":                "4MiB",
 		"BEDROCK_MAX_ATTEMPTS":             "3",
 		"BEDROCK_MAX_BACKOFF":              "20s",
 		"BEDROCK_SIMULATOR":                "false",

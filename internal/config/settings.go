@@ -204,6 +204,12 @@ var settings = []setting{
 	},
 
 	{
+		group: "Limits", envs: []string{"MAX_MESSAGE_BYTES"}, flag: "max-message-bytes", def: "4MiB", arg: "SIZE",
+		help:  "Largest incoming MCP message: a line on stdio, a request body over HTTP; larger ones are refused. Raised as needed to fit a request of MAX_INPUT_BYTES (twice that plus 64KiB, for JSON escaping).",
+		field: size(func(c *Config) *int64 { return &c.MaxMessageBytes }, 1<<10),
+	},
+
+	{
 		group: "Other", flag: "version", def: "false",
 		help:  "Print the version and exit.",
 		field: boolean(func(c *Config) *bool { return &c.Version }),
