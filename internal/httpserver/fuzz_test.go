@@ -1,0 +1,51 @@
+package httpserver
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+)
+
+// FuzzHTTPBody posts whole raw bodies, as any client could, to /mcp with
+// sessions and without: no body gets a 5xx or a panic, and the server still
+// answers a valid call after it. The corpus is in testdata/fuzz/FuzzHTTPBody;
+// CI runs it for a bounded time (.ci/fuzz.sh).
+func FuzzHTTPBody(f *testing.F) {
+	for _, s := range []string{
+		initializeBody,
+		`{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"whoami","arguments":{}}}`,
+		`[{"jsonrpc":"2.0","id":1,"method":"ping"}]`, `[]`, `null`, `{}`, "\xff", `{"jsonrpc":"2.0","id":{},"method":"ping"}`,
+		`{"jsonrpc":"2.0","method":"notifications/initialized"}`, strings.Repeat("[", 20000),
+	} {
+		f.Add(s, false)
+		f.Add(s, true)
+	}
+	servers := map[bool]*Server{}
+	for _, stateless := range []bool{false, true} {
+		s, err := New(Options{Server: newMCPServer(newTools()), Stateless: stateless, MaxBodyBytes: 64 << 10})
+		if err != nil {
+			f.Fatal(err)
+		}
+		servers[stateless] = s
+	}
+	f.Fuzz(func(t *testing.T, body string, stateless bool) {
+		s := servers[stateless]
+		req := httptest.NewRequest(http.MethodPost, "/mcp", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Accept", "application/json, text/event-stream")
+		rec := httptest.NewRecorder()
+		s.ServeHTTP(rec, req)
+		if rec.Code >= 500 {
+			t.Fatalf("status %d for %q: %s", rec.Code, body, rec.Body)
+		}
+		req = httptest.NewRequest(http.MethodPost, "/mcp", strings.NewReader(initializeBody))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Accept", "application/json, text/event-stream")
+		rec = httptest.NewRecorder()
+		s.ServeHTTP(rec, req)
+		if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), `"protocolVersion"`) {
+			t.Fatalf("initialize after %q: status %d: %s", body, rec.Code, rec.Body)
+		}
+	})
+}
