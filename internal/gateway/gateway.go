@@ -109,11 +109,16 @@ func (g *Gateway) Generate(ctx context.Context, req *Request) (*Response, error)
 	}
 	ctx, cancel := context.WithTimeout(ctx, g.opts.Timeout)
 	defer cancel()
+	req.Agent = boundName(req.Agent)
 	ev := Event{
 		Time: start, RequestID: req.RequestID, Agent: req.Agent, Frontend: req.Frontend,
-		Transport: req.Transport, Session: req.Session, Model: req.Model, Stream: req.Stream,
+		Transport: req.Transport, Session: req.Session, Model: boundName(req.Model), Stream: req.Stream,
 	}
-	resp, err := g.admitted(ctx, req, &ev)
+	var resp *Response
+	err := checkNames(req)
+	if err == nil {
+		resp, err = g.admitted(ctx, req, &ev)
+	}
 	ev.Latency = g.opts.Now().Sub(start)
 	ev.Kind = KindOf(err)
 	if resp != nil {

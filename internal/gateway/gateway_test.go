@@ -10,6 +10,7 @@ import (
 	"testing"
 	"testing/synctest"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -138,6 +139,8 @@ func TestGenerateValidation(t *testing.T) {
 		{"max_tokens negative", Request{Model: "nova-pro", Messages: userMsg("hi"), MaxTokens: -1}, KindInvalidRequest, "max_tokens", "1 to 5000"},
 		{"empty stop sequence", Request{Model: "nova-pro", Messages: userMsg("hi"), StopSequences: []string{""}}, KindInvalidRequest, "stop_sequences[0]", "empty"},
 		{"input too large", Request{Model: "nova-pro", Messages: userMsg(strings.Repeat("x", 1<<20+1))}, KindInvalidRequest, "messages", "limit"},
+		{"model name too long", Request{Model: strings.Repeat("m", MaxNameBytes+1), Messages: userMsg("hi")}, KindInvalidRequest, "model", "at most 256 bytes"},
+		{"fallback name too long", Request{Model: "nova-pro", FallbackModels: []string{"old", strings.Repeat("m", 1<<20)}, Messages: userMsg("hi")}, KindInvalidRequest, "fallback_models[1]", "1048576 bytes"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -441,3 +444,24 @@ func TestCacheKeyCoversEveryField(t *testing.T) {
 		t.Error("cacheKey is not deterministic")
 	}
 }
+
+func TestNamesAreBoundedInEvents(t *testing.T) {
+	rec := &recorder{}
+	g := newTestGateway(t, &fakeProvider{}, nil, rec)
+	long := strings.Repeat("é", 1<<19) // 1 MiB of a two-byte character
+	if _, err := g.Generate(t.Context(), &Request{Model: "nova-pro", Agent: long, Messages: userMsg("hi")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := g.Generate(t.Context(), &Request{Model: long, Messages: userMsg("hi")}); KindOf(err) != KindInvalidRequest {
+		t.Fatalf("1 MiB model name: %v, want invalid_request", err)
+	}
+	for _, e := range rec.events {
+		if len(e.Agent) > MaxNameBytes || len(e.Model) > MaxNameBytes {
+			t.Errorf("event with a %d-byte agent and a %d-byte model; want at most %d", len(e.Agent), len(e.Model), MaxNameBytes)
+		}
+		if !utf8.ValidString(e.Agent) || !utf8.ValidString(e.Model) {
+			t.Errorf("a name cut inside a character: %q", e.Agent[len(e.Agent)-8:])
+		}
+	}
+}
+

@@ -30,9 +30,12 @@ const (
 	// NoModel is the model of requests that name none.
 	NoModel = "(none)"
 	// Other gathers the names seen after the cap on distinct names is
-	// reached, so that agents sending made-up names cannot grow the
-	// registry without bound.
+	// reached, and names longer than gateway.MaxNameBytes, so that agents
+	// sending made-up names cannot grow the registry without bound.
 	Other = "(other)"
+	// Unknown gathers requests for models not in the catalog: a name an
+	// agent made up is never a key.
+	Unknown = "(unknown)"
 )
 
 // Options configure a Registry. The zero value gives the defaults.
@@ -173,7 +176,11 @@ func (r *Registry) Record(_ context.Context, e gateway.Event) {
 		r.tokens.add(e.Usage)
 	}
 
-	m := r.model(e.Model)
+	model := e.Model
+	if e.Kind == gateway.KindUnknownModel {
+		model = Unknown
+	}
+	m := r.model(model)
 	m.requests++
 	m.latency.record(e.Latency)
 	m.cost += e.Cost
@@ -218,7 +225,7 @@ func counts[T any](m map[string]*T, name, empty string, max int) *T {
 	if c, ok := m[name]; ok {
 		return c
 	}
-	if len(m) >= max {
+	if len(m) >= max || len(name) > gateway.MaxNameBytes {
 		name = Other
 		if c, ok := m[name]; ok {
 			return c

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -248,6 +249,22 @@ func TestNameCaps(t *testing.T) {
 		t.Errorf("RequestsByModel mismatch (-want +got):\n%s", diff)
 	}
 	if diff := cmp.Diff(map[string]AgentStats{"a": {Requests: 2}, Other: {Requests: 3}}, s.RequestsByAgent); diff != "" {
+		t.Errorf("RequestsByAgent mismatch (-want +got):\n%s", diff)
+	}
+}
+
+func TestMadeUpNamesAreNotKeys(t *testing.T) {
+	r := New(Options{})
+	long := strings.Repeat("x", gateway.MaxNameBytes+1)
+	for i := range 3 {
+		r.Record(context.Background(), gateway.Event{Model: fmt.Sprint("made-up-", i), Kind: gateway.KindUnknownModel, Agent: "a"})
+	}
+	r.Record(context.Background(), gateway.Event{Model: "nova-pro", Agent: long})
+	s := r.Snapshot()
+	if diff := cmp.Diff(map[string]int64{Unknown: 3, "nova-pro": 1}, s.RequestsByModel); diff != "" {
+		t.Errorf("RequestsByModel mismatch (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(map[string]AgentStats{"a": {Requests: 3}, Other: {Requests: 1}}, s.RequestsByAgent); diff != "" {
 		t.Errorf("RequestsByAgent mismatch (-want +got):\n%s", diff)
 	}
 }
