@@ -110,7 +110,7 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger, problems .
 		}
 		url, done, err := startSimulator(ctx, bedrocksim.Options{
 			AccessKeyID: key, SecretAccessKey: secret, Region: cfg.Region,
-			Models: cat.BedrockLimits(), Logger: log.With("component", "bedrock-sim"),
+			Catalog: simModels(cat), Logger: log.With("component", "bedrock-sim"),
 		})
 		if err != nil {
 			return nil, wait, err

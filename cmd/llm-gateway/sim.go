@@ -9,6 +9,7 @@ import (
 	"net"
 
 	"github.com/llm-gateway/llm-gateway/internal/bedrocksim"
+	"github.com/llm-gateway/llm-gateway/internal/catalog"
 )
 
 // runSim serves the Bedrock Runtime simulator until ctx ends. It accepts the
@@ -21,6 +22,9 @@ func runSim(ctx context.Context, args []string, getenv func(string) string, stdo
 	region := fs.String("region", firstNonEmpty(getenv("AWS_REGION"), getenv("AWS_DEFAULT_REGION"), "us-east-1"), "region the signatures must be scoped to")
 	latency := fs.Duration("latency", 0, "delay before every answer, e.g. 300ms")
 	tokenDelay := fs.Duration("token-delay", 0, "delay between streamed pieces of text")
+	modelsFile := fs.String("models-file", getenv("MODELS_FILE"), "catalog additions and overrides, as the gateway's MODELS_FILE")
+	anyModel := fs.Bool("any-model", false, "accept any well-formed model ID instead of the catalog's models and rules")
+	missingOptIns := fs.Bool("missing-opt-ins", false, "act as an account that has not accepted models' one-time agreements (Claude Fable's data retention)")
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
 			return nil
@@ -28,7 +32,19 @@ func runSim(ctx context.Context, args []string, getenv func(string) string, stdo
 		return exitError(2)
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
+	var models []bedrocksim.Model
+	if !*anyModel {
+		// The simulator answers for the models the gateway knows, with
+		// their rules, as Bedrock would.
+		cat, err := catalog.Load(catalog.Options{Region: *region, File: *modelsFile, Logger: log})
+		if err != nil {
+			return err
+		}
+		models = simModels(cat)
+	}
 	opts := bedrocksim.Options{
+		Catalog:         models,
+		MissingOptIns:   *missingOptIns,
 		AccessKeyID:     getenv("AWS_ACCESS_KEY_ID"),
 		SecretAccessKey: getenv("AWS_SECRET_ACCESS_KEY"),
 		Region:          *region,

@@ -172,6 +172,35 @@
 //
 // Every delay ends early when the request's context is cancelled.
 //
+// # Models
+//
+// Options.Catalog describes the models served (the gateway passes its
+// catalog, also when the simulator runs alone as `llm-gateway bedrock-sim`);
+// without it any well-formed model ID is served. With it, the simulator
+// answers as Bedrock does: an unknown model or an inference profile the
+// model is not offered through is ValidationException "The provided model
+// identifier is invalid."; the bare ID (or its foundation-model ARN) of a
+// model served only through inference profiles is ValidationException
+// "Invocation of model ID … with on-demand throughput isn’t supported…"; an
+// end-of-life model is ResourceNotFoundException "This model version has
+// reached the end of its life…"; a model served only on another endpoint
+// (bedrock-mantle) is ValidationException "This action doesn't support the
+// model that you provided…"; with Options.MissingOptIns, a model that needs
+// a one-time agreement (Model.OptIn) is AccessDeniedException naming the
+// data retention terms. Each rule in Model.Rejects refuses, with
+// ValidationException, what the model refuses: "The model returned the
+// following errors: `temperature` is deprecated for this model." for a
+// temperature other than 1 (likewise `top_p` below 0.99 and any `top_k` in
+// additionalModelRequestFields), "…thinking.type.enabled is not supported
+// for this model…" (thinking_enabled), "…thinking.type.disabled is not
+// supported…" (reasoning_off), "…does not support assistant message
+// prefill…" (prefill), "…tool_choice: type "tool" and "any" are not
+// supported for this model." (forced_tool_choice) and, on ConverseStream
+// with a toolConfig, "This model doesn't support tool use in streaming
+// mode." (tools_streaming). The wording of the temperature, tool_choice and
+// streaming refusals is Bedrock's as client projects report it; the others
+// follow its style.
+//
 // # Validation messages
 //
 // Where Bedrock's wording is known it is kept verbatim (schema violations

@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -34,6 +35,14 @@ type Options struct {
 	// ones. A limit of zero or less means 8192. If nil, any well-formed
 	// model ID is accepted with a limit of 8192.
 	Models map[string]int
+	// Catalog describes the models served, with their profiles, lifecycle
+	// and request rules; when set, it replaces Models and every other model
+	// ID is refused as Bedrock refuses unknown ones.
+	Catalog []Model
+	// MissingOptIns makes the account lack every one-time model agreement:
+	// models with an OptIn answer AccessDeniedException, as Bedrock does
+	// before the agreement is accepted.
+	MissingOptIns bool
 	// Latency delays every model invocation's first byte (validation errors
 	// and faults included). Zero means none.
 	Latency time.Duration
@@ -69,9 +78,10 @@ const (
 // It is an http.Handler; use it with httptest.NewServer or ListenAndServe.
 // Its methods are safe for concurrent use.
 type Server struct {
-	opts Options
-	log  *slog.Logger
-	now  func() time.Time // the clock signatures are checked against
+	opts   Options
+	log    *slog.Logger
+	models map[string]*Model // by base model ID; nil accepts any well-formed ID
+	now    func() time.Time  // the clock signatures are checked against
 
 	calls atomic.Int64
 
@@ -93,9 +103,24 @@ func New(opts Options) *Server {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	var models map[string]*Model
+	switch {
+	case opts.Catalog != nil:
+		models = make(map[string]*Model, len(opts.Catalog))
+		for _, m := range opts.Catalog {
+			m.Profiles, m.Rejects = slices.Clone(m.Profiles), slices.Clone(m.Rejects)
+			models[m.ID] = &m
+		}
+	case opts.Models != nil:
+		models = make(map[string]*Model, len(opts.Models))
+		for id, n := range opts.Models {
+			models[id] = &Model{ID: id, MaxTokens: n, anyProfile: true}
+		}
+	}
 	return &Server{
 		opts:      opts,
 		log:       log,
+		models:    models,
 		now:       time.Now,
 		last:      make(map[string][]byte),
 		throttled: make(map[[sha256.Size]byte]int),
@@ -201,7 +226,7 @@ func (s *Server) invoke(w http.ResponseWriter, r *http.Request, requestID, model
 		fail(unavailable("The request was cancelled before the simulated model answered: " + err.Error()))
 	}
 
-	p, aerr := s.prepare(base, baseErr, body)
+	p, aerr := s.prepare(modelID, base, baseErr, body, stream)
 	if aerr != nil {
 		if err := wait(ctx, s.opts.Latency); err != nil {
 			canceled(err)
@@ -254,13 +279,17 @@ type prepared struct {
 }
 
 // prepare validates the request and reads its markers.
-func (s *Server) prepare(base string, baseErr error, body []byte) (prepared, *apiError) {
+func (s *Server) prepare(sent, base string, baseErr error, body []byte, stream bool) (prepared, *apiError) {
 	if baseErr != nil {
 		return prepared{}, validationError("%s", msgInvalidModel)
 	}
-	limit, known := s.outputLimit(base)
-	if !known {
-		return prepared{}, validationError("%s", msgInvalidModel)
+	m, aerr := s.lookupModel(sent, base)
+	if aerr != nil {
+		return prepared{}, aerr
+	}
+	limit := m.MaxTokens
+	if limit <= 0 {
+		limit = defaultOutputLimit
 	}
 	req, aerr := parseRequest(body)
 	if aerr != nil {
@@ -268,6 +297,9 @@ func (s *Server) prepare(base string, baseErr error, body []byte) (prepared, *ap
 	}
 	c, aerr := req.validate(limit)
 	if aerr != nil {
+		return prepared{}, aerr
+	}
+	if aerr := m.checkRules(req, c.tools, stream); aerr != nil {
 		return prepared{}, aerr
 	}
 	d, prompt, aerr := parseDirectives(req.lastUserText())
@@ -279,17 +311,6 @@ func (s *Server) prepare(base string, baseErr error, body []byte) (prepared, *ap
 		return prepared{}, aerr
 	}
 	return prepared{checked: c, req: req, directives: d, prompt: prompt, calls: calls}, nil
-}
-
-func (s *Server) outputLimit(base string) (int, bool) {
-	if s.opts.Models == nil {
-		return defaultOutputLimit, true
-	}
-	n, ok := s.opts.Models[base]
-	if n <= 0 {
-		n = defaultOutputLimit
-	}
-	return n, ok
 }
 
 // throttle counts a call carrying throttle=N and reports whether it is

@@ -1,0 +1,184 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/credentials"
+
+	"github.com/llm-gateway/llm-gateway/internal/bedrock"
+	"github.com/llm-gateway/llm-gateway/internal/bedrocksim"
+	"github.com/llm-gateway/llm-gateway/internal/catalog"
+	"github.com/llm-gateway/llm-gateway/internal/gateway"
+)
+
+// rulesDay is the day the catalog's rules were checked; the tests load the
+// catalog as of it.
+var rulesDay = time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+
+// noRules is the catalog with every model's refusals dropped: a gateway
+// over it sends what the real one refuses, so the test can see the
+// simulator refuse it too. Reasoning styles stay, so that an effort still
+// becomes the model's fields.
+type noRules struct{ *catalog.Catalog }
+
+func (c noRules) Resolve(name string) (gateway.Model, error) {
+	m, err := c.Catalog.Resolve(name)
+	m.Rules.Rejects = nil
+	return m, err
+}
+
+// ruleCase is one rule broken, and kept, in a request to model.
+type ruleCase struct {
+	broken, kept func(model string) *gateway.Request
+	field        string // what the gateway's refusal names
+}
+
+func plainRequest(model string) *gateway.Request {
+	return &gateway.Request{Model: model, Messages: []gateway.Message{{Role: gateway.RoleUser, Content: "Say hi"}}, MaxTokens: 200}
+}
+
+func with(edit func(r *gateway.Request)) func(string) *gateway.Request {
+	return func(model string) *gateway.Request {
+		r := plainRequest(model)
+		edit(r)
+		return r
+	}
+}
+
+var ruleTool = []gateway.Tool{{Name: "lookup", Description: "Look something up", InputSchema: json.RawMessage(`{"type":"object"}`)}}
+
+var ruleCases = map[string]ruleCase{
+	gateway.RejectTemperature: {
+		broken: with(func(r *gateway.Request) { t := 0.3; r.Temperature = &t }),
+		kept:   with(func(r *gateway.Request) { t := 1.0; r.Temperature = &t }),
+		field:  "temperature",
+	},
+	gateway.RejectTopP: {
+		broken: with(func(r *gateway.Request) { p := 0.5; r.TopP = &p }),
+		kept:   with(func(r *gateway.Request) { p := 0.995; r.TopP = &p }),
+		field:  "top_p",
+	},
+	gateway.RejectTopK: {
+		broken: with(func(r *gateway.Request) { r.AdditionalFields = json.RawMessage(`{"top_k":5}`) }),
+		kept:   plainRequest,
+		field:  "additional_fields.top_k",
+	},
+	gateway.RejectPrefill: {
+		broken: with(func(r *gateway.Request) {
+			r.Messages = append(r.Messages, gateway.Message{Role: gateway.RoleAssistant, Content: "{"})
+		}),
+		kept: with(func(r *gateway.Request) {
+			r.System = "Answer in JSON."
+		}),
+		field: "messages",
+	},
+	gateway.RejectForcedToolChoice: {
+		broken: with(func(r *gateway.Request) {
+			r.Tools, r.ToolChoice = ruleTool, &gateway.ToolChoice{Mode: gateway.ToolChoiceAny}
+		}),
+		kept: with(func(r *gateway.Request) {
+			r.Tools, r.ToolChoice = ruleTool, &gateway.ToolChoice{Mode: gateway.ToolChoiceAuto}
+		}),
+		field: "tool_choice",
+	},
+	gateway.RejectToolsStreaming: {
+		broken: with(func(r *gateway.Request) { r.Tools, r.Stream = ruleTool, true }),
+		kept:   with(func(r *gateway.Request) { r.Tools = ruleTool }),
+		field:  "stream",
+	},
+	gateway.RejectReasoningOff: {
+		broken: with(func(r *gateway.Request) { r.Reasoning = gateway.ReasoningOff }),
+		kept:   with(func(r *gateway.Request) { r.Reasoning = "low" }),
+		field:  "reasoning",
+	},
+	gateway.RejectThinkingEnabled: {
+		broken: with(func(r *gateway.Request) {
+			r.MaxTokens = 4000
+			r.AdditionalFields = json.RawMessage(`{"thinking":{"type":"enabled","budget_tokens":1024}}`)
+		}),
+		kept:  with(func(r *gateway.Request) { r.Reasoning = "medium" }),
+		field: "additional_fields.thinking",
+	},
+}
+
+// TestRulesAgree checks, for every catalog model and each of its rules,
+// that the gateway refuses the request that breaks the rule before Bedrock
+// (the simulator sees no call), that the simulator refuses the same request
+// as Bedrock does when a gateway without the rule sends it, and that the
+// request keeping the rule passes both.
+func TestRulesAgree(t *testing.T) {
+	cat, err := catalog.Load(catalog.Options{Region: "us-east-1", Now: func() time.Time { return rulesDay }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sim := bedrocksim.New(bedrocksim.Options{AccessKeyID: testKey, SecretAccessKey: testSecret, Catalog: simModels(cat)})
+	srv := httptest.NewServer(sim)
+	t.Cleanup(srv.Close)
+	provider, err := bedrock.New(t.Context(), bedrock.Options{
+		Region: "us-east-1", Endpoint: srv.URL, MaxAttempts: 1,
+		Credentials: credentials.NewStaticCredentialsProvider(testKey, testSecret, ""),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	strict, err := gateway.New(gateway.Options{Catalog: cat, Provider: provider})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lax, err := gateway.New(gateway.Options{Catalog: noRules{cat}, Provider: provider})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	checked := map[string]int{}
+	for _, e := range cat.Models() {
+		if e.Rules == nil || !e.Callable || e.Status == gateway.StatusEndOfLife {
+			continue
+		}
+		for _, rule := range e.Rules.Rejects {
+			tc, ok := ruleCases[rule]
+			if !ok {
+				t.Errorf("%s: rule %q has no end-to-end case", e.Name, rule)
+				continue
+			}
+			if (rule == gateway.RejectToolsStreaming || rule == gateway.RejectForcedToolChoice) && !e.SupportsToolUse {
+				continue // refused for tools at all (deepseek-r1)
+			}
+			t.Run(e.Name+"/"+rule, func(t *testing.T) {
+				before := sim.Calls()
+				_, err := strict.Generate(t.Context(), tc.broken(e.Name))
+				var ge *gateway.Error
+				if !errors.As(err, &ge) || ge.Kind != gateway.KindInvalidRequest || ge.Field != tc.field {
+					t.Fatalf("gateway: Generate() = %v, want an invalid request about %s", err, tc.field)
+				}
+				if n := sim.Calls() - before; n != 0 {
+					t.Errorf("the refused request reached Bedrock (%d calls)", n)
+				}
+
+				_, err = lax.Generate(t.Context(), tc.broken(e.Name))
+				if !errors.As(err, &ge) || ge.Kind != gateway.KindInvalidRequest || !strings.Contains(ge.Message, "Bedrock") {
+					t.Errorf("simulator: the request breaking %s gave %v, want Bedrock's validation error", rule, err)
+				}
+
+				resp, err := strict.Generate(t.Context(), tc.kept(e.Name))
+				if err != nil {
+					t.Fatalf("the request keeping %s: %v", rule, err)
+				}
+				if resp.ModelID != e.ModelID {
+					t.Errorf("answered by %s, want %s", resp.ModelID, e.ModelID)
+				}
+			})
+			checked[rule]++
+		}
+	}
+	for rule := range ruleCases {
+		if checked[rule] == 0 {
+			t.Errorf("no catalog model has rule %s, so nothing tested it", rule)
+		}
+	}
+}
