@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/llm-gateway/llm-gateway/internal/bedrock"
 	"github.com/llm-gateway/llm-gateway/internal/bedrocksim"
@@ -179,6 +180,35 @@ func TestRulesAgree(t *testing.T) {
 	for rule := range ruleCases {
 		if checked[rule] == 0 {
 			t.Errorf("no catalog model has rule %s, so nothing tested it", rule)
+		}
+	}
+}
+
+// TestClaudeCodeDefaultModel checks, through the binary and its built-in
+// simulator, that the name Claude Code sends by default works, with a
+// reasoning effort, and that a rule of that model is refused with what to
+// change.
+func TestClaudeCodeDefaultModel(t *testing.T) {
+	s, _ := connect(t, gatewayEnv("http://127.0.0.1:1"), "--simulate")
+	var r generateResult
+	call(t, s, "generate", map[string]any{"model": "claude-opus-5-5", "reasoning": "high", "messages": user("Plan the refactor")}, &r)
+	if r.ModelID != "us.anthropic.claude-opus-5-5" || r.Content == "" {
+		t.Errorf("claude-opus-5-5 answered %+v, want an answer from us.anthropic.claude-opus-5-5", r)
+	}
+	if r.EstimatedCostUSD == nil || *r.EstimatedCostUSD <= 0 {
+		t.Errorf("cost = %v, want a price", r.EstimatedCostUSD)
+	}
+	for _, tc := range []struct {
+		args map[string]any
+		says string
+	}{
+		{map[string]any{"model": "claude-opus-5-5", "temperature": 0.2, "messages": user("hi")}, "omit temperature"},
+		{map[string]any{"model": "claude-opus-5-5", "reasoning": "off", "messages": user("hi")}, "cannot turn reasoning off"},
+		{map[string]any{"model": "gpt-5-5", "messages": user("hi")}, "bedrock-mantle"},
+	} {
+		res, err := s.CallTool(t.Context(), &mcp.CallToolParams{Name: "generate", Arguments: tc.args})
+		if err != nil || !res.IsError || !strings.Contains(text(res), tc.says) {
+			t.Errorf("generate(%v) = %v %s, want a tool error saying %q", tc.args, err, text(res), tc.says)
 		}
 	}
 }
