@@ -30,10 +30,10 @@ func postJSON(t *testing.T, url, key, body string) (*http.Response, string) {
 	return resp, string(b)
 }
 
-// TestOpenAIFrontSharesTheCoreWithMCP makes one request over MCP and the
-// same one over the OpenAI-compatible API: the second is answered from the
-// same cache entry, and the agent's key works on both.
-func TestOpenAIFrontSharesTheCoreWithMCP(t *testing.T) {
+// TestAPIFrontsShareTheCoreWithMCP makes one request over MCP and the
+// same one over the OpenAI- and Anthropic-compatible APIs: the later ones
+// are answered from the same cache entry, and the agent's key works on all.
+func TestAPIFrontsShareTheCoreWithMCP(t *testing.T) {
 	sim, simURL := startSim(t)
 	const key = "openai-front-key-0123456789"
 	g := startHTTPGateway(t, gatewayEnv(simURL, "API_KEYS=front-agent:"+key))
@@ -66,6 +66,30 @@ func TestOpenAIFrontSharesTheCoreWithMCP(t *testing.T) {
 	}
 	if sim.Calls() != 1 {
 		t.Errorf("upstream calls = %d, want 1: the OpenAI request should reuse the MCP answer", sim.Calls())
+	}
+
+	// And through the Anthropic-compatible API, with its own key header.
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, g.url+"/v1/messages",
+		strings.NewReader(`{"model":"nova-lite","max_tokens":64,"messages":[{"role":"user","content":"Same question, two doors"}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("x-api-key", key)
+	req.Header.Set("anthropic-version", "2023-06-01")
+	aresp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	abody, _ := io.ReadAll(aresp.Body)
+	aresp.Body.Close()
+	if aresp.StatusCode != http.StatusOK || aresp.Header.Get("X-LLM-Gateway-Cache") != "hit" {
+		t.Errorf("POST /v1/messages = %d, cache %q: %s; want 200 and a hit", aresp.StatusCode, aresp.Header.Get("X-LLM-Gateway-Cache"), abody)
+	}
+	if !strings.Contains(string(abody), mcpOut.Content) {
+		t.Errorf("Anthropic answer %s does not hold the MCP one %q", abody, mcpOut.Content)
+	}
+	if sim.Calls() != 1 {
+		t.Errorf("upstream calls = %d, want 1: the Anthropic request should reuse the MCP answer", sim.Calls())
 	}
 
 	resp, body = postJSON(t, g.url+"/v1/chat/completions", "wrong-key", `{}`)

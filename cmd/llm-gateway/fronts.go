@@ -4,12 +4,15 @@ import (
 	"log/slog"
 	"net/http"
 
+	"github.com/llm-gateway/llm-gateway/internal/anthropicapi"
 	"github.com/llm-gateway/llm-gateway/internal/httpserver"
 	"github.com/llm-gateway/llm-gateway/internal/openaiapi"
 )
 
-// apiRoutes are the HTTP APIs served beside MCP over the same gateway: the
-// OpenAI-compatible one, under the same keys.
+// apiRoutes are the HTTP APIs served beside MCP over the same gateway,
+// under the same keys: OpenAI's Chat Completions and Anthropic's Messages.
+// Both have GET /v1/models; Anthropic's clients are told apart by the
+// anthropic-version header they always send.
 func apiRoutes(a *app, log *slog.Logger) []httpserver.Route {
 	agent := func(r *http.Request) string { return httpserver.AgentFrom(r.Context()) }
 	oa := openaiapi.New(openaiapi.Options{
@@ -18,9 +21,36 @@ func apiRoutes(a *app, log *slog.Logger) []httpserver.Route {
 		Agent:     agent,
 		Logger:    log.With("frontend", "openai"),
 	})
+	an := anthropicapi.New(anthropicapi.Options{
+		Generator: a.gateway,
+		Catalog:   a.catalog,
+		Models:    a.catalog.Models,
+		Agent:     agent,
+		Logger:    log.With("frontend", "anthropic"),
+	})
+	isAnthropic := func(r *http.Request) bool { return r.Header.Get("anthropic-version") != "" }
+	either := func(anthropic, openai http.HandlerFunc) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if isAnthropic(r) {
+				anthropic(w, r)
+				return
+			}
+			openai(w, r)
+		})
+	}
+	refuseEither := func(w http.ResponseWriter, r *http.Request, status int, msg string) {
+		if isAnthropic(r) {
+			anthropicapi.Refuse(w, r, status, msg)
+			return
+		}
+		openaiapi.Refuse(w, r, status, msg)
+	}
+	const keyHeader = "x-api-key" // Anthropic's; Authorization: Bearer works everywhere
 	return []httpserver.Route{
 		{Pattern: "POST /v1/chat/completions", Handler: http.HandlerFunc(oa.ChatCompletions), Refuse: openaiapi.Refuse},
-		{Pattern: "GET /v1/models", Handler: http.HandlerFunc(oa.ListModels), Refuse: openaiapi.Refuse},
-		{Pattern: "GET /v1/models/{model}", Handler: http.HandlerFunc(oa.GetModel), Refuse: openaiapi.Refuse},
+		{Pattern: "POST /v1/messages", Handler: http.HandlerFunc(an.Messages), KeyHeader: keyHeader, Refuse: anthropicapi.Refuse},
+		{Pattern: "POST /v1/messages/count_tokens", Handler: http.HandlerFunc(an.CountTokens), KeyHeader: keyHeader, Refuse: anthropicapi.Refuse},
+		{Pattern: "GET /v1/models", Handler: either(an.ListModels, oa.ListModels), KeyHeader: keyHeader, Refuse: refuseEither},
+		{Pattern: "GET /v1/models/{model}", Handler: either(an.GetModel, oa.GetModel), KeyHeader: keyHeader, Refuse: refuseEither},
 	}
 }
