@@ -3,6 +3,7 @@ package anthropicapi
 import (
 	"bytes"
 	"encoding/json"
+	"math"
 	"net/http"
 	"strconv"
 
@@ -55,17 +56,32 @@ func errorBody(err error, requestID string) (int, *ErrorBody) {
 // SDKs obey over their own rule for 429 and 5xx.
 func writeError(w http.ResponseWriter, err error, requestID string) {
 	status, body := errorBody(err, requestID)
-	h := w.Header()
+	setRetryHeaders(w.Header(), err, status)
+	writeJSON(w, status, body)
+}
+
+// setRetryHeaders tells the SDKs' retry logic what to do: wait as long as
+// an admission refusal says (Retry-After), or one second when Bedrock is
+// throttling or overloaded; or not retry at all (x-should-retry: false,
+// which the official SDKs obey over their own rule for 429 and 5xx) when
+// waiting will not help, as with a budget spent for its period.
+func setRetryHeaders(h http.Header, err error, status int) {
+	if r := gateway.RefusalOf(err); r != nil {
+		if r.RetryAfter > 0 {
+			h.Set("Retry-After", strconv.Itoa(int(math.Ceil(r.RetryAfter.Seconds()))))
+		} else {
+			h.Set("X-Should-Retry", "false")
+		}
+		return
+	}
 	switch {
 	case gateway.KindOf(err) == gateway.KindBudgetExceeded:
-		// A spent budget is not back in a second.
 		h.Set("X-Should-Retry", "false")
-	case status == http.StatusTooManyRequests || status == 529 || status == http.StatusServiceUnavailable:
+	case status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable || status == 529:
 		h.Set("Retry-After", strconv.Itoa(retryAfter))
 	case status >= 500 && !gateway.IsRetryable(err):
 		h.Set("X-Should-Retry", "false")
 	}
-	writeJSON(w, status, body)
 }
 
 // Refuse answers a request the HTTP server refused before it reached the

@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/llm-gateway/llm-gateway/internal/catalog"
 	"github.com/llm-gateway/llm-gateway/internal/gateway"
@@ -62,6 +63,7 @@ func TestMessagesHTTP(t *testing.T) {
 		{"unknown model", &fakeGenerator{err: &gateway.Error{Kind: gateway.KindUnknownModel, Message: "no"}}, body, 404, nil, `"not_found_error"`},
 		{"throttled", &fakeGenerator{err: &gateway.Error{Kind: gateway.KindThrottled, Retryable: true}}, body, 429, map[string]string{"Retry-After": "1"}, `"rate_limit_error"`},
 		{"budget", &fakeGenerator{err: &gateway.Error{Kind: gateway.KindBudgetExceeded}}, body, 429, map[string]string{"X-Should-Retry": "false", "Retry-After": ""}, `[budget_exceeded]`},
+		{"budget resets", &fakeGenerator{err: &gateway.Error{Kind: gateway.KindBudgetExceeded, Refusal: &gateway.Refusal{RetryAfter: time.Hour}}}, body, 429, map[string]string{"Retry-After": "3600", "X-Should-Retry": ""}, `[budget_exceeded]`},
 		{"overloaded", &fakeGenerator{err: &gateway.Error{Kind: gateway.KindUnavailable, Retryable: true}}, body, 529, map[string]string{"Retry-After": "1"}, `"overloaded_error"`},
 		{"denied", &fakeGenerator{err: &gateway.Error{Kind: gateway.KindModelNotAllowed}}, body, 403, nil, `"permission_error"`},
 		{"stream fails before text", &fakeGenerator{err: &gateway.Error{Kind: gateway.KindTimeout, Retryable: true}}, stream, 504, map[string]string{"Content-Type": "application/json"}, `"timeout_error"`},

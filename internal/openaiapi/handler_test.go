@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/llm-gateway/llm-gateway/internal/catalog"
 	"github.com/llm-gateway/llm-gateway/internal/gateway"
@@ -69,6 +70,8 @@ func TestChatCompletionsHTTP(t *testing.T) {
 			map[string]string{"X-Should-Retry": "false", "Retry-After": ""}, `"type":"insufficient_quota"`},
 		{"rate limited", &fakeGenerator{err: &gateway.Error{Kind: gateway.KindRateLimited, Retryable: true, Message: "wait"}}, `{"model":"x","messages":[]}`, 429,
 			map[string]string{"Retry-After": "1"}, `"code":"rate_limited"`},
+		{"rate limited with figures", &fakeGenerator{err: &gateway.Error{Kind: gateway.KindRateLimited, Retryable: true, Refusal: &gateway.Refusal{RetryAfter: 12500 * time.Millisecond}}}, `{"model":"x","messages":[]}`, 429,
+			map[string]string{"Retry-After": "13"}, `"rate_limit_error"`},
 		{"not allowed", &fakeGenerator{err: &gateway.Error{Kind: gateway.KindModelNotAllowed, Message: "no"}}, `{"model":"x","messages":[]}`, 403, nil, `"code":"model_not_allowed"`},
 		{"access denied", &fakeGenerator{err: &gateway.Error{Kind: gateway.KindAccessDenied, Message: "no"}}, `{"model":"x","messages":[]}`, 403, nil, `"permission_error"`},
 		{"model error not retried", &fakeGenerator{err: &gateway.Error{Kind: gateway.KindModelError, Message: "bad"}}, `{"model":"x","messages":[]}`, 502,

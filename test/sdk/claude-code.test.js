@@ -50,6 +50,11 @@ describe("Claude Code (claude -p)", () => {
     assert.equal(stdout.trim(), "Hello from Bedrock via the gateway");
   });
 
+  it("answers on its own default model, which the catalog resolves", async () => {
+    const { stdout } = await claude(gw, "Say hello [sim:reply=Default model answers]");
+    assert.equal(stdout.trim(), "Default model answers");
+  });
+
   it("answers with ANTHROPIC_API_KEY and a dated model name, reporting usage in JSON output", async () => {
     const { stdout } = await claude(
       gw,
