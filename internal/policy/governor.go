@@ -1,0 +1,334 @@
+package policy
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"path"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/llm-gateway/llm-gateway/internal/gateway"
+)
+
+// Names of the limits, as in the policy file; they name counters and
+// refusals.
+const (
+	limitModels     = "models"
+	limitRPM        = "requests_per_minute"
+	limitTPM        = "tokens_per_minute"
+	limitConcurrent = "max_concurrent"
+	budgetPrefix    = "budget."
+)
+
+// Options configure a Governor. The zero value of each field means its
+// default.
+type Options struct {
+	// State keeps the counters; if nil, a new Memory (this process alone).
+	State State
+	// Spent reads spend so far from the ledger, for a budget counter that
+	// the state does not have yet (after a restart with memory state); if
+	// nil, such a counter starts from zero.
+	Spent Spender
+	// HoldTTL is how long a hold counts if its process dies before
+	// releasing it: longer than any call. If zero, 10 minutes.
+	HoldTTL time.Duration
+	// Now reads the clock; if nil, time.Now.
+	Now    func() time.Time
+	Logger *slog.Logger
+}
+
+// Governor enforces a Policy: it is the gateway's Admission. The policy can
+// be swapped at any time; a call holds to the policy it was admitted under.
+type Governor struct {
+	policy atomic.Pointer[Policy]
+	opts   Options
+	log    *slog.Logger
+
+	mu     sync.Mutex
+	seeded map[counterID]bool // budget counters already seeded from the ledger
+	warned map[counterID]bool // soft thresholds and refusals logged this period
+}
+
+var _ gateway.Admission = (*Governor)(nil)
+
+// New returns a Governor enforcing p; a nil p limits nothing.
+func New(p *Policy, opts Options) *Governor {
+	if opts.State == nil {
+		opts.State = NewMemory()
+	}
+	if opts.HoldTTL <= 0 {
+		opts.HoldTTL = 10 * time.Minute
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	g := &Governor{opts: opts, log: log, seeded: map[counterID]bool{}, warned: map[counterID]bool{}}
+	g.policy.Store(p)
+	return g
+}
+
+// SetPolicy replaces the policy; calls already admitted settle as they were
+// reserved, and the next call meets the new limits.
+func (g *Governor) SetPolicy(p *Policy) { g.policy.Store(p) }
+
+// Policy is the policy in force.
+func (g *Governor) Policy() *Policy { return g.policy.Load() }
+
+// claimSet is the claims of one step with what each is about, for messages.
+type claimSet struct {
+	claims []Claim
+	about  []about
+}
+
+type about struct {
+	scope  string // "agent:NAME", "model:NAME", "global"
+	limit  string // limitRPM, … or budgetPrefix+period key
+	period period
+	warnAt float64
+	down   string // downgrade_to of a budget
+}
+
+func (s *claimSet) add(scope, limit string, p period, loc *time.Location, now time.Time, max, amount int64, instant bool) *Claim {
+	c := Claim{Key: scope + "|" + limit, Max: max, Amount: amount, Instant: instant}
+	if p != numPeriods { // numPeriods: a limit no period resets (concurrency)
+		start, end := p.window(now, loc)
+		c.Window, c.End = start.Unix(), end.Unix()
+	}
+	s.claims = append(s.claims, c)
+	s.about = append(s.about, about{scope: scope, limit: limit, period: p})
+	return &s.claims[len(s.claims)-1]
+}
+
+// Enter counts the request against requests_per_minute and holds a place
+// under max_concurrent, the agent's and the global ones.
+func (g *Governor) Enter(ctx context.Context, e gateway.Entry) (func(), error) {
+	p := g.policy.Load()
+	if p == nil {
+		return nop, nil
+	}
+	now := g.now(e.Time)
+	r := p.rulesFor(agentName(e.Agent))
+	var s claimSet
+	agent := "agent:" + agentName(e.Agent)
+	for _, l := range []struct {
+		scope string
+		r     *rules
+	}{{agent, r}, {"global", &p.global}} {
+		if l.r.rpm > 0 {
+			s.add(l.scope, limitRPM, minute, p.loc, now, l.r.rpm, 1, true)
+		}
+		if l.r.concurrent > 0 {
+			s.add(l.scope, limitConcurrent, numPeriods, p.loc, now, l.r.concurrent, 1, false)
+		}
+	}
+	if len(s.claims) == 0 {
+		return nop, nil
+	}
+	grant, err := g.opts.State.Claim(ctx, s.claims, now, now.Add(g.opts.HoldTTL))
+	if err != nil {
+		return nil, stateError(err)
+	}
+	if grant.Refused >= 0 {
+		return nil, g.refusal(p, &s, grant.Refused, now, "")
+	}
+	if grant.ID == 0 {
+		return nop, nil
+	}
+	return func() {
+		if err := g.opts.State.Release(context.WithoutCancel(ctx), grant.ID, s.claims, nil); err != nil {
+			g.log.Error("release of a concurrency hold failed; it lapses on its own", "error", err)
+		}
+	}, nil
+}
+
+func nop() {}
+
+// Allow checks the agent's model allow-list.
+func (g *Governor) Allow(_ context.Context, agent string, m gateway.Model) error {
+	p := g.policy.Load()
+	if p == nil {
+		return nil
+	}
+	agent = agentName(agent)
+	r := p.rulesFor(agent)
+	if r.models == nil {
+		return nil
+	}
+	for _, glob := range r.models {
+		if ok, _ := path.Match(glob, m.Name); ok {
+			return nil
+		}
+	}
+	return &gateway.Error{
+		Kind: gateway.KindModelNotAllowed,
+		Message: fmt.Sprintf("agent %q may not use %s; its policy allows %s. Ask for one of those (list_models shows them)",
+			agent, m.Name, strings.Join(r.models, ", ")),
+		Refusal: &gateway.Refusal{Limit: limitModels, Scope: "agent:" + agent},
+	}
+}
+
+// Reserve holds the attempt's worst case against tokens_per_minute and
+// every budget that applies: the agent's, the model's and the global one.
+func (g *Governor) Reserve(ctx context.Context, res gateway.Reservation) (gateway.Settle, error) {
+	p := g.policy.Load()
+	if p == nil {
+		return nopSettle, nil
+	}
+	now := g.now(res.Time)
+	tokens := int64(res.InputTokens) + int64(res.MaxOutputTokens)
+	var s claimSet
+	scopes := [3]struct {
+		scope string
+		r     *rules
+	}{{"agent:" + agentName(res.Agent), p.rulesFor(agentName(res.Agent))}, {"model:" + res.Model.Name, p.models[res.Model.Name]}, {"global", &p.global}}
+	budgets := false
+	for _, sc := range scopes {
+		if sc.r == nil {
+			continue
+		}
+		if sc.r.tpm > 0 {
+			s.add(sc.scope, limitTPM, minute, p.loc, now, sc.r.tpm, tokens, false)
+		}
+		for per := range numPeriods {
+			max := sc.r.budgets[per]
+			if max == 0 {
+				continue
+			}
+			budgets = true
+			if !res.Priced {
+				return nil, g.unpriced(p, sc.scope, per, max, res, now)
+			}
+			c := s.add(sc.scope, budgetPrefix+per.key(), per, p.loc, now, int64(max), int64(res.WorstCase), false)
+			s.about[len(s.about)-1].warnAt = sc.r.warnAt
+			s.about[len(s.about)-1].down = sc.r.downgradeTo
+			g.seed(ctx, c, sc.scope, per, p.loc, now)
+		}
+	}
+	if len(s.claims) == 0 {
+		return nopSettle, nil
+	}
+	grant, err := g.opts.State.Claim(ctx, s.claims, now, now.Add(g.opts.HoldTTL))
+	if err != nil {
+		return nil, stateError(err)
+	}
+	if grant.Refused >= 0 {
+		return nil, g.refusal(p, &s, grant.Refused, now, res.Model.Name)
+	}
+	if budgets {
+		g.warnSoft(&s)
+	}
+	return func(ctx context.Context, used gateway.Usage, cost gateway.PicoUSD, _ bool) {
+		spent := make([]int64, len(s.claims))
+		for i, a := range s.about {
+			if a.limit == limitTPM {
+				spent[i] = int64(used.Total())
+			} else {
+				spent[i] = int64(cost)
+			}
+		}
+		if err := g.opts.State.Release(ctx, grant.ID, s.claims, spent); err != nil {
+			g.log.Error("settling a reservation failed; its hold lapses on its own and its spend is in the ledger", "error", err)
+		}
+	}, nil
+}
+
+func nopSettle(context.Context, gateway.Usage, gateway.PicoUSD, bool) {}
+
+func (g *Governor) now(t time.Time) time.Time {
+	if t.IsZero() {
+		return g.opts.Now()
+	}
+	return t
+}
+
+// seed gives a budget counter its start from the ledger, the first time
+// this process claims it in a period; the state keeps a counter that
+// exists already.
+func (g *Governor) seed(ctx context.Context, c *Claim, scope string, per period, loc *time.Location, now time.Time) {
+	if g.opts.Spent == nil {
+		return
+	}
+	id := counterID{c.Key, c.Window}
+	g.mu.Lock()
+	done := g.seeded[id]
+	g.mu.Unlock()
+	if done {
+		return
+	}
+	var agent, model string
+	switch {
+	case strings.HasPrefix(scope, "agent:"):
+		agent = strings.TrimPrefix(scope, "agent:")
+	case strings.HasPrefix(scope, "model:"):
+		model = strings.TrimPrefix(scope, "model:")
+	}
+	start, _ := per.window(now, loc)
+	spent, err := g.opts.Spent.Spent(ctx, agent, model, start)
+	if err != nil {
+		g.log.Warn("reading spend so far from the ledger failed; the budget counts from what the limits store has", "scope", scope, "error", err)
+		return
+	}
+	c.Seed, c.Seeded = int64(spent), true
+	g.mu.Lock()
+	g.seeded[id] = true
+	g.mu.Unlock()
+}
+
+// once reports whether the note for key in window has not been logged yet,
+// and marks it logged.
+func (g *Governor) once(key string, window int64) bool {
+	id := counterID{key, window}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.warned[id] {
+		return false
+	}
+	if len(g.warned) > 10000 { // notes of past periods; bounded
+		clear(g.warned)
+	}
+	g.warned[id] = true
+	return true
+}
+
+// warnSoft logs, once per period, a budget that spend and holds have taken
+// past its soft threshold.
+func (g *Governor) warnSoft(s *claimSet) {
+	for i, a := range s.about {
+		c := &s.claims[i]
+		if a.warnAt == 0 || !strings.HasPrefix(a.limit, budgetPrefix) {
+			continue
+		}
+		if float64(c.Used+c.Held+c.Amount) < a.warnAt*float64(c.Max) {
+			continue
+		}
+		if g.once("warn:"+c.Key, c.Window) {
+			g.log.Warn("budget past its soft threshold", "scope", a.scope, "budget", a.limit,
+				"limit_usd", usd(c.Max), "spent_usd", usd(c.Used), "reserved_usd", usd(c.Held),
+				"threshold", a.warnAt, "resets_at", time.Unix(c.End, 0).UTC().Format(time.RFC3339))
+		}
+	}
+}
+
+func stateError(err error) error {
+	return &gateway.Error{Kind: gateway.KindUnavailable, Retryable: true,
+		Message: "the limits store cannot be read, so the call is not admitted; retry, and see the gateway's log", Err: err}
+}
+
+func usd(p int64) string { return fmt.Sprintf("$%.6f", gateway.PicoUSD(p).USD()) }
+
+// money writes an amount for a message: cents unless it is smaller.
+func money(p int64) string {
+	d := gateway.PicoUSD(p).USD()
+	if d >= 1 || d == 0 {
+		return fmt.Sprintf("$%.2f", d)
+	}
+	return strings.TrimRight(strings.TrimRight(fmt.Sprintf("$%.6f", d), "0"), ".")
+}

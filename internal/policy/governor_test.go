@@ -1,0 +1,333 @@
+package policy
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/llm-gateway/llm-gateway/internal/gateway"
+)
+
+var testCatalog = []string{"nova-lite", "nova-pro", "claude-opus", "free-model"}
+
+func mustParse(t *testing.T, src string) *Policy {
+	t.Helper()
+	p, err := Parse([]byte(src), func(m string) bool { return contains(testCatalog, m) }, testCatalog)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+var (
+	novaPro  = gateway.Model{Name: "nova-pro", Price: &gateway.Price{Input: 800, Output: 3200}}
+	freeish  = gateway.Model{Name: "free-model"}
+	dollar   = int64(gateway.PicoPerUSD)
+	tenCents = gateway.PicoUSD(dollar / 10)
+)
+
+func reservation(agent string, m gateway.Model, worst gateway.PicoUSD, at time.Time) gateway.Reservation {
+	return gateway.Reservation{Agent: agent, Model: m, InputTokens: 100, MaxOutputTokens: 100, WorstCase: worst, Priced: m.Price != nil, Time: at}
+}
+
+func kindOf(err error) gateway.ErrorKind { return gateway.KindOf(err) }
+
+// concurrentBudget reserves 50 calls at once whose worst cases together
+// are five times what remains of the budget, then settles each admitted
+// call at its worst case: exactly the calls that fit are admitted, and
+// spend ends at the budget, not past it.
+func concurrentBudget(t *testing.T, state State) {
+	t.Helper()
+	now := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	g := New(mustParse(t, "defaults: {budget: {daily_usd: 2}}"), Options{State: state, Now: func() time.Time { return now }})
+	ctx := context.Background()
+	// $0.75 spent already: $1.25 remains, each call may cost $0.125.
+	first, err := g.Reserve(ctx, reservation("a", novaPro, gateway.PicoUSD(dollar), now))
+	if err != nil {
+		t.Fatal(err)
+	}
+	first(ctx, gateway.Usage{}, gateway.PicoUSD(dollar*3/4), true)
+	const calls = 50
+	remaining := gateway.PicoUSD(dollar * 5 / 4)
+	worst := remaining * 5 / calls
+
+	var mu sync.Mutex
+	var settles []gateway.Settle
+	var refused int
+	var wg sync.WaitGroup
+	for range calls {
+		wg.Go(func() {
+			settle, err := g.Reserve(ctx, reservation("a", novaPro, worst, now))
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err == nil:
+				settles = append(settles, settle)
+			case kindOf(err) == gateway.KindBudgetExceeded:
+				refused++
+			default:
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	if want := int(remaining / worst); len(settles) != want || refused != calls-want {
+		t.Errorf("%d admitted, %d refused; want exactly %d admitted", len(settles), refused, want)
+	}
+	for _, s := range settles {
+		s(ctx, gateway.Usage{}, worst, true)
+	}
+	figs := g.Limits(ctx, "a", false)
+	spent := figs.Agents["a"][0]
+	if spent.Used > 2 || spent.Used != 2 || spent.Reserved != 0 {
+		t.Errorf("budget after settling: %+v, want $2 spent of $2, nothing reserved", spent)
+	}
+}
+
+func TestConcurrentCallsNeverOvershootTheBudget(t *testing.T) {
+	concurrentBudget(t, NewMemory())
+}
+
+func TestRequestsPerMinuteBurst(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		g := New(mustParse(t, "defaults: {requests_per_minute: 5}"), Options{})
+		ctx := t.Context()
+		burst := func() (admitted int, retry time.Duration) {
+			for range 8 {
+				leave, err := g.Enter(ctx, gateway.Entry{Agent: "a", Time: time.Now()})
+				if err != nil {
+					r := gateway.RefusalOf(err)
+					if kindOf(err) != gateway.KindRateLimited || r == nil || r.RetryAfter <= 0 {
+						t.Fatalf("refusal = %v (%+v), want rate_limited with a retry-after", err, r)
+					}
+					retry = r.RetryAfter
+					continue
+				}
+				leave()
+				admitted++
+			}
+			return admitted, retry
+		}
+		time.Sleep(10 * time.Second) // mid-window
+		n, retry := burst()
+		if n != 5 || retry != 50*time.Second {
+			t.Fatalf("burst admitted %d, retry after %v; want 5 and 50s", n, retry)
+		}
+		// Another agent has its own count.
+		if leave, err := g.Enter(ctx, gateway.Entry{Agent: "b", Time: time.Now()}); err != nil {
+			t.Fatalf("agent b refused: %v", err)
+		} else {
+			leave()
+		}
+		time.Sleep(retry - time.Millisecond)
+		if _, err := g.Enter(ctx, gateway.Entry{Agent: "a", Time: time.Now()}); err == nil {
+			t.Fatal("admitted before the window ended")
+		}
+		time.Sleep(time.Millisecond)
+		if n, _ := burst(); n != 5 {
+			t.Fatalf("next window admitted %d, want 5", n)
+		}
+	})
+}
+
+func TestMaxConcurrent(t *testing.T) {
+	g := New(mustParse(t, "defaults: {max_concurrent: 2}\nglobal: {max_concurrent: 3}"), Options{})
+	ctx := t.Context()
+	enter := func(agent string) (func(), error) { return g.Enter(ctx, gateway.Entry{Agent: agent}) }
+	l1, _ := enter("a")
+	l2, _ := enter("a")
+	if _, err := enter("a"); kindOf(err) != gateway.KindRateLimited || !strings.Contains(err.Error(), "max_concurrent") {
+		t.Fatalf("third call = %v, want rate_limited by max_concurrent", err)
+	}
+	l3, err := enter("b")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := enter("c"); err == nil || !strings.Contains(err.Error(), "global") {
+		t.Fatalf("fourth call overall = %v, want refused by the global limit", err)
+	}
+	l1()
+	l4, err := enter("a")
+	if err != nil {
+		t.Fatalf("after one left: %v", err)
+	}
+	l2()
+	l3()
+	l4()
+}
+
+func TestModelAllowList(t *testing.T) {
+	g := New(mustParse(t, `
+defaults: {models: ["nova-*"]}
+agents:
+  research: {models: ["claude-*"]}
+  open: {requests_per_minute: 10}
+`), Options{})
+	tests := []struct {
+		agent, model string
+		ok           bool
+	}{
+		{"x", "nova-pro", true}, {"x", "claude-opus", false},
+		{"research", "claude-opus", true}, {"research", "nova-pro", false},
+		{"open", "nova-lite", true}, {"open", "claude-opus", false}, // inherits the default's list
+	}
+	for _, tt := range tests {
+		err := g.Allow(t.Context(), tt.agent, gateway.Model{Name: tt.model})
+		if (err == nil) != tt.ok || (err != nil && kindOf(err) != gateway.KindModelNotAllowed) {
+			t.Errorf("Allow(%s, %s) = %v, want allowed %v", tt.agent, tt.model, err, tt.ok)
+		}
+	}
+}
+
+func TestUnpricedModelRefusedUnderABudget(t *testing.T) {
+	g := New(mustParse(t, "agents: {rich: {budget: {daily_usd: 5}}}"), Options{})
+	_, err := g.Reserve(t.Context(), reservation("rich", freeish, 0, time.Now()))
+	if kindOf(err) != gateway.KindBudgetExceeded || !strings.Contains(err.Error(), "no known price") {
+		t.Errorf("Reserve(unpriced) = %v, want budget_exceeded saying it has no price", err)
+	}
+	if _, err := g.Reserve(t.Context(), reservation("other", freeish, 0, time.Now())); err != nil {
+		t.Errorf("an agent without a budget was refused an unpriced model: %v", err)
+	}
+}
+
+func TestTokensPerMinute(t *testing.T) {
+	now := time.Date(2026, 12, 1, 12, 0, 30, 0, time.UTC)
+	g := New(mustParse(t, "defaults: {tokens_per_minute: 500}"), Options{})
+	ctx := t.Context()
+	s1, err := g.Reserve(ctx, reservation("a", novaPro, 1, now)) // holds 200
+	if err != nil {
+		t.Fatal(err)
+	}
+	s2, err := g.Reserve(ctx, reservation("a", novaPro, 1, now)) // 400
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = g.Reserve(ctx, reservation("a", novaPro, 1, now))
+	if r := gateway.RefusalOf(err); kindOf(err) != gateway.KindRateLimited || r == nil || r.RetryAfter != 30*time.Second {
+		t.Fatalf("third reservation = %v, want rate_limited retry in 30s", err)
+	}
+	// Settled to what was used: the rest of the hold is given back.
+	s1(ctx, gateway.Usage{InputTokens: 10, OutputTokens: 10}, 1, true)
+	s2(ctx, gateway.Usage{InputTokens: 10, OutputTokens: 10}, 1, true)
+	if _, err := g.Reserve(ctx, reservation("a", novaPro, 1, now)); err != nil {
+		t.Fatalf("after settling below the worst case: %v", err)
+	}
+}
+
+func TestBudgetRollsOverAtMidnightInThePolicysTimezone(t *testing.T) {
+	madrid, _ := time.LoadLocation("Europe/Madrid")
+	now := time.Date(2026, 12, 1, 23, 59, 0, 0, madrid)
+	g := New(mustParse(t, "timezone: Europe/Madrid\ndefaults: {budget: {daily_usd: 1}}"), Options{})
+	ctx := t.Context()
+	s, err := g.Reserve(ctx, reservation("a", novaPro, gateway.PicoUSD(dollar), now))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s(ctx, gateway.Usage{}, gateway.PicoUSD(dollar), true)
+	_, err = g.Reserve(ctx, reservation("a", novaPro, 1, now.Add(59*time.Second)))
+	r := gateway.RefusalOf(err)
+	if kindOf(err) != gateway.KindBudgetExceeded || r == nil || !r.ResetsAt.Equal(time.Date(2026, 12, 2, 0, 0, 0, 0, madrid)) {
+		t.Fatalf("at 23:59:59 = %v (%+v), want budget_exceeded resetting at midnight in Madrid", err, r)
+	}
+	if r.Max != 1 || r.Used != 1 || r.Reserved != 0 {
+		t.Errorf("figures = %+v, want $1 of $1 spent", r)
+	}
+	// Midnight in Madrid is 23:00 in UTC: the new day has its own budget.
+	if _, err := g.Reserve(ctx, reservation("a", novaPro, 1, now.Add(time.Minute))); err != nil {
+		t.Fatalf("after midnight in Madrid: %v", err)
+	}
+}
+
+func TestDowngradeNamedWhenTheWorstCaseDoesNotFit(t *testing.T) {
+	g := New(mustParse(t, "defaults: {budget: {daily_usd: 0.2, downgrade_to: nova-lite}}"), Options{})
+	_, err := g.Reserve(t.Context(), reservation("a", novaPro, 3*tenCents, time.Now()))
+	if r := gateway.RefusalOf(err); r == nil || r.Downgrade != "nova-lite" {
+		t.Fatalf("refusal = %v, want one naming nova-lite", err)
+	}
+	lite := gateway.Model{Name: "nova-lite", Price: novaPro.Price}
+	_, err = g.Reserve(t.Context(), reservation("a", lite, 3*tenCents, time.Now()))
+	if r := gateway.RefusalOf(err); r == nil || r.Downgrade != "" {
+		t.Fatalf("refusal of the cheaper model = %v, want no further downgrade", err)
+	}
+}
+
+func TestSoftThresholdAndRefusalLoggedOncePerPeriod(t *testing.T) {
+	var buf bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&buf, nil))
+	now := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	g := New(mustParse(t, "defaults: {budget: {daily_usd: 1, warn_at: 0.5}}"), Options{Logger: log})
+	ctx := t.Context()
+	for range 12 {
+		if s, err := g.Reserve(ctx, reservation("a", novaPro, tenCents, now)); err == nil {
+			s(ctx, gateway.Usage{}, tenCents, true)
+		}
+	}
+	out := buf.String()
+	if n := strings.Count(out, "soft threshold"); n != 1 {
+		t.Errorf("soft threshold logged %d times, want once:\n%s", n, out)
+	}
+	if n := strings.Count(out, "limit reached"); n != 1 || !strings.Contains(out, "level=WARN") {
+		t.Errorf("refusal logged %d times, want once at WARN:\n%s", n, out)
+	}
+	// The next day warns again.
+	if s, err := g.Reserve(ctx, reservation("a", novaPro, 6*tenCents, now.Add(24*time.Hour))); err == nil {
+		s(ctx, gateway.Usage{}, tenCents, true)
+	}
+	if n := strings.Count(buf.String(), "soft threshold"); n != 2 {
+		t.Errorf("soft threshold logged %d times over two days, want twice", n)
+	}
+}
+
+type fixedSpend gateway.PicoUSD
+
+func (f fixedSpend) Spent(context.Context, string, string, time.Time) (gateway.PicoUSD, error) {
+	return gateway.PicoUSD(f), nil
+}
+
+func TestSpendSoFarComesFromTheLedger(t *testing.T) {
+	g := New(mustParse(t, "defaults: {budget: {daily_usd: 1}}"), Options{Spent: fixedSpend(dollar * 9 / 10)})
+	if _, err := g.Reserve(t.Context(), reservation("a", novaPro, 2*tenCents, time.Now())); kindOf(err) != gateway.KindBudgetExceeded {
+		t.Fatalf("Reserve = %v, want refused: the ledger says $0.90 of $1 is spent", err)
+	}
+	if _, err := g.Reserve(t.Context(), reservation("a", novaPro, tenCents, time.Now())); err != nil {
+		t.Fatalf("Reserve within what remains: %v", err)
+	}
+}
+
+func TestReloadKeepsCallsInFlight(t *testing.T) {
+	g := New(mustParse(t, "defaults: {budget: {daily_usd: 1}, max_concurrent: 1}"), Options{})
+	ctx := t.Context()
+	leave, err := g.Enter(ctx, gateway.Entry{Agent: "a"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	settle, err := g.Reserve(ctx, reservation("a", novaPro, tenCents, time.Now()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	g.SetPolicy(mustParse(t, "defaults: {budget: {daily_usd: 0.5}, max_concurrent: 1}"))
+	settle(ctx, gateway.Usage{}, tenCents, true)
+	leave()
+	if _, err := g.Reserve(ctx, reservation("a", novaPro, 5*tenCents, time.Now())); kindOf(err) != gateway.KindBudgetExceeded {
+		t.Fatalf("after the reload = %v, want the new, smaller budget to refuse", err)
+	}
+	if leave, err := g.Enter(ctx, gateway.Entry{Agent: "a"}); err != nil {
+		t.Fatalf("the call in flight under the old policy left no place: %v", err)
+	} else {
+		leave()
+	}
+}
