@@ -19,6 +19,7 @@ import (
 	"github.com/llm-gateway/llm-gateway/internal/gateway"
 	"github.com/llm-gateway/llm-gateway/internal/mcpserver"
 	"github.com/llm-gateway/llm-gateway/internal/metrics"
+	"github.com/llm-gateway/llm-gateway/internal/policy"
 )
 
 // Credentials the in-process simulator and the gateway share when the user
@@ -135,6 +136,8 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger, problems .
 	if cfg.CacheEnabled {
 		respCache = cache.NewMemory(cache.Options{MaxEntries: cfg.CacheMaxSize, MaxBytes: cfg.CacheMaxBytes, TTL: cfg.CacheTTL})
 	}
+	gov, stopPolicy := governance(ctx, cfg, cat, nil, nil, log)
+	waits = append(waits, stopPolicy)
 	reg := metrics.New(metrics.Options{})
 	var gw *gateway.Gateway
 	provider, err := bedrock.New(ctx, popts)
@@ -159,6 +162,9 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger, problems .
 		if cfg.MetricsEnabled {
 			gopts.Recorders = append(gopts.Recorders, reg)
 		}
+		if gov != nil {
+			gopts.Admission = gov
+		}
 		if gw, err = gateway.New(gopts); err != nil {
 			return nil, wait, err
 		}
@@ -181,16 +187,18 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger, problems .
 	if gw != nil {
 		gen.next = gw
 	}
-	st := statsSource{cfg: cfg, metrics: reg, cache: respCache, gateway: gw, region: region, setup: su}
+	st := statsSource{cfg: cfg, metrics: reg, cache: respCache, gateway: gw, region: region, setup: su, policy: gov}
 	srv := mcpserver.New(mcpserver.Options{
 		Name:        "llm-gateway",
 		Version:     version,
 		Generator:   gen,
 		Models:      cat.Models,
-		Stats:       func() any { return st.stats() },
+		Stats:       st.stats,
 		StatsSchema: mcpserver.SchemaFor[Stats](),
 		KeepAlive:   cfg.ProgressInterval,
 		Transport:   string(cfg.Transport),
+		Agent:       cfg.AgentName,
+		Admin:       adminNames(cfg.AdminKeys),
 		Logger:      log,
 	})
 	return &app{mcp: srv, gateway: gw, catalog: cat, simulated: cfg.Simulate, setup: su}, wait, nil
@@ -229,6 +237,11 @@ type Stats struct {
 	Metrics metrics.Snapshot `json:"metrics"`
 	Cache   CacheStats       `json:"cache"`
 	Gateway GatewayInfo      `json:"gateway"`
+	// Caller is who asked, and where that name came from.
+	Caller mcpserver.Caller `json:"caller"`
+	// Limits are the policy's limits with what is used of them: the
+	// caller's own, or every agent's for an admin key and over stdio.
+	Limits policy.Limits `json:"limits"`
 }
 
 // CacheStats is the cache's figures with the seed's "enabled" flag.
@@ -258,10 +271,12 @@ type statsSource struct {
 	gateway *gateway.Gateway // nil when no Bedrock client could be made
 	region  string
 	setup   *setup
+	policy  *policy.Governor
 }
 
-func (s statsSource) stats() Stats {
+func (s statsSource) stats(ctx context.Context, c mcpserver.Caller) any {
 	out := Stats{
+		Caller:  c,
 		Metrics: s.metrics.Snapshot(),
 		Gateway: GatewayInfo{Version: version, Region: s.region, Simulated: s.cfg.Simulate, MetricsEnabled: s.cfg.MetricsEnabled, Problems: s.setup.list()},
 	}
@@ -274,5 +289,25 @@ func (s statsSource) stats() Stats {
 	if s.cache != nil { // a disabled cache reports enabled: false and zeros
 		out.Cache = CacheStats{Enabled: true, Stats: s.cache.Stats()}
 	}
+	if !c.All {
+		// Other agents' usage is for admin keys only.
+		own, ok := out.Metrics.RequestsByAgent[c.Agent]
+		out.Metrics.RequestsByAgent = map[string]metrics.AgentStats{}
+		if ok {
+			out.Metrics.RequestsByAgent[c.Agent] = own
+		}
+	}
+	if s.policy != nil {
+		out.Limits = s.policy.Limits(ctx, c.Agent, c.All)
+	}
 	return out
+}
+
+// adminNames reports whether a key's holder is an admin (ADMIN_KEYS).
+func adminNames(keys []config.APIKey) func(string) bool {
+	names := make(map[string]bool, len(keys))
+	for _, k := range keys {
+		names[k.Name] = true
+	}
+	return func(name string) bool { return names[name] }
 }

@@ -19,9 +19,9 @@ import (
 // over Streamable HTTP (/mcp) and SSE (/sse) on cfg.Addr, until ctx ends;
 // then it lets calls in flight finish within cfg.ShutdownGrace.
 func serveHTTP(ctx context.Context, cfg *config.Config, log *slog.Logger, a *app) error {
-	keys := make([]httpserver.Key, len(cfg.APIKeys))
-	for i, k := range cfg.APIKeys {
-		keys[i] = httpserver.Key{Name: k.Name, Secret: k.Key}
+	var keys []httpserver.Key
+	for _, k := range append(cfg.APIKeys[:len(cfg.APIKeys):len(cfg.APIKeys)], cfg.AdminKeys...) {
+		keys = append(keys, httpserver.Key{Name: k.Name, Secret: k.Key})
 	}
 	srv, err := httpserver.New(httpserver.Options{
 		Server:         a.mcp,

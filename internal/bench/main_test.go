@@ -98,7 +98,7 @@ func testWiring() Wiring {
 		if err != nil {
 			return nil, err
 		}
-		srv := mcpserver.New(mcpserver.Options{Generator: gw, Models: cat.Models, Stats: func() any { return struct{}{} }, Logger: log})
+		srv := mcpserver.New(mcpserver.Options{Generator: gw, Models: cat.Models, Stats: func(context.Context, mcpserver.Caller) any { return struct{}{} }, Logger: log})
 		return &Gateway{MCP: srv, Generator: gw, Close: func() {}}, nil
 	}}
 }

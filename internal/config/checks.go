@@ -58,8 +58,15 @@ func (l *loader) check(c *Config, dir string) []error {
 			keys = append(keys[:len(keys):len(keys)], more...)
 		}
 	}
-	errs = append(errs, checkAPIKeys(keys)...)
+	errs = append(errs, checkAPIKeys(append(keys[:len(keys):len(keys)], c.AdminKeys...))...)
 	c.APIKeys = keys
+
+	if c.PolicyFile != "" {
+		c.PolicyFile = resolve(dir, c.PolicyFile)
+		if err := checkFile(c.PolicyFile); err != nil {
+			errs = append(errs, l.from["POLICY_FILE"].errorf("%w", err))
+		}
+	}
 	return errs
 }
 

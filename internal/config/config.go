@@ -157,6 +157,20 @@ type Config struct {
 	// default 4 MiB; at least 1 KiB.
 	MaxMessageBytes int64
 
+	// PolicyFile is the governance policy: model allow-lists, limits and
+	// budgets per agent (README, Governance). POLICY_FILE, --policy;
+	// default "", nothing limited. A relative path is resolved against the
+	// directory given to Load; Load checks it exists, the policy package
+	// reads it.
+	PolicyFile string
+	// AgentName names the agent of a stdio gateway for limits, budgets and
+	// stats. AGENT_NAME, --agent-name; default "": the MCP client's
+	// clientInfo.name, else "default".
+	AgentName string
+	// AdminKeys are keys, like APIKeys, whose holders see every agent's
+	// figures in get_stats. ADMIN_KEYS (secret, no flag); default none.
+	AdminKeys []APIKey
+
 	// Version is true when --version was given. Load then returns at once
 	// with every other field zero and no validation, so that printing the
 	// version never fails on a bad setting.

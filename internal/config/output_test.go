@@ -146,6 +146,9 @@ func TestRedacted(t *testing.T) {
 		"ALLOWED_ORIGINS":                  "",
 		"MCP_STATELESS":                    "false",
 		"SHUTDOWN_GRACE":                   "25s",
+		"POLICY_FILE":                      "",
+		"AGENT_NAME":                       "",
+		"ADMIN_KEYS":                       "unset",
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("Redacted mismatch (-want +got):\n%s", diff)

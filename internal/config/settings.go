@@ -208,6 +208,21 @@ var settings = []setting{
 		help:  "Largest incoming MCP message: a line on stdio, a request body over HTTP; larger ones are refused. Raised as needed to fit a request of MAX_INPUT_BYTES (twice that plus 64KiB, for JSON escaping).",
 		field: size(func(c *Config) *int64 { return &c.MaxMessageBytes }, 1<<10),
 	},
+	{
+		group: "Governance", envs: []string{"POLICY_FILE"}, flag: "policy", arg: "PATH",
+		help:  "YAML file of per-agent model allow-lists, rate, token and concurrency limits and dollar budgets (README: Governance). Reloaded on SIGHUP and when it changes. Unset: nothing is limited.",
+		field: text(func(c *Config) *string { return &c.PolicyFile }, nil),
+	},
+	{
+		group: "Governance", envs: []string{"AGENT_NAME"}, flag: "agent-name", arg: "NAME",
+		help:  "Name of the agent a stdio gateway serves, for its limits, budget and stats. Unset: the MCP client's clientInfo.name, else default.",
+		field: text(func(c *Config) *string { return &c.AgentName }, nil),
+	},
+	{
+		group: "Governance", envs: []string{"ADMIN_KEYS"}, secret: true,
+		help:  "Keys, as name:key,name:key, that authenticate like API_KEYS and also see every agent's usage and limits in get_stats; other keys see only their own.",
+		field: apiKeys(func(c *Config) *[]APIKey { return &c.AdminKeys }),
+	},
 
 	{
 		group: "Other", flag: "version", def: "false",

@@ -29,7 +29,7 @@ func (s *server) generate(ctx context.Context, req *mcp.CallToolRequest) (*mcp.C
 	if err != nil {
 		return toolError(err), nil
 	}
-	greq.Agent = agentOf(ctx, req)
+	greq.Agent = s.callerOf(ctx, req).Agent
 	greq.Frontend, greq.Transport = "mcp", s.opts.Transport
 	if req.Session != nil {
 		greq.Session = req.Session.ID()

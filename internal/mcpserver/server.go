@@ -31,8 +31,9 @@ type Options struct {
 	Generator Generator
 	// Models lists the catalog for list_models.
 	Models func() []ModelInfo
-	// Stats reports usage, spend, latency and cache for get_stats.
-	Stats func() any
+	// Stats reports usage, spend, latency, cache and limits for get_stats,
+	// as the caller may see them.
+	Stats func(ctx context.Context, c Caller) any
 	// StatsSchema is the output schema of get_stats, derived from a zero
 	// value of what Stats returns; if nil, none is advertised.
 	StatsSchema any
@@ -42,6 +43,14 @@ type Options struct {
 	KeepAlive time.Duration
 	// Transport names the transport for the ledger ("stdio", "http").
 	Transport string
+	// Agent names the caller when the transport does not (stdio, or HTTP
+	// without keys): AGENT_NAME. If empty, the client's clientInfo.name,
+	// else "default".
+	Agent string
+	// Admin reports whether an authenticated agent may see every agent's
+	// figures in get_stats (ADMIN_KEYS); if nil, none may. A caller the
+	// transport did not authenticate owns the gateway and sees them all.
+	Admin func(agent string) bool
 
 	Logger *slog.Logger
 }
@@ -128,18 +137,33 @@ func WithAgent(ctx context.Context, name string) context.Context {
 	return context.WithValue(ctx, agentKey{}, name)
 }
 
-// agentOf names the caller: the transport's authenticated name if any, else
-// the clientInfo.name the client gave in initialize.
-func agentOf(ctx context.Context, req *mcp.CallToolRequest) string {
+// Caller is who called a tool, as get_stats reports it.
+type Caller struct {
+	Agent string `json:"agent"`
+	// Source says where the name came from: "api_key", "AGENT_NAME",
+	// "client_info" or "default".
+	Source string `json:"source"`
+	// All is true when the caller may see every agent's figures: an admin
+	// key, or a transport without keys, whose user owns every agent.
+	All bool `json:"sees_all_agents"`
+}
+
+// callerOf names the caller: the transport's authenticated name if any,
+// else AGENT_NAME, else the clientInfo.name the client gave in
+// initialize, else "default".
+func (s *server) callerOf(ctx context.Context, req *mcp.CallToolRequest) Caller {
 	if name, ok := ctx.Value(agentKey{}).(string); ok && name != "" {
-		return name
+		return Caller{Agent: name, Source: "api_key", All: s.opts.Admin != nil && s.opts.Admin(name)}
+	}
+	if s.opts.Agent != "" {
+		return Caller{Agent: s.opts.Agent, Source: "AGENT_NAME", All: true}
 	}
 	if req.Session != nil {
-		if p := req.Session.InitializeParams(); p != nil && p.ClientInfo != nil {
-			return p.ClientInfo.Name
+		if p := req.Session.InitializeParams(); p != nil && p.ClientInfo != nil && p.ClientInfo.Name != "" {
+			return Caller{Agent: p.ClientInfo.Name, Source: "client_info", All: true}
 		}
 	}
-	return ""
+	return Caller{Agent: "default", Source: "default", All: true}
 }
 
 const getStatsDescription = `Report the gateway's usage since it started: requests, tokens, spend in USD, cache hit rate and savings, latency percentiles, errors by kind, and breakdowns by model and by agent; plus the cache's size and limits.`
@@ -148,5 +172,5 @@ func (s *server) getStats(ctx context.Context, req *mcp.CallToolRequest) (*mcp.C
 	if err := decodeArgs(req.Params.Arguments, &struct{}{}); err != nil {
 		return toolError(err), nil
 	}
-	return structured(s.opts.Stats())
+	return structured(s.opts.Stats(ctx, s.callerOf(ctx, req)))
 }

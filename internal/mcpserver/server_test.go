@@ -49,7 +49,9 @@ func connect(t *testing.T, opts Options, onProgress func(*mcp.ProgressNotificati
 		}
 	}
 	if opts.Stats == nil {
-		opts.Stats = func() any { return map[string]any{"metrics": map[string]any{"total_requests": 0}} }
+		opts.Stats = func(_ context.Context, c Caller) any {
+			return map[string]any{"metrics": map[string]any{"total_requests": 0}, "caller": c}
+		}
 	}
 	srv := New(opts)
 	st, ct := mcp.NewInMemoryTransports()
@@ -303,5 +305,68 @@ func TestToolsAdvertiseSchemas(t *testing.T) {
 	}
 	if !cmp.Equal(names, []string{"generate", "get_stats", "list_models"}, cmpopts.SortSlices(func(a, b string) bool { return a < b })) {
 		t.Errorf("tools = %v", names)
+	}
+}
+
+func TestCallerIdentity(t *testing.T) {
+	tests := []struct {
+		name  string
+		opts  Options
+		ctx   func(context.Context) context.Context
+		want  Caller
+		agent string
+	}{
+		{name: "client info", want: Caller{Agent: "test-agent", Source: "client_info", All: true}},
+		{name: "AGENT_NAME wins over client info", opts: Options{Agent: "planner"}, want: Caller{Agent: "planner", Source: "AGENT_NAME", All: true}},
+		{
+			name: "an API key sees only itself", opts: Options{Agent: "planner", Admin: func(n string) bool { return n == "boss" }},
+			ctx:  func(ctx context.Context) context.Context { return WithAgent(ctx, "worker") },
+			want: Caller{Agent: "worker", Source: "api_key"},
+		},
+		{
+			name: "an admin key sees all", opts: Options{Admin: func(n string) bool { return n == "boss" }},
+			ctx:  func(ctx context.Context) context.Context { return WithAgent(ctx, "boss") },
+			want: Caller{Agent: "boss", Source: "api_key", All: true},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got []Caller
+			var gotAgent string
+			tt.opts.Stats = func(_ context.Context, c Caller) any { got = append(got, c); return struct{}{} }
+			tt.opts.Generator = &fakeGenerator{fn: func(_ context.Context, r *gateway.Request) (*gateway.Response, error) {
+				gotAgent = r.Agent
+				return &gateway.Response{}, nil
+			}}
+			tt.opts.Models = func() []ModelInfo { return nil }
+			srv := New(tt.opts)
+			if tt.ctx != nil {
+				srv.AddReceivingMiddleware(func(next mcp.MethodHandler) mcp.MethodHandler {
+					return func(ctx context.Context, method string, req mcp.Request) (mcp.Result, error) {
+						return next(tt.ctx(ctx), method, req)
+					}
+				})
+			}
+			st, ct := mcp.NewInMemoryTransports()
+			ss, err := srv.Connect(t.Context(), st, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer ss.Close()
+			cs, err := mcp.NewClient(&mcp.Implementation{Name: "test-agent"}, nil).Connect(t.Context(), ct, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer cs.Close()
+			if _, err := cs.CallTool(t.Context(), &mcp.CallToolParams{Name: "get_stats", Arguments: map[string]any{}}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := cs.CallTool(t.Context(), &mcp.CallToolParams{Name: "generate", Arguments: map[string]any{"model": "m", "messages": []any{map[string]any{"role": "user", "content": "hi"}}}}); err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != 1 || got[0] != tt.want || gotAgent != tt.want.Agent {
+				t.Errorf("get_stats caller %+v, generate agent %q; want %+v", got, gotAgent, tt.want)
+			}
+		})
 	}
 }

@@ -98,6 +98,9 @@ func (u *USD) parse(n *yaml.Node) error {
 
 // Policy is a validated policy, ready to enforce.
 type Policy struct {
+	// broken is why the policy file could not be applied at start: every
+	// call is refused until a valid file replaces it.
+	broken   error
 	file     File
 	loc      *time.Location
 	defaults rules
@@ -283,6 +286,13 @@ func flatten(def, r Rules) rules {
 	}
 	out.hasTokenLimit = out.tpm > 0
 	return out
+}
+
+// Refusing returns a policy that admits no call, saying why: for a policy
+// file that fails validation at start, so that a gateway meant to be
+// limited never runs unlimited. A valid file applied later replaces it.
+func Refusing(why error) *Policy {
+	return &Policy{broken: why, loc: time.UTC}
 }
 
 // rulesFor is the rules that apply to agent.

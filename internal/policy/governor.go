@@ -114,6 +114,10 @@ func (g *Governor) Enter(ctx context.Context, e gateway.Entry) (func(), error) {
 	if p == nil {
 		return nop, nil
 	}
+	if p.broken != nil {
+		return nil, &gateway.Error{Kind: gateway.KindUnavailable,
+			Message: fmt.Sprintf("the gateway's policy file is invalid, so no call is admitted until it is fixed (it is reloaded when it changes): %v", p.broken)}
+	}
 	now := g.now(e.Time)
 	r := p.rulesFor(agentName(e.Agent))
 	var s claimSet

@@ -43,6 +43,9 @@ func (g *Governor) Limits(ctx context.Context, agent string, all bool) Limits {
 	if p == nil {
 		return Limits{}
 	}
+	if p.broken != nil {
+		return Limits{Enabled: true, Error: "the policy file is invalid; no call is admitted: " + p.broken.Error()}
+	}
 	now := g.opts.Now()
 	out := Limits{Enabled: true, Timezone: p.loc.String(), Agents: map[string][]Figure{}}
 	counters, err := g.opts.State.Counters(ctx, now)
