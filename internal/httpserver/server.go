@@ -69,7 +69,9 @@ type Options struct {
 
 	// Stateless serves /mcp in the SDK's stateless mode: no Mcp-Session-Id,
 	// every POST is its own short session, GET and DELETE answer 405, and
-	// the server cannot call back to the client. Default false: sessions.
+	// the server cannot call back to the client. Default false: sessions;
+	// clients that probe for a sessionless revision (2026-07-28 on) are
+	// told the session revisions and fall back to them.
 	Stateless bool
 	// SessionIdleTimeout closes a Streamable HTTP session that has seen no
 	// request for this long; its client must initialize again. If zero, 1h.
@@ -151,12 +153,15 @@ func New(opts Options) (*Server, error) {
 	opts.Server.AddReceivingMiddleware(s.trackCalls)
 
 	getServer := func(*http.Request) *mcp.Server { return opts.Server }
-	streamable := mcp.NewStreamableHTTPHandler(getServer, &mcp.StreamableHTTPOptions{
+	var streamable http.Handler = mcp.NewStreamableHTTPHandler(getServer, &mcp.StreamableHTTPOptions{
 		Stateless:           opts.Stateless,
 		SessionTimeout:      max(opts.SessionIdleTimeout, 0),
 		MaxRequestBodyBytes: opts.MaxBodyBytes,
 		Logger:              log,
 	})
+	if !opts.Stateless {
+		streamable = refuseSessionless(streamable)
+	}
 	sse := mcp.NewSSEHandler(getServer, &mcp.SSEOptions{MaxRequestBodyBytes: opts.MaxBodyBytes})
 
 	mux := http.NewServeMux()
