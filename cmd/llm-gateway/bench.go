@@ -137,14 +137,17 @@ func benchWiring() bench.Wiring {
 				keys[i] = httpserver.Key{Name: k.Name, Secret: k.Key}
 			}
 			return httpserver.New(httpserver.Options{
-				Server:         srv,
-				Keys:           keys,
-				AllowNoAuth:    cfg.AllowNoAuth,
-				AllowedOrigins: cfg.AllowedOrigins,
-				Stateless:      cfg.Stateless,
-				MaxBodyBytes:   cfg.MessageLimit(),
-				ShutdownGrace:  cfg.ShutdownGrace,
-				Logger:         newLogger(cfg, stderr),
+				Server:             srv,
+				Keys:               keys,
+				AllowNoAuth:        cfg.AllowNoAuth,
+				AllowedOrigins:     cfg.AllowedOrigins,
+				Stateless:          cfg.Stateless,
+				MaxBodyBytes:       cfg.MessageLimit(),
+				MaxSessions:        cfg.MaxSessions,
+				MaxSessionsPerKey:  cfg.MaxSessionsPerKey,
+				SessionIdleTimeout: cfg.SessionIdleTimeout,
+				ShutdownGrace:      cfg.ShutdownGrace,
+				Logger:             newLogger(cfg, stderr),
 			})
 		},
 	}

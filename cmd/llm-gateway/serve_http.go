@@ -24,16 +24,19 @@ func serveHTTP(ctx context.Context, cfg *config.Config, log *slog.Logger, a *app
 		keys = append(keys, httpserver.Key{Name: k.Name, Secret: k.Key})
 	}
 	srv, err := httpserver.New(httpserver.Options{
-		Server:         a.mcp,
-		Keys:           keys,
-		AllowNoAuth:    cfg.AllowNoAuth,
-		AllowedOrigins: cfg.AllowedOrigins,
-		Stateless:      cfg.Stateless,
-		Routes:         apiRoutes(a, log),
-		MaxBodyBytes:   cfg.MessageLimit(),
-		Ready:          readiness(a),
-		ShutdownGrace:  cfg.ShutdownGrace,
-		Logger:         log,
+		Server:             a.mcp,
+		Keys:               keys,
+		AllowNoAuth:        cfg.AllowNoAuth,
+		AllowedOrigins:     cfg.AllowedOrigins,
+		Stateless:          cfg.Stateless,
+		Routes:             apiRoutes(a, log),
+		MaxBodyBytes:       cfg.MessageLimit(),
+		MaxSessions:        cfg.MaxSessions,
+		MaxSessionsPerKey:  cfg.MaxSessionsPerKey,
+		SessionIdleTimeout: cfg.SessionIdleTimeout,
+		Ready:              readiness(a),
+		ShutdownGrace:      cfg.ShutdownGrace,
+		Logger:             log,
 	})
 	if err != nil {
 		return err

@@ -171,6 +171,15 @@ type Config struct {
 	// figures in get_stats. ADMIN_KEYS (secret, no flag); default none.
 	AdminKeys []APIKey
 
+	// MaxSessions and MaxSessionsPerKey cap the HTTP MCP sessions open, in
+	// total and per API key. MAX_SESSIONS (default 1000),
+	// MAX_SESSIONS_PER_KEY (default 100).
+	MaxSessions       int
+	MaxSessionsPerKey int
+	// SessionIdleTimeout closes an HTTP MCP session idle this long.
+	// SESSION_IDLE_TIMEOUT; default 1h.
+	SessionIdleTimeout time.Duration
+
 	// Version is true when --version was given. Load then returns at once
 	// with every other field zero and no validation, so that printing the
 	// version never fails on a bad setting.

@@ -225,6 +225,22 @@ var settings = []setting{
 	},
 
 	{
+		group: "Limits", envs: []string{"MAX_SESSIONS"}, flag: "max-sessions", def: "1000", arg: "N",
+		help:  "Most MCP sessions open at once over HTTP (Streamable HTTP and SSE); one more is refused with 503 and Retry-After.",
+		field: number(func(c *Config) *int { return &c.MaxSessions }, 1, math.MaxInt32),
+	},
+	{
+		group: "Limits", envs: []string{"MAX_SESSIONS_PER_KEY"}, flag: "max-sessions-per-key", def: "100", arg: "N",
+		help:  "Most MCP sessions one API key holds over HTTP (with no keys, only MAX_SESSIONS applies); one more is refused with 429 and Retry-After.",
+		field: number(func(c *Config) *int { return &c.MaxSessionsPerKey }, 1, math.MaxInt32),
+	},
+	{
+		group: "Limits", envs: []string{"SESSION_IDLE_TIMEOUT"}, flag: "session-idle-timeout", def: "1h", arg: "SECONDS",
+		help:  "An HTTP MCP session with no request for this long is closed; its client must initialize again. Whole seconds or a duration.",
+		field: seconds(func(c *Config) *time.Duration { return &c.SessionIdleTimeout }, true),
+	},
+
+	{
 		group: "Other", flag: "version", def: "false",
 		help:  "Print the version and exit.",
 		field: boolean(func(c *Config) *bool { return &c.Version }),

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 )
 
 // limitBody reads a request's whole body, at most Options.MaxBodyBytes,
@@ -21,6 +22,7 @@ func (s *Server) limitBody(refuse refuseFunc, next http.Handler) http.Handler {
 			s.tooLarge(w, r, limit, refuse)
 			return
 		}
+		size := 0
 		if r.Body != nil && r.Body != http.NoBody {
 			body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 			var mbe *http.MaxBytesError
@@ -33,10 +35,49 @@ func (s *Server) limitBody(refuse refuseFunc, next http.Handler) http.Handler {
 				return
 			}
 			r.Body = io.NopCloser(bytes.NewReader(body))
+			size = len(body)
 		}
 		next.ServeHTTP(w, r)
+		if size >= releaseAfter {
+			s.releaseLastRequest(next, r)
+		}
 	})
 }
+
+// releaseAfter is the body size from which a session is nudged into
+// dropping the request it last handled.
+const releaseAfter = 64 << 10
+
+// releaseCancel is a notification every MCP server accepts and ignores
+// when the call it names is not in flight, which it never is.
+const releaseCancel = `{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":"llm-gateway-release","reason":"releases the previous request"}}`
+
+// releaseLastRequest works around the MCP SDK keeping a session's last
+// handled request (and its decoded params, as large as the body) alive
+// until the session's next message: its jsonrpc2 handler queue pops with
+// q = q[1:], which leaves the request in the slice's backing array. An
+// idle session thus held a copy of its last body, 2 MiB after a 2 MiB
+// call. Once a large request has been answered, the same session is sent a
+// tiny notification, as the client could have, which takes that place.
+// Sessionless requests (stateless mode, initialize) end with their
+// session and need none.
+func (s *Server) releaseLastRequest(next http.Handler, r *http.Request) {
+	if r.Method != http.MethodPost || (r.Header.Get("Mcp-Session-Id") == "" && r.URL.Query().Get("sessionid") == "") {
+		return
+	}
+	nudge := r.Clone(r.Context())
+	nudge.Body = io.NopCloser(strings.NewReader(releaseCancel))
+	nudge.ContentLength = int64(len(releaseCancel))
+	next.ServeHTTP(discardWriter{header: http.Header{}}, nudge)
+}
+
+// discardWriter is the response writer of the release nudge, whose answer
+// (202, no body) nobody reads.
+type discardWriter struct{ header http.Header }
+
+func (d discardWriter) Header() http.Header         { return d.header }
+func (d discardWriter) Write(b []byte) (int, error) { return len(b), nil }
+func (d discardWriter) WriteHeader(int)             {}
 
 func (s *Server) tooLarge(w http.ResponseWriter, r *http.Request, limit int64, refuse refuseFunc) {
 	s.log.InfoContext(r.Context(), "request refused", logKeyStatus, http.StatusRequestEntityTooLarge,

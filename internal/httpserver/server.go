@@ -83,6 +83,13 @@ type Options struct {
 	// body limit.
 	Routes []Route
 
+	// MaxSessions caps the MCP sessions open at once (Streamable HTTP and
+	// SSE); one more is refused with 503. If zero, 1000.
+	MaxSessions int
+	// MaxSessionsPerKey caps the sessions one API key holds; one more is
+	// refused with 429. With no keys only MaxSessions applies. If zero, 100.
+	MaxSessionsPerKey int
+
 	// MaxBodyBytes bounds a request body, in bytes; larger ones get 413.
 	// If zero, 4 MiB.
 	MaxBodyBytes int64
@@ -110,12 +117,13 @@ type Options struct {
 // probes. Create it with New; it is an http.Handler, and Serve runs it with
 // graceful shutdown.
 type Server struct {
-	opts    Options
-	log     *slog.Logger
-	keys    *keyring
-	origins originPolicy
-	handler http.Handler
-	streams *sseSessions
+	opts     Options
+	log      *slog.Logger
+	keys     *keyring
+	origins  originPolicy
+	handler  http.Handler
+	streams  *sseSessions
+	sessions *sessionCaps
 
 	// Requests in flight, for shutdown: every HTTP handler; the POST and
 	// DELETE handlers (which, unlike GET streams, end by themselves); and
@@ -149,6 +157,7 @@ func New(opts Options) (*Server, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	s := &Server{opts: opts, log: log, keys: keys, origins: origins, streams: newSSESessions()}
+	s.sessions = &sessionCaps{s: s, owner: make(map[string]string)}
 	s.abort, s.cancelCalls = context.WithCancel(context.Background())
 	opts.Server.AddReceivingMiddleware(s.trackCalls)
 
@@ -197,6 +206,12 @@ func setDefaults(o *Options) {
 	if o.SessionIdleTimeout == 0 {
 		o.SessionIdleTimeout = DefaultSessionIdle
 	}
+	if o.MaxSessions <= 0 {
+		o.MaxSessions = DefaultMaxSessions
+	}
+	if o.MaxSessionsPerKey <= 0 {
+		o.MaxSessionsPerKey = DefaultMaxSessionsPerKey
+	}
 }
 
 // ServeHTTP routes a request.
@@ -208,7 +223,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // The order matters: a cross-site request is refused before its key is
 // looked at, and nobody's body is read before their key is checked.
 func (s *Server) guard(next http.Handler) http.Handler {
-	return s.checkOrigin(plainRefusal, s.authenticate(s.limitBody(plainRefusal, s.logServed(next))))
+	return s.checkOrigin(plainRefusal, s.authenticate(s.sessions.limit(s.limitBody(plainRefusal, s.logServed(next)))))
 }
 
 // healthz says the process is alive and serving.
