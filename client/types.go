@@ -233,6 +233,9 @@ type GenerateResponse struct {
 	// EstimatedCostUSD is what this call spent in US dollars; nil when the
 	// gateway knows no price for the model (never a made-up 0).
 	EstimatedCostUSD *float64 `json:"estimated_cost_usd"`
+	// UsageEstimated is true when the usage (and cost) was estimated by the
+	// gateway because Bedrock never reported it.
+	UsageEstimated bool `json:"usage_estimated,omitempty"`
 	// SavedCostUSD is what a cached or shared answer would have cost.
 	SavedCostUSD *float64 `json:"saved_cost_usd,omitempty"`
 	// TimeToFirstTokenMs is set on streamed answers by gateways that
@@ -312,6 +315,13 @@ type Model struct {
 	Priced              bool    `json:"priced"`
 	CacheReadCostPer1K  float64 `json:"cache_read_cost_per_1k,omitempty"`
 	CacheWriteCostPer1K float64 `json:"cache_write_cost_per_1k,omitempty"`
+	Family   string `json:"family,omitempty"`
+	Released string `json:"released,omitempty"` // YYYY-MM-DD the model came to Bedrock
+	New      bool   `json:"new,omitempty"`      // released in the last 90 days
+	// Endpoint is the Bedrock endpoint serving the model.
+	Endpoint string `json:"endpoint,omitempty"`
+	// Rules are what the model refuses or requires of a request.
+	Rules *ModelRules `json:"rules,omitempty"`
 	// ServiceTiers are the tiers the model accepts besides "default".
 	ServiceTiers []string `json:"service_tiers,omitempty"`
 	// Rates are every price band: by service tier, date and input size.
@@ -344,19 +354,23 @@ type Metrics struct {
 	AverageLatencyMs    float64          `json:"average_latency_ms"`
 	RequestsByModel     map[string]int64 `json:"requests_by_model"`
 
-	SuccessfulRequests int64                 `json:"successful_requests"`
-	FailedRequests     int64                 `json:"failed_requests"`
-	CacheHits          int64                 `json:"cache_hits"`
-	CoalescedRequests  int64                 `json:"coalesced_requests"` // answered by an identical call in flight
-	FallbackRequests   int64                 `json:"fallback_requests"`  // a model failed and another was tried
-	ErrorsByKind       map[string]int64      `json:"errors_by_kind"`
-	LatencyMs          Latency               `json:"latency_ms"`
-	CostSavedUSD       float64               `json:"cost_saved_usd"`
-	UnpricedRequests   int64                 `json:"unpriced_requests"` // model calls at no known price
-	Tokens             Tokens                `json:"tokens"`
-	ByModel            map[string]ModelStats `json:"by_model"`
-	RequestsByAgent    map[string]AgentStats `json:"requests_by_agent"`
-	UptimeSeconds      float64               `json:"uptime_seconds"`
+	SuccessfulRequests int64            `json:"successful_requests"`
+	FailedRequests     int64            `json:"failed_requests"`
+	CacheHits          int64            `json:"cache_hits"`
+	CoalescedRequests  int64            `json:"coalesced_requests"` // answered by an identical call in flight
+	FallbackRequests   int64            `json:"fallback_requests"`  // a model failed and another was tried
+	ErrorsByKind       map[string]int64 `json:"errors_by_kind"`
+	LatencyMs          Latency          `json:"latency_ms"`
+	CostSavedUSD       float64          `json:"cost_saved_usd"`
+	UnpricedRequests   int64            `json:"unpriced_requests"` // model calls at no known price
+	CostOverflowed     bool             `json:"cost_overflowed,omitempty"`
+	// UsageEstimatedRequests counts requests whose usage the gateway
+	// estimated (a stream cut before Bedrock reported it).
+	UsageEstimatedRequests int64                 `json:"usage_estimated_requests"`
+	Tokens                 Tokens                `json:"tokens"`
+	ByModel                map[string]ModelStats `json:"by_model"`
+	RequestsByAgent        map[string]AgentStats `json:"requests_by_agent"`
+	UptimeSeconds          float64               `json:"uptime_seconds"`
 }
 
 // Latency summarises latencies in milliseconds.
@@ -377,22 +391,27 @@ type Tokens struct {
 
 // ModelStats are one model's totals.
 type ModelStats struct {
-	Requests          int64   `json:"requests"`
-	CacheHits         int64   `json:"cache_hits"`
-	CoalescedRequests int64   `json:"coalesced_requests"`
-	Errors            int64   `json:"errors"`
-	InputTokens       int64   `json:"input_tokens"`
-	OutputTokens      int64   `json:"output_tokens"`
-	CostUSD           float64 `json:"cost_usd"`
-	LatencyMs         Latency `json:"latency_ms"`
+	Requests          int64 `json:"requests"`
+	CacheHits         int64 `json:"cache_hits"`
+	CoalescedRequests int64 `json:"coalesced_requests"`
+	Errors            int64 `json:"errors"`
+	InputTokens       int64 `json:"input_tokens"`
+	OutputTokens      int64 `json:"output_tokens"`
+	// CostUSD is nil, never 0, when every call that spent did so at an
+	// unknown price; UnpricedRequests counts those calls.
+	CostUSD                *float64 `json:"cost_usd"`
+	UnpricedRequests       int64    `json:"unpriced_requests"`
+	UsageEstimatedRequests int64    `json:"usage_estimated_requests"`
+	LatencyMs              Latency  `json:"latency_ms"`
 }
 
 // AgentStats are one agent's totals. Over stdio an agent is named by the
 // client name it gave (Options.Name); over HTTP, by its API key's name.
 type AgentStats struct {
-	Requests int64   `json:"requests"`
-	Tokens   int64   `json:"tokens"`
-	CostUSD  float64 `json:"cost_usd"`
+	Requests         int64    `json:"requests"`
+	Tokens           int64    `json:"tokens"`
+	CostUSD          *float64 `json:"cost_usd"` // nil when unknown, as in ModelStats
+	UnpricedRequests int64    `json:"unpriced_requests"`
 }
 
 // CacheStats describe the gateway's response cache.
@@ -439,4 +458,13 @@ type Rate struct {
 	CacheReadPer1K   *float64 `json:"cache_read_cost_per_1k,omitempty"`
 	CacheWritePer1K  *float64 `json:"cache_write_cost_per_1k,omitempty"`
 	Source           string   `json:"source,omitempty"`
+}
+
+// ModelRules are what a model refuses or requires of a request.
+type ModelRules struct {
+	Rejects       []string `json:"rejects,omitempty"`
+	Reasoning     string   `json:"reasoning,omitempty"`
+	Efforts       []string `json:"efforts,omitempty"`
+	DefaultEffort string   `json:"default_effort,omitempty"`
+	OptIn         string   `json:"opt_in,omitempty"`
 }

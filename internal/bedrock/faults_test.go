@@ -361,3 +361,34 @@ func TestBodyGuardHidesWriteTo(t *testing.T) {
 type doFunc func(*http.Request) (*http.Response, error)
 
 func (f doFunc) Do(r *http.Request) (*http.Response, error) { return f(r) }
+
+// TestSimStreamCutKeepsUsage checks that a stream cut after text arrived
+// returns, beside its error, the usage AWS bills for it: estimated (input
+// from the call's size, output from the text that arrived) because the
+// metadata event never came. A stream cut before anything arrived returns
+// none.
+func TestSimStreamCutKeepsUsage(t *testing.T) {
+	_, srv := startSim(t, nil)
+	c := newTestClient(t, srv, 1)
+	call := ask("Tell me about rivers [sim:stream-error-after=3]")
+	var got strings.Builder
+	comp, err := c.ConverseStream(t.Context(), call, func(s string) { got.WriteString(s) })
+	if err == nil || comp == nil {
+		t.Fatalf("ConverseStream = %v, %v; want a partial completion and an error", comp, err)
+	}
+	want := gateway.Usage{
+		InputTokens:  gateway.EstimateInputTokens(call),
+		OutputTokens: gateway.EstimateOutputTokens(got.Len()),
+	}
+	if !comp.UsageEstimated || comp.Usage != want || want.OutputTokens == 0 || want.InputTokens == 0 {
+		t.Errorf("partial usage = %+v (estimated %v), want %+v estimated", comp.Usage, comp.UsageEstimated, want)
+	}
+	if comp.Content != got.String() || comp.FinishReason != "" {
+		t.Errorf("partial completion = %q finish %q, want the text that arrived and no finish", comp.Content, comp.FinishReason)
+	}
+
+	comp, err = c.ConverseStream(t.Context(), ask("Tell me about rivers [sim:stream-error-after=0]"), nil)
+	if err == nil || comp != nil {
+		t.Errorf("stream cut before any text = %+v, %v; want no completion and an error", comp, err)
+	}
+}

@@ -42,7 +42,7 @@ func (c *Client) ConverseStream(ctx context.Context, call *gateway.Call, onDelta
 	for open := true; open; {
 		select {
 		case <-ctx.Done():
-			return nil, c.failMidway(ctx, call.ModelID, &acc, ctx.Err())
+			return acc.partial(call), c.failMidway(ctx, call.ModelID, &acc, ctx.Err())
 		case ev, ok := <-events:
 			if !ok {
 				open = false
@@ -54,10 +54,10 @@ func (c *Client) ConverseStream(ctx context.Context, call *gateway.Call, onDelta
 		}
 	}
 	if err := stream.Err(); err != nil {
-		return nil, c.failMidway(ctx, call.ModelID, &acc, err)
+		return acc.partial(call), c.failMidway(ctx, call.ModelID, &acc, err)
 	}
 	if !acc.stopped {
-		return nil, c.failMidway(ctx, call.ModelID, &acc, errStreamEnded)
+		return acc.partial(call), c.failMidway(ctx, call.ModelID, &acc, errStreamEnded)
 	}
 	if name := acc.badToolInput(); name != "" {
 		// Bedrock sends whole JSON by the end of a block; anything else
@@ -65,11 +65,13 @@ func (c *Client) ConverseStream(ctx context.Context, call *gateway.Call, onDelta
 		return nil, &gateway.Error{Kind: gateway.KindModelError, Retryable: true,
 			Message: fmt.Sprintf("%s streamed arguments for tool %q that are not JSON; retry, or use another model", call.ModelID, name)}
 	}
-	if !acc.metadata {
-		// Usage is then unknown and the call will look free; say so.
-		c.log.Warn("bedrock: stream ended without usage metadata", logKeyModel, call.ModelID)
-	}
 	comp, known := acc.completion()
+	if !acc.metadata {
+		// AWS billed the call all the same: estimate rather than let it
+		// look free, and say so.
+		c.log.Warn("bedrock: stream ended without usage metadata; usage estimated", logKeyModel, call.ModelID)
+		comp.Usage, comp.UsageEstimated = acc.estimate(call), true
+	}
 	if !known {
 		c.log.Warn("bedrock: unmapped stop reason, reported as stop",
 			logKeyModel, call.ModelID, logKeyStopReason, string(acc.stopReason))
@@ -91,6 +93,41 @@ func (c *Client) failMidway(ctx context.Context, model string, acc *assembler, e
 	n := utf8.RuneCountInString(acc.text.String())
 	e.Message = fmt.Sprintf("stream interrupted after %d characters had arrived: %s", n, e.Message)
 	return e
+}
+
+// partial is what a stream cut midway had produced, for its usage: AWS
+// bills the tokens generated before the cut. Usage is Bedrock's when its
+// metadata event came, else estimated (input from the size of the call,
+// output from the text and tool input that arrived). It is nil when
+// nothing had arrived, as nothing can be said of what was billed.
+func (a *assembler) partial(call *gateway.Call) *gateway.Completion {
+	if !a.metadata && a.outputBytes() == 0 {
+		return nil
+	}
+	comp, _ := a.completion()
+	comp.FinishReason = "" // there was no finish
+	comp.ToolCalls = nil   // their input may be cut short
+	if !a.metadata {
+		comp.Usage, comp.UsageEstimated = a.estimate(call), true
+	}
+	return comp
+}
+
+// outputBytes is how much generated output has arrived.
+func (a *assembler) outputBytes() int {
+	n := a.text.Len()
+	for _, t := range a.tools {
+		n += len(t.call.Name) + t.input.Len()
+	}
+	return n
+}
+
+// estimate is the usage of the stream so far when Bedrock did not report it.
+func (a *assembler) estimate(call *gateway.Call) gateway.Usage {
+	return gateway.Usage{
+		InputTokens:  gateway.EstimateInputTokens(call),
+		OutputTokens: gateway.EstimateOutputTokens(a.outputBytes()),
+	}
 }
 
 // assembler collects the events of one stream.

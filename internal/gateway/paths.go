@@ -218,6 +218,7 @@ func (g *Gateway) respond(m Model, comp *Completion, reused bool, ev *Event) *Re
 		FinishReason: comp.FinishReason,
 		Cached:       reused,
 	}
+	resp.UsageEstimated = comp.UsageEstimated
 	cost, priced := g.price(m, comp, ev.Time)
 	ev.Priced = priced
 	for _, a := range ev.Attempts {

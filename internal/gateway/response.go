@@ -16,6 +16,10 @@ type Response struct {
 	// EstimatedCostUSD is what this call spent: zero for a cached answer,
 	// null when the model has no known price (never a made-up $0).
 	EstimatedCostUSD *float64 `json:"estimated_cost_usd"`
+	// UsageEstimated is true when Usage (and so the cost) was estimated by
+	// the gateway because Bedrock never reported it: a stream that ended
+	// without its usage event.
+	UsageEstimated bool `json:"usage_estimated,omitempty"`
 	// SavedCostUSD is what a cached or shared answer would have cost.
 	SavedCostUSD *float64 `json:"saved_cost_usd,omitempty"`
 	// TimeToFirstTokenMs is, for a streamed answer, how long the first

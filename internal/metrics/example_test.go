@@ -28,5 +28,5 @@ func ExampleRegistry() {
 	fmt.Println(string(b))
 	// Output:
 	// 2 requests, 50.0% from cache, spent $0.000168, saved $0.000168
-	// {"planner":{"requests":2,"tokens":60,"cost_usd":0.000168}}
+	// {"planner":{"requests":2,"tokens":60,"cost_usd":0.000168,"unpriced_requests":0}}
 }

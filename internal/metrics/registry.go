@@ -70,9 +70,10 @@ type Registry struct {
 	coalesced int64
 	unpriced  int64
 	fallbacks int64
+	estimated int64
 	tokens    tokenCounts
-	cost      gateway.PicoUSD
-	saved     gateway.PicoUSD
+	cost      money
+	saved     money
 	latency   histogram
 	errors    map[gateway.ErrorKind]int64
 	models    map[string]*modelCounts
@@ -99,15 +100,55 @@ type modelCounts struct {
 	cacheHits int64
 	coalesced int64
 	errors    int64
+	estimated int64
 	tokens    tokenCounts
-	cost      gateway.PicoUSD
+	cost      money
 	latency   histogram
 }
 
 type agentCounts struct {
 	requests int64
 	tokens   int64
-	cost     gateway.PicoUSD
+	cost     money
+}
+
+// money sums the spend of events, keeping apart what cannot be summed: a
+// cost that is not known, and a sum too large for a PicoUSD.
+type money struct {
+	sum      gateway.PicoUSD
+	known    int64 // events that spent upstream at a known price
+	unpriced int64 // events that spent upstream at an unknown price
+	overflow bool  // the sum no longer fits; it is unknown from then on
+}
+
+// add counts one event's spend: cost if priced, else one more unpriced
+// event. spent is false for events that used nothing upstream.
+func (m *money) add(cost gateway.PicoUSD, priced, spent bool) {
+	switch {
+	case !spent:
+	case !priced:
+		m.unpriced++
+	default:
+		m.known++
+	}
+	if m.overflow {
+		return
+	}
+	if s, ok := gateway.AddPico(m.sum, cost); ok {
+		m.sum = s
+	} else {
+		m.overflow = true
+	}
+}
+
+// usd is the sum in dollars, or nil when it cannot be known: it
+// overflowed, or every event that spent did so at an unknown price.
+func (m *money) usd() *float64 {
+	if m.overflow || (m.known == 0 && m.unpriced > 0) {
+		return nil
+	}
+	v := m.sum.USD()
+	return &v
 }
 
 // New returns an empty registry whose uptime starts now.
@@ -147,6 +188,8 @@ func (r *Registry) Record(_ context.Context, e gateway.Event) {
 	// Unpriced: spend that total_cost_usd cannot include, from an upstream
 	// answer, or from a failure that had used tokens, at an unknown price.
 	unpriced := upstream && !e.Priced && (!failed || e.Usage.Total() > 0)
+	// Spent: the event used tokens upstream (at a known price or not).
+	spent := upstream && (!failed || e.Usage.Total() > 0)
 	hit := !failed && e.Cached
 	shared := !failed && e.Coalesced && !e.Cached
 
@@ -154,8 +197,11 @@ func (r *Registry) Record(_ context.Context, e gateway.Event) {
 	defer r.mu.Unlock()
 	r.requests++
 	r.latency.record(e.Latency)
-	r.cost += e.Cost
-	r.saved += e.Saved
+	r.cost.add(e.Cost, e.Priced, spent)
+	r.saved.add(e.Saved, true, false)
+	if e.UsageEstimated {
+		r.estimated++
+	}
 	if failed {
 		r.failures++
 		r.errors[e.Kind]++
@@ -183,7 +229,10 @@ func (r *Registry) Record(_ context.Context, e gateway.Event) {
 	m := r.model(model)
 	m.requests++
 	m.latency.record(e.Latency)
-	m.cost += e.Cost
+	m.cost.add(e.Cost, e.Priced, spent)
+	if e.UsageEstimated {
+		m.estimated++
+	}
 	if failed {
 		m.errors++
 	}
@@ -199,7 +248,7 @@ func (r *Registry) Record(_ context.Context, e gateway.Event) {
 
 	a := r.agent(e.Agent)
 	a.requests++
-	a.cost += e.Cost
+	a.cost.add(e.Cost, e.Priced, spent)
 	if upstream {
 		a.tokens += int64(e.Usage.Total())
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"strings"
 	"sync"
 	"testing"
@@ -48,7 +49,17 @@ var (
 		Latency: 300 * time.Millisecond,
 	}
 	invalid = gateway.Event{Kind: gateway.KindInvalidRequest}
+	// A stream cut midway: billed, at estimated usage.
+	estimated = gateway.Event{
+		Agent: "dave", Model: "cut", Kind: gateway.KindUnavailable, Priced: true,
+		Usage: gateway.Usage{InputTokens: 40, OutputTokens: 3}, UsageEstimated: true, Cost: 41_600_000,
+	}
 )
+
+func usdp(p gateway.PicoUSD) *float64 {
+	v := p.USD()
+	return &v
+}
 
 func TestRecord(t *testing.T) {
 	tests := []struct {
@@ -137,11 +148,13 @@ func TestRecord(t *testing.T) {
 			name:   "per agent",
 			events: []gateway.Event{upstream, cached, coalesced, unpriced, throttled, invalid},
 			pick:   func(s Snapshot) any { return s.RequestsByAgent },
+			// An agent that spent only at unknown prices has a null cost,
+			// never 0; one that spent nothing upstream has $0.
 			want: map[string]AgentStats{
-				"alice":   {Requests: 2, Tokens: 65, CostUSD: usd(upstream.Cost)},
-				"bob":     {Requests: 2},
-				"carol":   {Requests: 1, Tokens: 15},
-				Anonymous: {Requests: 1},
+				"alice":   {Requests: 2, Tokens: 65, CostUSD: usdp(upstream.Cost)},
+				"bob":     {Requests: 2, CostUSD: usdp(0)},
+				"carol":   {Requests: 1, Tokens: 15, UnpricedRequests: 1},
+				Anonymous: {Requests: 1, CostUSD: usdp(0)},
 			},
 		},
 		{
@@ -152,7 +165,7 @@ func TestRecord(t *testing.T) {
 		},
 		{
 			name:   "per model",
-			events: []gateway.Event{upstream, cached, coalesced, throttled},
+			events: []gateway.Event{upstream, cached, coalesced, throttled, unpriced, estimated},
 			pick: func(s Snapshot) any {
 				// Latency is checked in TestLatency.
 				for name, m := range s.ByModel {
@@ -164,9 +177,12 @@ func TestRecord(t *testing.T) {
 			want: map[string]ModelStats{
 				"nova-pro": {
 					Requests: 3, CacheHits: 1, CoalescedRequests: 1,
-					InputTokens: 10, OutputTokens: 50, CostUSD: usd(upstream.Cost),
+					InputTokens: 10, OutputTokens: 50, CostUSD: usdp(upstream.Cost),
 				},
-				"claude": {Requests: 1, Errors: 1},
+				"claude":    {Requests: 1, Errors: 1, CostUSD: usdp(0)},
+				"new-model": {Requests: 1, InputTokens: 7, OutputTokens: 8, UnpricedRequests: 1},
+				"cut": {Requests: 1, Errors: 1, InputTokens: 40, OutputTokens: 3,
+					CostUSD: usdp(estimated.Cost), UsageEstimatedRequests: 1},
 			},
 		},
 	}
@@ -180,6 +196,21 @@ func TestRecord(t *testing.T) {
 				t.Errorf("Snapshot() mismatch (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// TestCostOverflow checks that a total too large for a PicoUSD is reported
+// as overflowed and unknown, never as a wrapped-around number.
+func TestCostOverflow(t *testing.T) {
+	r := New(Options{})
+	big := gateway.Event{Agent: "a", Model: "m", Priced: true, Usage: gateway.Usage{InputTokens: 1}, Cost: math.MaxInt64 / 2}
+	for range 3 {
+		r.Record(context.Background(), big)
+	}
+	s := r.Snapshot()
+	if !s.CostOverflowed || s.ByModel["m"].CostUSD != nil || s.RequestsByAgent["a"].CostUSD != nil {
+		t.Errorf("after overflow: overflowed %v, model cost %v, agent cost %v; want true, null, null",
+			s.CostOverflowed, s.ByModel["m"].CostUSD, s.RequestsByAgent["a"].CostUSD)
 	}
 }
 
@@ -248,7 +279,8 @@ func TestNameCaps(t *testing.T) {
 	if diff := cmp.Diff(map[string]int64{"a": 2, "b": 1, Other: 2}, s.RequestsByModel); diff != "" {
 		t.Errorf("RequestsByModel mismatch (-want +got):\n%s", diff)
 	}
-	if diff := cmp.Diff(map[string]AgentStats{"a": {Requests: 2}, Other: {Requests: 3}}, s.RequestsByAgent); diff != "" {
+	// Answers with no price are unpriced, so their agents' cost is null.
+	if diff := cmp.Diff(map[string]AgentStats{"a": {Requests: 2, UnpricedRequests: 2}, Other: {Requests: 3, UnpricedRequests: 3}}, s.RequestsByAgent); diff != "" {
 		t.Errorf("RequestsByAgent mismatch (-want +got):\n%s", diff)
 	}
 }
@@ -264,7 +296,8 @@ func TestMadeUpNamesAreNotKeys(t *testing.T) {
 	if diff := cmp.Diff(map[string]int64{Unknown: 3, "nova-pro": 1}, s.RequestsByModel); diff != "" {
 		t.Errorf("RequestsByModel mismatch (-want +got):\n%s", diff)
 	}
-	if diff := cmp.Diff(map[string]AgentStats{"a": {Requests: 3}, Other: {Requests: 1}}, s.RequestsByAgent); diff != "" {
+	// Refusals spent nothing ($0); an answer with no price is unpriced.
+	if diff := cmp.Diff(map[string]AgentStats{"a": {Requests: 3, CostUSD: usdp(0)}, Other: {Requests: 1, UnpricedRequests: 1}}, s.RequestsByAgent); diff != "" {
 		t.Errorf("RequestsByAgent mismatch (-want +got):\n%s", diff)
 	}
 }

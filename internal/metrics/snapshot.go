@@ -44,7 +44,13 @@ type Snapshot struct {
 	CostSavedUSD float64 `json:"cost_saved_usd"`
 	// UnpricedRequests counts model calls whose price the gateway does not
 	// know (successful, or failed after using tokens).
-	UnpricedRequests int64 `json:"unpriced_requests"`
+	// CostOverflowed is true when a spend total grew past what a PicoUSD
+	// holds (about $9.2 million): the totals in dollars are then null.
+	CostOverflowed bool `json:"cost_overflowed,omitempty"`
+	// UsageEstimatedRequests counts requests whose usage was estimated
+	// because Bedrock never reported it (a stream cut midway).
+	UsageEstimatedRequests int64 `json:"usage_estimated_requests"`
+	UnpricedRequests       int64 `json:"unpriced_requests"`
 	// Tokens counts the tokens billed upstream, by kind. Cached and
 	// coalesced answers add none: their tokens were billed to the call
 	// that produced them.
@@ -74,23 +80,30 @@ type Tokens struct {
 }
 
 // ModelStats are one model's totals. Tokens and cost count as in Snapshot.
+// CostUSD sums the calls whose price is known; it is null, never 0, when
+// every call that spent did so at an unknown price (UnpricedRequests says
+// how many did).
 type ModelStats struct {
-	Requests          int64   `json:"requests"`
-	CacheHits         int64   `json:"cache_hits"`
-	CoalescedRequests int64   `json:"coalesced_requests"`
-	Errors            int64   `json:"errors"`
-	InputTokens       int64   `json:"input_tokens"`
-	OutputTokens      int64   `json:"output_tokens"`
-	CostUSD           float64 `json:"cost_usd"`
-	LatencyMs         Latency `json:"latency_ms"`
+	Requests          int64    `json:"requests"`
+	CacheHits         int64    `json:"cache_hits"`
+	CoalescedRequests int64    `json:"coalesced_requests"`
+	Errors            int64    `json:"errors"`
+	InputTokens       int64    `json:"input_tokens"`
+	OutputTokens      int64    `json:"output_tokens"`
+	CostUSD           *float64 `json:"cost_usd"`
+	UnpricedRequests  int64    `json:"unpriced_requests"`
+	// UsageEstimatedRequests counts requests whose usage was estimated.
+	UsageEstimatedRequests int64   `json:"usage_estimated_requests"`
+	LatencyMs              Latency `json:"latency_ms"`
 }
 
 // AgentStats are one agent's totals. Tokens counts every kind billed
 // upstream for the agent's requests; cost counts as in Snapshot.
 type AgentStats struct {
-	Requests int64   `json:"requests"`
-	Tokens   int64   `json:"tokens"`
-	CostUSD  float64 `json:"cost_usd"`
+	Requests         int64    `json:"requests"`
+	Tokens           int64    `json:"tokens"`
+	CostUSD          *float64 `json:"cost_usd"`
+	UnpricedRequests int64    `json:"unpriced_requests"`
 }
 
 // Snapshot returns the totals so far.
@@ -99,20 +112,22 @@ func (r *Registry) Snapshot() Snapshot {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	s := Snapshot{
-		TotalRequests:      r.requests,
-		TotalTokens:        r.tokens.total(),
-		TotalCostUSD:       r.cost.USD(),
-		AverageLatencyMs:   ms(r.latency.mean()),
-		RequestsByModel:    make(map[string]int64, len(r.models)),
-		SuccessfulRequests: r.requests - r.failures,
-		FailedRequests:     r.failures,
-		CacheHits:          r.cacheHits,
-		CoalescedRequests:  r.coalesced,
-		FallbackRequests:   r.fallbacks,
-		ErrorsByKind:       make(map[gateway.ErrorKind]int64, len(r.errors)),
-		LatencyMs:          summarise(&r.latency),
-		CostSavedUSD:       r.saved.USD(),
-		UnpricedRequests:   r.unpriced,
+		TotalRequests:          r.requests,
+		TotalTokens:            r.tokens.total(),
+		TotalCostUSD:           r.cost.sum.USD(),
+		AverageLatencyMs:       ms(r.latency.mean()),
+		RequestsByModel:        make(map[string]int64, len(r.models)),
+		SuccessfulRequests:     r.requests - r.failures,
+		FailedRequests:         r.failures,
+		CacheHits:              r.cacheHits,
+		CoalescedRequests:      r.coalesced,
+		FallbackRequests:       r.fallbacks,
+		ErrorsByKind:           make(map[gateway.ErrorKind]int64, len(r.errors)),
+		LatencyMs:              summarise(&r.latency),
+		CostSavedUSD:           r.saved.sum.USD(),
+		UnpricedRequests:       r.unpriced,
+		CostOverflowed:         r.cost.overflow || r.saved.overflow,
+		UsageEstimatedRequests: r.estimated,
 		Tokens: Tokens{
 			Input:      r.tokens.input,
 			Output:     r.tokens.output,
@@ -132,18 +147,20 @@ func (r *Registry) Snapshot() Snapshot {
 	for name, m := range r.models {
 		s.RequestsByModel[name] = m.requests
 		s.ByModel[name] = ModelStats{
-			Requests:          m.requests,
-			CacheHits:         m.cacheHits,
-			CoalescedRequests: m.coalesced,
-			Errors:            m.errors,
-			InputTokens:       m.tokens.input,
-			OutputTokens:      m.tokens.output,
-			CostUSD:           m.cost.USD(),
-			LatencyMs:         summarise(&m.latency),
+			Requests:               m.requests,
+			CacheHits:              m.cacheHits,
+			CoalescedRequests:      m.coalesced,
+			Errors:                 m.errors,
+			InputTokens:            m.tokens.input,
+			OutputTokens:           m.tokens.output,
+			CostUSD:                m.cost.usd(),
+			UnpricedRequests:       m.cost.unpriced,
+			UsageEstimatedRequests: m.estimated,
+			LatencyMs:              summarise(&m.latency),
 		}
 	}
 	for name, a := range r.agents {
-		s.RequestsByAgent[name] = AgentStats{Requests: a.requests, Tokens: a.tokens, CostUSD: a.cost.USD()}
+		s.RequestsByAgent[name] = AgentStats{Requests: a.requests, Tokens: a.tokens, CostUSD: a.cost.usd(), UnpricedRequests: a.cost.unpriced}
 	}
 	return s
 }
