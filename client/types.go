@@ -315,9 +315,9 @@ type Model struct {
 	Priced              bool    `json:"priced"`
 	CacheReadCostPer1K  float64 `json:"cache_read_cost_per_1k,omitempty"`
 	CacheWriteCostPer1K float64 `json:"cache_write_cost_per_1k,omitempty"`
-	Family   string `json:"family,omitempty"`
-	Released string `json:"released,omitempty"` // YYYY-MM-DD the model came to Bedrock
-	New      bool   `json:"new,omitempty"`      // released in the last 90 days
+	Family              string  `json:"family,omitempty"`
+	Released            string  `json:"released,omitempty"` // YYYY-MM-DD the model came to Bedrock
+	New                 bool    `json:"new,omitempty"`      // released in the last 90 days
 	// Endpoint is the Bedrock endpoint serving the model.
 	Endpoint string `json:"endpoint,omitempty"`
 	// Rules are what the model refuses or requires of a request.
