@@ -132,6 +132,10 @@ func (s *Server) unauthorized(w http.ResponseWriter, r *http.Request, err error)
 	case errBadKey:
 		challenge += `, error="invalid_token"`
 	}
+	// Where clients that look for OAuth find the metadata (RFC 9728 §5.1),
+	// and what to do, for those that show the challenge.
+	challenge += fmt.Sprintf(`, resource_metadata="%s", error_description="%s; %s"`,
+		baseURL(r)+pathProtectedResource+r.URL.Path, err.Error(), challengeHelp)
 	w.Header().Set("WWW-Authenticate", challenge)
 	s.log.InfoContext(r.Context(), "request refused", logKeyStatus, http.StatusUnauthorized, logKeyReason, err,
 		logKeyMethod, r.Method, logKeyPath, r.URL.Path, logKeyRemote, r.RemoteAddr)

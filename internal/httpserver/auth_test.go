@@ -31,8 +31,10 @@ func TestAuthRefusals(t *testing.T) {
 			if resp.StatusCode != http.StatusUnauthorized {
 				t.Fatalf("POST %s = %d %q, want 401", tt.path, resp.StatusCode, body)
 			}
-			if got := resp.Header.Get("WWW-Authenticate"); got != tt.wantChallenge {
-				t.Errorf("WWW-Authenticate = %q, want %q", got, tt.wantChallenge)
+			// Then where OAuth-minded clients find metadata, and the cause.
+			want := tt.wantChallenge + `, resource_metadata="` + r.url + "/.well-known/oauth-protected-resource" + tt.path + `", error_description="`
+			if got := resp.Header.Get("WWW-Authenticate"); !strings.HasPrefix(got, want) || !strings.Contains(got, "static API key") {
+				t.Errorf("WWW-Authenticate = %q, want %q… naming the static API key", got, want)
 			}
 			if strings.Contains(body, keyA) {
 				t.Errorf("body %q repeats the key", body)

@@ -178,6 +178,9 @@ func New(opts Options) (*Server, error) {
 	mux.Handle("/sse", s.guard(s.streams.bind(sse)))
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /readyz", s.readyz)
+	if !keys.empty() {
+		s.mountOAuthAnswers(mux)
+	}
 	for _, rt := range opts.Routes {
 		if err := s.mount(mux, rt); err != nil {
 			return nil, fmt.Errorf("httpserver: %w", err)
