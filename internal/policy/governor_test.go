@@ -5,7 +5,6 @@ import (
 	"context"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -45,62 +44,6 @@ func reservation(agent string, m gateway.Model, worst gateway.PicoUSD, at time.T
 }
 
 func kindOf(err error) gateway.ErrorKind { return gateway.KindOf(err) }
-
-// concurrentBudget reserves 50 calls at once whose worst cases together
-// are five times what remains of the budget, then settles each admitted
-// call at its worst case: exactly the calls that fit are admitted, and
-// spend ends at the budget, not past it.
-func concurrentBudget(t *testing.T, state State) {
-	t.Helper()
-	now := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
-	g := New(mustParse(t, "defaults: {budget: {daily_usd: 2}}"), Options{State: state, Now: func() time.Time { return now }})
-	ctx := context.Background()
-	// $0.75 spent already: $1.25 remains, each call may cost $0.125.
-	first, err := g.Reserve(ctx, reservation("a", novaPro, gateway.PicoUSD(dollar), now))
-	if err != nil {
-		t.Fatal(err)
-	}
-	first(ctx, gateway.Usage{}, gateway.PicoUSD(dollar*3/4), true)
-	const calls = 50
-	remaining := gateway.PicoUSD(dollar * 5 / 4)
-	worst := remaining * 5 / calls
-
-	var mu sync.Mutex
-	var settles []gateway.Settle
-	var refused int
-	var wg sync.WaitGroup
-	for range calls {
-		wg.Go(func() {
-			settle, err := g.Reserve(ctx, reservation("a", novaPro, worst, now))
-			mu.Lock()
-			defer mu.Unlock()
-			switch {
-			case err == nil:
-				settles = append(settles, settle)
-			case kindOf(err) == gateway.KindBudgetExceeded:
-				refused++
-			default:
-				t.Error(err)
-			}
-		})
-	}
-	wg.Wait()
-	if want := int(remaining / worst); len(settles) != want || refused != calls-want {
-		t.Errorf("%d admitted, %d refused; want exactly %d admitted", len(settles), refused, want)
-	}
-	for _, s := range settles {
-		s(ctx, gateway.Usage{}, worst, true)
-	}
-	figs := g.Limits(ctx, "a", false)
-	spent := figs.Agents["a"][0]
-	if spent.Used > 2 || spent.Used != 2 || spent.Reserved != 0 {
-		t.Errorf("budget after settling: %+v, want $2 spent of $2, nothing reserved", spent)
-	}
-}
-
-func TestConcurrentCallsNeverOvershootTheBudget(t *testing.T) {
-	concurrentBudget(t, NewMemory())
-}
 
 func TestRequestsPerMinuteBurst(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {

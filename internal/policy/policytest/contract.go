@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/llm-gateway/llm-gateway/internal/gateway"
 	"github.com/llm-gateway/llm-gateway/internal/policy"
 )
 
@@ -132,6 +133,10 @@ func Run(t *testing.T, newState func(t *testing.T) policy.State) {
 		}
 	})
 
+	t.Run("50 concurrent calls never overshoot a budget", func(t *testing.T) {
+		concurrentBudget(t, newState(t))
+	})
+
 	t.Run("concurrent claims never pass the limit", func(t *testing.T) {
 		s := newState(t)
 		const callers, max, each = 50, 1000, 90
@@ -162,6 +167,64 @@ func Run(t *testing.T, newState func(t *testing.T) policy.State) {
 			t.Errorf("counters = %+v, want used %d, held 0", counters, max/each*each)
 		}
 	})
+}
+
+// concurrentBudget reserves 50 calls at once through a Governor, whose
+// worst cases together are five times what remains of the budget, then
+// settles each admitted call at its worst case: exactly the calls that fit
+// are admitted, and spend ends at the budget, not past it.
+func concurrentBudget(t *testing.T, state policy.State) {
+	now := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	p, err := policy.Parse([]byte("defaults: {budget: {daily_usd: 2}}"), nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := policy.New(p, policy.Options{State: state, Now: func() time.Time { return now }})
+	ctx := context.Background()
+	model := gateway.Model{Name: "nova-pro", Price: &gateway.Price{Input: 800, Output: 3200}}
+	reserve := func(worst gateway.PicoUSD) (gateway.Settle, error) {
+		return g.Reserve(ctx, gateway.Reservation{Agent: "a", Model: model, InputTokens: 10, MaxOutputTokens: 10, WorstCase: worst, Priced: true, Time: now})
+	}
+	// $0.75 spent already: $1.25 remains.
+	first, err := reserve(gateway.PicoPerUSD)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first(ctx, gateway.Usage{}, gateway.PicoPerUSD*3/4, true)
+	const calls = 50
+	remaining := gateway.PicoUSD(gateway.PicoPerUSD * 5 / 4)
+	worst := remaining * 5 / calls
+
+	var mu sync.Mutex
+	var settles []gateway.Settle
+	var refused int
+	var wg sync.WaitGroup
+	for range calls {
+		wg.Go(func() {
+			settle, err := reserve(worst)
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err == nil:
+				settles = append(settles, settle)
+			case gateway.KindOf(err) == gateway.KindBudgetExceeded:
+				refused++
+			default:
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	if want := int(remaining / worst); len(settles) != want || refused != calls-want {
+		t.Errorf("%d admitted, %d refused; want exactly %d admitted", len(settles), refused, want)
+	}
+	for _, s := range settles {
+		s(ctx, gateway.Usage{}, worst, true)
+	}
+	figs := g.Limits(ctx, "a", false).Agents["a"]
+	if len(figs) != 1 || figs[0].Used != 2 || figs[0].Reserved != 0 || figs[0].Remaining != 0 {
+		t.Errorf("budget after settling: %+v, want $2 spent of $2, nothing reserved", figs)
+	}
 }
 
 func claim(t *testing.T, s policy.State, now, expires time.Time, claims ...policy.Claim) policy.Grant {
