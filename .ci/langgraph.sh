@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The LangGraph examples against a real gateway. JavaScript: npm ci, then the
-# npm test, which runs all five examples against the gateway built here (with
+# npm test, which runs all six examples against the gateway built here (with
 # its Bedrock simulator) over stdio and over HTTP with an API key. Python:
 # compiled only, as no Python package registry is reachable here.
 set -euo pipefail

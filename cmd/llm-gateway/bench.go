@@ -116,17 +116,18 @@ func benchWiring() bench.Wiring {
 			if err != nil {
 				return nil, err
 			}
-			a, wait, err := build(ctx, cfg, newLogger(cfg, stderr))
+			log := newLogger(cfg, stderr)
+			a, wait, err := build(ctx, cfg, log)
 			if err != nil {
 				done()
 				return nil, err
 			}
-			return &bench.Gateway{MCP: a.mcp, Generator: a.gateway, Close: func() {
+			return &bench.Gateway{MCP: a.mcp, Generator: a.gateway, Routes: apiRoutes(a, log), Close: func() {
 				wait()
 				done()
 			}}, nil
 		},
-		HTTPHandler: func(srv *mcp.Server, getenv func(string) string, stderr io.Writer) (http.Handler, error) {
+		HTTPHandler: func(srv *mcp.Server, routes []httpserver.Route, getenv func(string) string, stderr io.Writer) (http.Handler, error) {
 			cfg, done, err := benchConfig(getenv)
 			if err != nil {
 				return nil, err
@@ -138,6 +139,7 @@ func benchWiring() bench.Wiring {
 			}
 			return httpserver.New(httpserver.Options{
 				Server:             srv,
+				Routes:             routes,
 				Keys:               keys,
 				AllowNoAuth:        cfg.AllowNoAuth,
 				AllowedOrigins:     cfg.AllowedOrigins,

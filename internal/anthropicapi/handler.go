@@ -65,7 +65,7 @@ func (a *API) request(r *http.Request) (*MessagesRequest, *gateway.Request, erro
 	if err != nil {
 		return nil, nil, err
 	}
-	req.Model = resolveModel(a.opts.Catalog, a.opts.Models(), in.Model)
+	req.Model = resolveModel(a.opts.Catalog, a.opts.Models, in.Model)
 	req.Agent = a.opts.Agent(r)
 	return &in, req, nil
 }
@@ -191,7 +191,7 @@ func (a *API) ListModels(w http.ResponseWriter, _ *http.Request) {
 
 // GetModel serves GET /v1/models/{model}.
 func (a *API) GetModel(w http.ResponseWriter, r *http.Request) {
-	name := resolveModel(a.opts.Catalog, a.opts.Models(), r.PathValue("model"))
+	name := resolveModel(a.opts.Catalog, a.opts.Models, r.PathValue("model"))
 	for _, e := range a.opts.Models() {
 		if strings.EqualFold(e.Name, name) || strings.EqualFold(e.ModelID, name) || strings.EqualFold(e.BaseModelID, name) {
 			writeJSON(w, http.StatusOK, modelInfo(e))

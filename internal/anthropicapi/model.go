@@ -29,11 +29,12 @@ var (
 // models added to the catalog resolve the same way. A name that matches
 // nothing is returned as given, for the gateway to refuse with its
 // suggestions.
-func resolveModel(cat gateway.Catalog, entries []catalog.Entry, name string) string {
+func resolveModel(cat gateway.Catalog, models func() []catalog.Entry, name string) string {
 	given := strings.TrimSpace(name)
 	if _, err := cat.Resolve(given); err == nil || gateway.KindOf(err) != gateway.KindUnknownModel {
 		return given
 	}
+	entries := models() // a copy of the catalog: only for names it does not know as they are
 	want := strings.ToLower(contextTag.ReplaceAllString(given, ""))
 	want = strings.TrimSuffix(want, "-latest")
 	undated := dateSuffix.ReplaceAllString(want, "")

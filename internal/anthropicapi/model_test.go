@@ -33,7 +33,7 @@ func TestResolveModel(t *testing.T) {
 		{"gpt-4o", "gpt-4o"},
 	}
 	for _, tt := range tests {
-		if got := resolveModel(cat, cat.Models(), tt.given); got != tt.want {
+		if got := resolveModel(cat, cat.Models, tt.given); got != tt.want {
 			t.Errorf("resolveModel(%q) = %q, want %q", tt.given, got, tt.want)
 		}
 	}

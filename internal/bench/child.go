@@ -23,6 +23,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/llm-gateway/llm-gateway/internal/gateway"
+	"github.com/llm-gateway/llm-gateway/internal/httpserver"
 	"github.com/llm-gateway/llm-gateway/internal/mcpserver"
 )
 
@@ -30,6 +31,9 @@ import (
 type Gateway struct {
 	MCP       *mcp.Server
 	Generator mcpserver.Generator
+	// Routes are the HTTP APIs served beside MCP (OpenAI's and
+	// Anthropic's), given to HTTPHandler.
+	Routes []httpserver.Route
 	// Close releases what the wiring started; nil means nothing to release.
 	Close func()
 }
@@ -45,15 +49,16 @@ type Wiring struct {
 	// HTTPHandler serves an MCP server over Streamable HTTP the way the
 	// gateway's HTTP transport does (routes, API keys, limits), from the
 	// same settings as Gateway. If nil, the SDK's handler alone.
-	HTTPHandler func(srv *mcp.Server, getenv func(string) string, stderr io.Writer) (http.Handler, error)
+	// routes are the gateway's other HTTP APIs (none for the no-op server).
+	HTTPHandler func(srv *mcp.Server, routes []httpserver.Route, getenv func(string) string, stderr io.Writer) (http.Handler, error)
 	// HTTPPath is where HTTPHandler answers MCP. If empty, "/mcp".
 	HTTPPath string
 }
 
 // handler is the gateway's HTTP stack for srv.
-func (w Wiring) handler(srv *mcp.Server) (http.Handler, error) {
+func (w Wiring) handler(srv *mcp.Server, routes []httpserver.Route) (http.Handler, error) {
 	if w.HTTPHandler != nil {
-		return w.HTTPHandler(srv, os.Getenv, os.Stderr)
+		return w.HTTPHandler(srv, routes, os.Getenv, os.Stderr)
 	}
 	return sdkHandler(srv), nil
 }
@@ -119,6 +124,7 @@ func RunChild(ctx context.Context, args []string, w Wiring, stdin io.Reader, std
 	}
 
 	var srv *mcp.Server
+	var routes []httpserver.Route
 	switch mode {
 	case modeNoopStdio, modeNoopHTTP, modeNoopStack, modeNoopLean:
 		srv = noopServer()
@@ -133,7 +139,7 @@ func RunChild(ctx context.Context, args []string, w Wiring, stdin io.Reader, std
 		if gw.Close != nil {
 			defer gw.Close()
 		}
-		srv, ctl.gen = gw.MCP, gw.Generator
+		srv, ctl.gen, routes = gw.MCP, gw.Generator, gw.Routes
 	case modePipeEcho, modeHTTPEcho:
 	default:
 		return fmt.Errorf("bench child: unknown mode %q", mode)
@@ -162,7 +168,7 @@ func RunChild(ctx context.Context, args []string, w Wiring, stdin io.Reader, std
 	case modeNoopHTTP:
 		return serveHTTP(ctx, sdkHandler(srv), ctl)
 	default:
-		h, err := w.handler(srv)
+		h, err := w.handler(srv, routes)
 		if err != nil {
 			return fmt.Errorf("bench child: http handler: %w", err)
 		}

@@ -35,6 +35,10 @@ const (
 	nameHTTPStack     = "http: no-op tool, gateway's HTTP stack"
 	nameHTTPHit       = "http: generate, cache hit"
 	nameHTTPMiss      = "http: generate, cache miss"
+	nameOpenAIHit     = "http: OpenAI chat completion, cache hit"
+	nameOpenAIMiss    = "http: OpenAI chat completion, cache miss"
+	nameAnthropicHit  = "http: Anthropic message, cache hit"
+	nameAnthropicMiss = "http: Anthropic message, cache miss"
 	nameDirect        = "in-process: Converse with the AWS SDK (direct)"
 	nameInProcessMiss = "in-process: Gateway.Generate, cache miss"
 	nameInProcessHit  = "in-process: Gateway.Generate, cache hit"
@@ -161,6 +165,75 @@ func (h *harness) served() []servedScenario {
 		{nameHTTPStack, "http", modeNoopStack, h.httpCalls(1, noop, nil, false)},
 		{nameHTTPHit, "http", modeGatewayHTTP, h.httpCalls(1, h.hitParams("http"), wantCached(true), true)},
 		{nameHTTPMiss, "http", modeGatewayHTTP, h.httpCalls(1, h.missParams("http"), wantCached(false), false)},
+		// The same calls through the compatible APIs: their difference
+		// from the MCP rows above is each front end's overhead.
+		{nameOpenAIHit, "http", modeGatewayHTTP, h.apiCalls(openAIPath, h.hitBody("openai"), wantCached(true), true)},
+		{nameOpenAIMiss, "http", modeGatewayHTTP, h.apiCalls(openAIPath, h.missBody("openai"), wantCached(false), false)},
+		{nameAnthropicHit, "http", modeGatewayHTTP, h.apiCalls(anthropicPath, h.hitBody("anthropic"), wantCached(true), true)},
+		{nameAnthropicMiss, "http", modeGatewayHTTP, h.apiCalls(anthropicPath, h.missBody("anthropic"), wantCached(false), false)},
+	}
+}
+
+// Where the compatible APIs answer.
+const (
+	openAIPath    = "/v1/chat/completions"
+	anthropicPath = "/v1/messages"
+)
+
+// apiBody is a request with one user message, in the shape both APIs
+// share: OpenAI's chat completion and Anthropic's message.
+func apiBody(prompt string) []byte {
+	b, _ := json.Marshal(map[string]any{
+		"model":      benchModel,
+		"max_tokens": answerTokens,
+		"messages":   []map[string]string{{"role": "user", "content": prompt}},
+	})
+	return b
+}
+
+func (h *harness) hitBody(scenario string) func(int) []byte {
+	b := apiBody(h.hitPrompt(scenario))
+	return func(int) []byte { return b }
+}
+
+func (h *harness) missBody(scenario string) func(int) []byte {
+	return func(i int) []byte { return apiBody(h.missPrompt(scenario, i)) }
+}
+
+// apiCalls POSTs requests to one of the compatible APIs with the agent's
+// key, as an SDK does; the answer's X-LLM-Gateway-Cache header says where
+// it came from. prime makes one call first.
+func (h *harness) apiCalls(path string, body func(i int) []byte, check func(i int, cached bool) error, prime bool) func(context.Context, *child) ([]callFunc, error) {
+	return func(ctx context.Context, c *child) ([]callFunc, error) {
+		hc := newHTTPClient(1)
+		url := "http://" + c.addr + path
+		call := func(ctx context.Context, i int) error {
+			req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body(i)))
+			if err != nil {
+				return err
+			}
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Authorization", "Bearer "+benchAPIKey)
+			resp, err := hc.Do(req)
+			if err != nil {
+				return err
+			}
+			defer resp.Body.Close()
+			b, err := io.ReadAll(resp.Body)
+			if err != nil {
+				return err
+			}
+			if resp.StatusCode != http.StatusOK {
+				return fmt.Errorf("POST %s: %s: %s", path, resp.Status, b)
+			}
+			return check(i, resp.Header.Get("X-LLM-Gateway-Cache") == "hit")
+		}
+		if prime {
+			if err := call(ctx, primeCall); err != nil {
+				return nil, c.failure(err)
+			}
+		}
+		return []callFunc{call}, nil
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"os/signal"
 	"strconv"
@@ -16,11 +17,14 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/llm-gateway/llm-gateway/internal/anthropicapi"
 	"github.com/llm-gateway/llm-gateway/internal/bedrock"
 	"github.com/llm-gateway/llm-gateway/internal/cache"
 	"github.com/llm-gateway/llm-gateway/internal/catalog"
 	"github.com/llm-gateway/llm-gateway/internal/gateway"
+	"github.com/llm-gateway/llm-gateway/internal/httpserver"
 	"github.com/llm-gateway/llm-gateway/internal/mcpserver"
+	"github.com/llm-gateway/llm-gateway/internal/openaiapi"
 )
 
 // The test binary doubles as the harness's child and as the gateway
@@ -99,7 +103,16 @@ func testWiring() Wiring {
 			return nil, err
 		}
 		srv := mcpserver.New(mcpserver.Options{Generator: gw, Models: cat.Models, Stats: func(context.Context, mcpserver.Caller) any { return struct{}{} }, Logger: log})
-		return &Gateway{MCP: srv, Generator: gw, Close: func() {}}, nil
+		agent := func(r *http.Request) string { return httpserver.AgentFrom(r.Context()) }
+		oa := openaiapi.New(openaiapi.Options{Generator: gw, Models: cat.Models, Agent: agent})
+		an := anthropicapi.New(anthropicapi.Options{Generator: gw, Catalog: cat, Models: cat.Models, Agent: agent})
+		routes := []httpserver.Route{
+			{Pattern: "POST " + openAIPath, Handler: http.HandlerFunc(oa.ChatCompletions), Refuse: openaiapi.Refuse},
+			{Pattern: "POST " + anthropicPath, Handler: http.HandlerFunc(an.Messages), Refuse: anthropicapi.Refuse},
+		}
+		return &Gateway{MCP: srv, Generator: gw, Routes: routes, Close: func() {}}, nil
+	}, HTTPHandler: func(srv *mcp.Server, routes []httpserver.Route, getenv func(string) string, stderr io.Writer) (http.Handler, error) {
+		return httpserver.New(httpserver.Options{Server: srv, Routes: routes, Keys: []httpserver.Key{{Name: "bench", Secret: benchAPIKey}}})
 	}}
 }
 

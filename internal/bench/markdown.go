@@ -244,6 +244,25 @@ func derived(r *Report) []string {
 			out = append(out, fmt.Sprintf("%s: a miss minus the floor minus the direct SDK call: %+.0f µs p50", tr.label, mi.P50-f.P50-d.P50))
 		}
 	}
+	// Each compatible API's overhead over MCP, for the same call on the
+	// same Streamable HTTP server.
+	for _, api := range []struct{ label, hit, miss string }{
+		{"OpenAI API", nameOpenAIHit, nameOpenAIMiss},
+		{"Anthropic API", nameAnthropicHit, nameAnthropicMiss},
+	} {
+		if a, ok1 := get(api.hit); ok1 {
+			if m, ok2 := get(nameHTTPHit); ok2 {
+				out = append(out, fmt.Sprintf("%s against MCP over Streamable HTTP, cache hit: %+.0f µs p50, %+.0f µs p99 (%.0f µs vs %.0f µs)",
+					api.label, a.P50-m.P50, a.P99-m.P99, a.P50, m.P50))
+			}
+		}
+		if a, ok1 := get(api.miss); ok1 {
+			if m, ok2 := get(nameHTTPMiss); ok2 {
+				out = append(out, fmt.Sprintf("%s against MCP over Streamable HTTP, cache miss: %+.0f µs p50, %+.0f µs p99 (%.0f µs vs %.0f µs)",
+					api.label, a.P50-m.P50, a.P99-m.P99, a.P50, m.P50))
+			}
+		}
+	}
 	// The same ratios under each experiment that reran both.
 	for _, e := range experiments {
 		for _, tr := range []struct{ label, floor, hit string }{

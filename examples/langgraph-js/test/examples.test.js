@@ -12,6 +12,7 @@ import * as three from "../examples/02-three-agents.js";
 import * as router from "../examples/03-router.js";
 import * as streaming from "../examples/04-streaming.js";
 import * as costAware from "../examples/05-cost-aware.js";
+import * as openaiCompatible from "../examples/06-openai-compatible.js";
 
 const bin = gatewayBinary();
 
@@ -110,3 +111,33 @@ for (const [transport, start] of [
     });
   });
 }
+
+describe("example 6 over the OpenAI-compatible API", () => {
+  let gw;
+  before(async () => {
+    gw = await httpGateway(bin);
+  });
+  after(async () => {
+    await gw?.stop();
+  });
+
+  it("6: a LangGraph tool loop on ChatOpenAI with the gateway as its baseURL", async () => {
+    const baseURL = gw.url.replace(/\/mcp$/, "/v1");
+    const out = await openaiCompatible.run(
+      { baseURL, apiKey: gw.key },
+      'Weather in Paris? [sim:tool=get_weather:{"city":"Paris"}]',
+    );
+    assert.deepEqual(out.tools_called, ["get_weather"]);
+    assert.equal(out.model, openaiCompatible.MODEL);
+    assert.ok(out.response.length > 0);
+    assert.ok(out.usage.output_tokens > 0, JSON.stringify(out.usage));
+    // The calls were the key's agent's, on the same gateway as MCP's.
+    const stats = await gw.gateway.getStats();
+    assert.ok(stats.metrics.requests_by_agent["langgraph-test"].requests >= 2, JSON.stringify(stats.metrics.requests_by_agent));
+  });
+
+  it("6: a wrong key is ChatOpenAI's authentication error", async () => {
+    const baseURL = gw.url.replace(/\/mcp$/, "/v1");
+    await assert.rejects(openaiCompatible.run({ baseURL, apiKey: "not-a-key" }, "Hi"), (err) => err.status === 401 || /401/.test(String(err)));
+  });
+});
