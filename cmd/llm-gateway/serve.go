@@ -16,6 +16,7 @@ import (
 	"github.com/llm-gateway/llm-gateway/internal/cache"
 	"github.com/llm-gateway/llm-gateway/internal/catalog"
 	"github.com/llm-gateway/llm-gateway/internal/config"
+	"github.com/llm-gateway/llm-gateway/internal/fleet"
 	"github.com/llm-gateway/llm-gateway/internal/gateway"
 	"github.com/llm-gateway/llm-gateway/internal/mcpserver"
 	"github.com/llm-gateway/llm-gateway/internal/metrics"
@@ -36,6 +37,7 @@ type app struct {
 	catalog   *catalog.Catalog
 	simulated bool
 	setup     *setup
+	fleet     *fleet.Fleet // nil without REDIS_URL
 }
 
 // serve wires the gateway from its settings and serves MCP until ctx ends
@@ -138,6 +140,24 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger, problems .
 	}
 	gov, stopPolicy := governance(ctx, cfg, cat, nil, nil, log)
 	waits = append(waits, stopPolicy)
+	var shared *fleet.Fleet
+	if cfg.RedisURL != "" {
+		shared, err = fleet.New(fleet.Options{
+			URL: cfg.RedisURL, Prefix: cfg.RedisPrefix, TTL: cfg.CacheTTL, LockTTL: cfg.RedisLockTTL,
+			Logger: log.With("component", "fleet"),
+		})
+		if err != nil {
+			return nil, wait, err
+		}
+		waits = append(waits, func() { shared.Close() })
+		// Reported at start, not waited for: a fleet whose Redis is down
+		// serves alone until it returns.
+		if err := shared.Ping(ctx); err != nil {
+			log.Warn("redis unreachable at start: serving from local cache and coalescing", "error", err.Error())
+		} else {
+			log.Info("sharing cache and upstream calls with the fleet through redis", "prefix", cfg.RedisPrefix)
+		}
+	}
 	reg := metrics.New(metrics.Options{})
 	var gw *gateway.Gateway
 	provider, err := bedrock.New(ctx, popts)
@@ -158,6 +178,12 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger, problems .
 		}
 		if respCache != nil {
 			gopts.Cache = respCache
+			if shared != nil {
+				gopts.Cache = cache.Tiered{Near: respCache, Far: shared.Cache()}
+			}
+		}
+		if shared != nil {
+			gopts.Coalescer = shared.Coalescer()
 		}
 		if cfg.MetricsEnabled {
 			gopts.Recorders = append(gopts.Recorders, reg)
@@ -187,7 +213,7 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger, problems .
 	if gw != nil {
 		gen.next = gw
 	}
-	st := statsSource{cfg: cfg, metrics: reg, cache: respCache, gateway: gw, region: region, setup: su, policy: gov}
+	st := statsSource{cfg: cfg, metrics: reg, cache: respCache, gateway: gw, region: region, setup: su, policy: gov, fleet: shared}
 	srv := mcpserver.New(mcpserver.Options{
 		Name:        "llm-gateway",
 		Version:     version,
@@ -201,7 +227,7 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger, problems .
 		Admin:       adminNames(cfg.AdminKeys),
 		Logger:      log,
 	})
-	return &app{mcp: srv, gateway: gw, catalog: cat, simulated: cfg.Simulate, setup: su}, wait, nil
+	return &app{mcp: srv, gateway: gw, catalog: cat, simulated: cfg.Simulate, setup: su, fleet: shared}, wait, nil
 }
 
 // awsConfigProblem explains a failure to load the AWS configuration.
@@ -262,6 +288,14 @@ type GatewayInfo struct {
 	// Problems are configuration problems found at start; while one is
 	// blocking, generate calls are refused with it.
 	Problems []SetupProblem `json:"problems,omitempty"`
+	// Fleet is the state of what replicas share, when REDIS_URL is set.
+	Fleet *FleetInfo `json:"fleet,omitempty"`
+}
+
+// FleetInfo says whether the replicas' shared Redis answers.
+type FleetInfo struct {
+	Redis  string `json:"redis"` // "ok" or "unreachable"
+	Detail string `json:"detail,omitempty"`
 }
 
 type statsSource struct {
@@ -272,6 +306,7 @@ type statsSource struct {
 	region  string
 	setup   *setup
 	policy  *policy.Governor
+	fleet   *fleet.Fleet
 }
 
 func (s statsSource) stats(ctx context.Context, c mcpserver.Caller) any {
@@ -282,6 +317,12 @@ func (s statsSource) stats(ctx context.Context, c mcpserver.Caller) any {
 	}
 	if s.gateway != nil {
 		out.Gateway.InFlight = s.gateway.InFlight()
+	}
+	if s.fleet != nil {
+		out.Gateway.Fleet = &FleetInfo{Redis: "ok"}
+		if ok, why := s.fleet.Health(); !ok {
+			out.Gateway.Fleet = &FleetInfo{Redis: "unreachable", Detail: why}
+		}
 	}
 	if s.cfg.Simulate {
 		out.Gateway.Notice = "SIMULATED: answers come from the built-in Bedrock simulator, not from AWS"

@@ -35,6 +35,7 @@ func serveHTTP(ctx context.Context, cfg *config.Config, log *slog.Logger, a *app
 		MaxSessionsPerKey:  cfg.MaxSessionsPerKey,
 		SessionIdleTimeout: cfg.SessionIdleTimeout,
 		Ready:              readiness(a),
+		Degraded:           a.degraded,
 		ShutdownGrace:      cfg.ShutdownGrace,
 		Logger:             log,
 	})
@@ -61,6 +62,22 @@ func readiness(a *app) func(context.Context) error {
 		}
 		return a.setup.ready(ctx)
 	}
+}
+
+// degraded lists the shared parts that do not answer now; the gateway
+// still serves without them.
+func (a *app) degraded() []string {
+	var out []string
+	if a.fleet != nil {
+		ok, why := a.fleet.Health()
+		if !ok && a.fleet.Ping(context.Background()) == nil {
+			ok = true // back since the last call noticed
+		}
+		if !ok {
+			out = append(out, "redis unreachable ("+why+"): serving from local cache and coalescing")
+		}
+	}
+	return out
 }
 
 const healthcheckUsage = `Usage: llm-gateway healthcheck [--addr HOST:PORT] [--timeout D]

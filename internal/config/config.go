@@ -77,6 +77,16 @@ type Config struct {
 	// CACHE_MAX_BYTES, --cache-max-bytes; default 64 MiB; at least 1.
 	CacheMaxBytes int64
 
+	// RedisURL, when set, shares the answer cache and upstream calls across
+	// replicas. REDIS_URL (a secret: it may hold a password); default unset.
+	RedisURL string
+	// RedisPrefix starts every Redis key. REDIS_PREFIX, --redis-prefix;
+	// default "llm-gateway:".
+	RedisPrefix string
+	// RedisLockTTL is how long a replica's claim on a call lasts unless
+	// renewed. REDIS_LOCK_TTL, --redis-lock-ttl; default 10s.
+	RedisLockTTL time.Duration
+
 	// MetricsEnabled turns usage metrics on. METRICS_ENABLED,
 	// --metrics-enabled; default true.
 	MetricsEnabled bool

@@ -35,6 +35,8 @@ func defaults() Config {
 		CacheTTL:           time.Hour,
 		CacheMaxSize:       1000,
 		CacheMaxBytes:      64 << 20,
+		RedisPrefix:        "llm-gateway:",
+		RedisLockTTL:       10 * time.Second,
 		MetricsEnabled:     true,
 		LogLevel:           slog.LevelInfo,
 		LogFormat:          LogText,

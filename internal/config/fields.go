@@ -225,6 +225,19 @@ func level(ptr func(*Config) *slog.Level) field {
 // underscores, a zone letter (us-east-1a), a missing number.
 var regionRE = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
 
+// checkRedisURL accepts an empty value (no Redis) or a redis:// or
+// rediss:// URL; the value is a secret, so the error does not repeat it.
+func checkRedisURL(s string) error {
+	if s == "" {
+		return nil
+	}
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") || u.Host == "" {
+		return errors.New("want redis://host:port[/db] or rediss://host:port[/db]")
+	}
+	return nil
+}
+
 func checkRegion(s string) error {
 	if !regionRE.MatchString(s) {
 		return errors.New("want a region code such as us-east-1 or eu-west-3")

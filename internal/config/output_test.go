@@ -152,6 +152,9 @@ func TestRedacted(t *testing.T) {
 		"POLICY_FILE":                      "",
 		"AGENT_NAME":                       "",
 		"ADMIN_KEYS":                       "unset",
+		"REDIS_URL":                        "unset",
+		"REDIS_PREFIX":                     "llm-gateway:",
+		"REDIS_LOCK_TTL":                   "10s",
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("Redacted mismatch (-want +got):\n%s", diff)

@@ -90,6 +90,22 @@ var settings = []setting{
 	},
 
 	{
+		group: "Fleet", envs: []string{"REDIS_URL"}, secret: true,
+		help:  "Redis shared by every replica (redis://[user:password@]host:port[/db], rediss:// for TLS): one answer cache and one upstream call per identical request across the fleet. Unset: each process shares only within itself.",
+		field: text(func(c *Config) *string { return &c.RedisURL }, checkRedisURL),
+	},
+	{
+		group: "Fleet", envs: []string{"REDIS_PREFIX"}, flag: "redis-prefix", def: "llm-gateway:", arg: "PREFIX",
+		help:  "Prefix of every Redis key, so that several gateways can share one Redis.",
+		field: text(func(c *Config) *string { return &c.RedisPrefix }, nil),
+	},
+	{
+		group: "Fleet", envs: []string{"REDIS_LOCK_TTL"}, flag: "redis-lock-ttl", def: "10s", arg: "DURATION",
+		help:  "How long a replica's claim on an upstream call lasts unless renewed: how soon the others take over from a replica that died mid-call.",
+		field: seconds(func(c *Config) *time.Duration { return &c.RedisLockTTL }, false),
+	},
+
+	{
 		group: "Metrics and logs", envs: []string{"METRICS_ENABLED"}, flag: "metrics-enabled", def: "true",
 		help:  "Count requests, tokens, cost and latency per model for get_stats.",
 		field: boolean(func(c *Config) *bool { return &c.MetricsEnabled }),

@@ -464,4 +464,3 @@ func TestNamesAreBoundedInEvents(t *testing.T) {
 		}
 	}
 }
-

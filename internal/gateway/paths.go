@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"errors"
 	"time"
 )
 
@@ -141,10 +142,11 @@ func (g *Gateway) shared(ctx context.Context, req *Request, m Model, call *Call,
 // When the shared state fails, the call is made alone.
 func (g *Gateway) coalesce(ctx context.Context, key string, call func(context.Context) (*Completion, error)) (comp *Completion, remote bool, err error) {
 	comp, lease, err := g.opts.Coalescer.Acquire(ctx, key)
+	var theirs *Error
 	switch {
 	case err != nil && ctx.Err() != nil:
 		return nil, false, contextError(ctx.Err())
-	case err != nil && KindOf(err) != KindInternal:
+	case errors.As(err, &theirs):
 		// Another process's call failed: the same failure, as for a
 		// request that joined it here.
 		return nil, true, err

@@ -166,8 +166,8 @@ type Coalescer interface {
 	// produced (or was producing and has now finished), or a lease: the
 	// caller makes the call and ends the lease with its outcome. When the
 	// other process's call failed, err is that failure as an *Error of its
-	// kind. A failure of the shared state itself (unreachable, slow) is a
-	// plain error (kind internal), and the caller goes on alone: sharing is
+	// kind. A failure of the shared state itself (unreachable, slow) is any
+	// other error (never an *Error), and the caller goes on alone: sharing is
 	// an optimisation, never a reason to fail. Waiting honours ctx.
 	Acquire(ctx context.Context, key string) (comp *Completion, lease Lease, err error)
 }

@@ -98,6 +98,10 @@ type Options struct {
 	// credentials resolvable): nil means ready. It gets a context bounded by
 	// the probe's request. If nil, always ready.
 	Ready func(ctx context.Context) error
+	// Degraded lists what works less well than it should while the gateway
+	// still answers (a shared part unreachable); /readyz stays 200 and
+	// prints each line after "ready". If nil, nothing.
+	Degraded func() []string
 
 	// ShutdownGrace is how long calls in flight may run after Serve's
 	// context ends before they are cancelled. If zero, 25s.
@@ -255,6 +259,11 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	fmt.Fprintln(w, "ready")
+	if s.opts.Degraded != nil {
+		for _, line := range s.opts.Degraded() {
+			fmt.Fprintf(w, "degraded: %s\n", line)
+		}
+	}
 }
 
 // logServed logs each served MCP request at debug level, with its agent.

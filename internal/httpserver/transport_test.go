@@ -99,10 +99,15 @@ func TestStatelessRefusesGET(t *testing.T) {
 }
 
 func TestReadyz(t *testing.T) {
-	var loaded atomic.Bool
+	var loaded, redisDown atomic.Bool
 	r := start(t, Options{Ready: func(context.Context) error {
 		if !loaded.Load() {
 			return errors.New("catalog not loaded")
+		}
+		return nil
+	}, Degraded: func() []string {
+		if redisDown.Load() {
+			return []string{"redis unreachable"}
 		}
 		return nil
 	}})
@@ -115,7 +120,12 @@ func TestReadyz(t *testing.T) {
 		t.Errorf("GET /readyz when not ready = %d %q, want 503 with the reason", code, body)
 	}
 	loaded.Store(true)
-	if code, body := get(); code != http.StatusOK {
+	if code, body := get(); code != http.StatusOK || body != "ready\n" {
 		t.Errorf("GET /readyz when ready = %d %q, want 200", code, body)
+	}
+	// A shared part down degrades the gateway, which still answers.
+	redisDown.Store(true)
+	if code, body := get(); code != http.StatusOK || body != "ready\ndegraded: redis unreachable\n" {
+		t.Errorf("GET /readyz when degraded = %d %q, want 200 naming what is degraded", code, body)
 	}
 }

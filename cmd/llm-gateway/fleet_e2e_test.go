@@ -1,0 +1,183 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/llm-gateway/llm-gateway/internal/bedrocksim"
+)
+
+// fleetRedis returns the Redis URL the fleet tests share, and a key prefix
+// of the test's own, whose keys are deleted when it ends. In CI a Redis
+// that does not answer fails the test.
+func fleetRedis(t *testing.T) (url, prefix string) {
+	t.Helper()
+	url = os.Getenv("REDIS_TEST_URL")
+	if url == "" {
+		url = "redis://127.0.0.1:6379/0"
+	}
+	ro, err := redis.ParseURL(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := redis.NewClient(ro)
+	t.Cleanup(func() { c.Close() })
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Second)
+	defer cancel()
+	if err := c.Ping(ctx).Err(); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("Redis at %s does not answer (%v); CI must start it (.ci/run)", url, err)
+		}
+		t.Skipf("Redis at %s does not answer (%v); start it to run this test", url, err)
+	}
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	prefix = "test:" + hex.EncodeToString(b[:]) + ":"
+	t.Cleanup(func() {
+		ctx := context.Background()
+		if keys, _ := c.Keys(ctx, prefix+"*").Result(); len(keys) > 0 {
+			c.Del(ctx, keys...)
+		}
+	})
+	return url, prefix
+}
+
+// fleetGateway starts n HTTP replicas on one Redis and one simulator.
+func fleetReplicas(t *testing.T, n int, simURL string, extra ...string) ([]*httpGateway, string) {
+	t.Helper()
+	url, prefix := fleetRedis(t)
+	env := gatewayEnv(simURL, append([]string{"REDIS_URL=" + url, "REDIS_PREFIX=" + prefix, "ALLOW_INSECURE_NO_AUTH=true", "LOG_LEVEL=INFO"}, extra...)...)
+	replicas := make([]*httpGateway, n)
+	for i := range replicas {
+		replicas[i] = startHTTPGateway(t, env)
+	}
+	return replicas, prefix
+}
+
+func generateOn(ctx context.Context, t *testing.T, g *httpGateway, prompt string) (generateResult, error) {
+	s := httpSession(t, g, "", false)
+	res, err := s.CallTool(ctx, &mcp.CallToolParams{Name: "generate", Arguments: map[string]any{
+		"model": "nova-micro", "messages": user(prompt),
+	}})
+	if err != nil {
+		return generateResult{}, err
+	}
+	if res.IsError {
+		return generateResult{}, fmt.Errorf("tool error: %s", text(res))
+	}
+	var r generateResult
+	raw, _ := json.Marshal(res.StructuredContent)
+	return r, json.Unmarshal(raw, &r)
+}
+
+// TestFleetIdenticalRequestsShareOneCall: 60 identical requests spread over
+// three replicas make one upstream call; a repeat through any replica is a
+// cache hit.
+func TestFleetIdenticalRequestsShareOneCall(t *testing.T) {
+	sim, simURL := startSim(t)
+	replicas, _ := fleetReplicas(t, 3, simURL)
+	const requests = 60
+	prompt := "one question for the whole fleet [sim:latency=300ms]"
+	var wg sync.WaitGroup
+	results := make([]generateResult, requests)
+	for i := range requests {
+		wg.Go(func() {
+			r, err := generateOn(t.Context(), t, replicas[i%len(replicas)], prompt)
+			if err != nil {
+				t.Errorf("request %d: %v", i, err)
+			}
+			results[i] = r
+		})
+	}
+	wg.Wait()
+	if got := sim.Calls(); got != 1 {
+		t.Errorf("upstream calls for %d identical requests over %d replicas = %d, want 1", requests, len(replicas), got)
+	}
+	fresh := 0
+	for i, r := range results {
+		if !r.Cached {
+			fresh++
+		}
+		if r.Content != results[0].Content {
+			t.Errorf("request %d got %q, request 0 got %q", i, r.Content, results[0].Content)
+		}
+	}
+	if fresh != 1 {
+		t.Errorf("%d of %d answers were fresh, want exactly 1", fresh, requests)
+	}
+	for i, g := range replicas {
+		r, err := generateOn(t.Context(), t, g, prompt)
+		if err != nil || !r.Cached {
+			t.Errorf("repeat through replica %d = %+v, %v; want a cache hit", i, r, err)
+		}
+	}
+	if got := sim.Calls(); got != 1 {
+		t.Errorf("upstream calls after repeats = %d, want still 1", got)
+	}
+}
+
+// TestFleetReplicaKilledHoldingTheLock: the replica making the shared call
+// is killed with SIGKILL; another replica waiting on it takes the call over
+// once the lock expires, and answers.
+func TestFleetReplicaKilledHoldingTheLock(t *testing.T) {
+	sim := bedrocksim.New(bedrocksim.Options{AccessKeyID: testKey, SecretAccessKey: testSecret, Region: "us-east-1"})
+	var seen atomic.Int64
+	first := make(chan struct{})   // closed when the first call reaches Bedrock
+	release := make(chan struct{}) // the first call hangs until the test ends
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if seen.Add(1) == 1 {
+			close(first)
+			select {
+			case <-release:
+			case <-r.Context().Done():
+			}
+			return
+		}
+		sim.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	t.Cleanup(func() { close(release) })
+	replicas, _ := fleetReplicas(t, 2, srv.URL, "REDIS_LOCK_TTL=1s", "REQUEST_TIMEOUT=60s")
+	holder, other := replicas[0], replicas[1]
+
+	prompt := "asked twice, answered once the holder is gone"
+	go generateOn(context.Background(), t, holder, prompt) //nolint:errcheck // its answer is lost with it
+	<-first                                                // holder has the lock and is calling Bedrock
+
+	type outcome struct {
+		r   generateResult
+		err error
+	}
+	done := make(chan outcome, 1)
+	go func() {
+		r, err := generateOn(t.Context(), t, other, prompt)
+		done <- outcome{r, err}
+	}()
+	holder.cmd.Process.Kill()
+	// Bounded: a 1s lock plus one simulated call; the limit only ends a test
+	// that would otherwise hang.
+	select {
+	case o := <-done:
+		if o.err != nil || o.r.Cached {
+			t.Fatalf("the other replica answered %+v, %v; want a fresh answer of its own", o.r, o.err)
+		}
+	case <-time.After(45 * time.Second):
+		t.Fatal("the other replica did not answer after the lock holder died")
+	}
+	if got := seen.Load(); got != 2 {
+		t.Errorf("calls reaching Bedrock = %d, want 2 (the dead holder's and the takeover)", got)
+	}
+}

@@ -1,0 +1,146 @@
+package fleet
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Options configure a Fleet. URL is required; the zero value of every
+// other field means its default.
+type Options struct {
+	// URL is the Redis URL: redis://[user:password@]host:port[/db], or
+	// rediss:// for TLS.
+	URL string
+	// Prefix starts every key, so that several gateways (or tests) can
+	// share one Redis. If empty, "llm-gateway:".
+	Prefix string
+	// TTL is how long a cached answer is served. If zero, 1h.
+	TTL time.Duration
+	// MaxValueBytes bounds one cached answer; larger answers are not
+	// shared. If zero, 1 MiB.
+	MaxValueBytes int
+	// LockTTL is how long a replica's claim on a call lasts without being
+	// renewed: how long the others wait before taking over from a replica
+	// that died mid-call. If zero, 10s.
+	LockTTL time.Duration
+	// OpTimeout bounds each Redis operation. If zero, 250ms.
+	OpTimeout time.Duration
+	// Now reads the clock for cache expiry; if nil, time.Now.
+	Now    func() time.Time
+	Logger *slog.Logger
+}
+
+// Fleet is a connection to the Redis that a fleet of gateways shares.
+type Fleet struct {
+	opts Options
+	rdb  *redis.Client
+	log  *slog.Logger
+
+	mu      sync.Mutex
+	down    bool   // the last operation failed
+	lastErr string // why
+
+	// onWait, if set, is called when a replica starts waiting for another's
+	// call (tests synchronise on it).
+	onWait func(key string)
+}
+
+// New connects to Redis. It does not wait for Redis to answer: a fleet
+// whose Redis is down at start comes up, reports it, and shares once Redis
+// answers.
+func New(opts Options) (*Fleet, error) {
+	ro, err := redis.ParseURL(opts.URL)
+	if err != nil {
+		return nil, fmt.Errorf("REDIS_URL: %w; want redis://host:port[/db]", err)
+	}
+	if opts.Prefix == "" {
+		opts.Prefix = "llm-gateway:"
+	}
+	if opts.TTL <= 0 {
+		opts.TTL = time.Hour
+	}
+	if opts.MaxValueBytes <= 0 {
+		opts.MaxValueBytes = 1 << 20
+	}
+	if opts.LockTTL <= 0 {
+		opts.LockTTL = 10 * time.Second
+	}
+	if opts.OpTimeout <= 0 {
+		opts.OpTimeout = 250 * time.Millisecond
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	ro.DialTimeout = opts.OpTimeout
+	ro.ReadTimeout = opts.OpTimeout
+	ro.WriteTimeout = opts.OpTimeout
+	ro.MaxRetries = 0    // an outage is reported, not retried into the caller's latency
+	ro.DialerRetries = 1 // likewise
+	ro.DisableIdentity = true
+	quietDriver.Do(func() {
+		// go-redis reports dial failures through a logger of its own, one
+		// for the whole process, in plain text on stderr; Fleet reports
+		// outages itself (once each), so the driver's lines are dropped.
+		redis.SetLogger(discardLogger{})
+	})
+	return &Fleet{opts: opts, rdb: redis.NewClient(ro), log: log}, nil
+}
+
+// Close closes the connections to Redis.
+func (f *Fleet) Close() error { return f.rdb.Close() }
+
+// Health reports whether the last Redis operation succeeded, and if not,
+// why.
+func (f *Fleet) Health() (ok bool, detail string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return !f.down, f.lastErr
+}
+
+// Ping checks that Redis answers, and updates Health.
+func (f *Fleet) Ping(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, f.opts.OpTimeout)
+	defer cancel()
+	return f.observe(f.rdb.Ping(ctx).Err())
+}
+
+// observe notes the outcome of a Redis operation: the first failure of an
+// outage and the recovery are logged once each. Misses (redis.Nil) and the
+// caller's own cancellation are not failures of Redis.
+func (f *Fleet) observe(err error) error {
+	if errors.Is(err, redis.Nil) || errors.Is(err, context.Canceled) {
+		return err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	switch {
+	case err != nil && !f.down:
+		f.down, f.lastErr = true, err.Error()
+		f.log.Warn("redis unreachable: serving from local cache and local coalescing until it returns", "error", err.Error())
+	case err != nil:
+		f.lastErr = err.Error()
+	case f.down:
+		f.down, f.lastErr = false, ""
+		f.log.Info("redis reachable again: sharing cache and calls across the fleet")
+	}
+	return err
+}
+
+var quietDriver sync.Once
+
+type discardLogger struct{}
+
+func (discardLogger) Printf(context.Context, string, ...any) {}
+
+func (f *Fleet) key(kind, key string) string { return f.opts.Prefix + kind + ":" + key }
