@@ -21,6 +21,7 @@ import (
 	"github.com/llm-gateway/llm-gateway/internal/mcpserver"
 	"github.com/llm-gateway/llm-gateway/internal/metrics"
 	"github.com/llm-gateway/llm-gateway/internal/policy"
+	"github.com/llm-gateway/llm-gateway/internal/prom"
 )
 
 // Credentials the in-process simulator and the gateway share when the user
@@ -35,6 +36,7 @@ type app struct {
 	mcp       *mcp.Server
 	gateway   *gateway.Gateway
 	catalog   *catalog.Catalog
+	prom      *prom.Recorder // nil when metrics are off
 	simulated bool
 	setup     *setup
 	fleet     *fleet.Fleet // nil without REDIS_URL
@@ -56,6 +58,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, stdin io.R
 	}
 	defer wait()
 	defer stopBackground() // runs before wait
+	defer serveMetrics(bg, cfg, a, log)()
 
 	switch cfg.Transport {
 	case config.TransportStdio:
@@ -160,6 +163,15 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger, problems .
 	}
 	reg := metrics.New(metrics.Options{})
 	var gw *gateway.Gateway
+	var pr *prom.Recorder
+	if cfg.MetricsEnabled {
+		pr = newProm(cat, func() int {
+			if gw == nil {
+				return 0
+			}
+			return gw.InFlight()
+		})
+	}
 	provider, err := bedrock.New(ctx, popts)
 	if err != nil {
 		su.add(awsConfigProblem(cfg, err))
@@ -186,7 +198,7 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger, problems .
 			gopts.Coalescer = shared.Coalescer()
 		}
 		if cfg.MetricsEnabled {
-			gopts.Recorders = append(gopts.Recorders, reg)
+			gopts.Recorders = append(gopts.Recorders, reg, pr)
 		}
 		if gov != nil {
 			gopts.Admission = gov
@@ -227,7 +239,7 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger, problems .
 		Admin:       adminNames(cfg.AdminKeys),
 		Logger:      log,
 	})
-	return &app{mcp: srv, gateway: gw, catalog: cat, simulated: cfg.Simulate, setup: su, fleet: shared}, wait, nil
+	return &app{mcp: srv, gateway: gw, catalog: cat, simulated: cfg.Simulate, setup: su, fleet: shared, prom: pr}, wait, nil
 }
 
 // awsConfigProblem explains a failure to load the AWS configuration.

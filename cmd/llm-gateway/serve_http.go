@@ -23,13 +23,17 @@ func serveHTTP(ctx context.Context, cfg *config.Config, log *slog.Logger, a *app
 	for _, k := range append(cfg.APIKeys[:len(cfg.APIKeys):len(cfg.APIKeys)], cfg.AdminKeys...) {
 		keys = append(keys, httpserver.Key{Name: k.Name, Secret: k.Key})
 	}
+	admin, err := adminRoutes(cfg, a, log)
+	if err != nil {
+		return err
+	}
 	srv, err := httpserver.New(httpserver.Options{
 		Server:             a.mcp,
 		Keys:               keys,
 		AllowNoAuth:        cfg.AllowNoAuth,
 		AllowedOrigins:     cfg.AllowedOrigins,
 		Stateless:          cfg.Stateless,
-		Routes:             apiRoutes(a, log),
+		Routes:             append(apiRoutes(a, log), admin...),
 		MaxBodyBytes:       cfg.MessageLimit(),
 		MaxSessions:        cfg.MaxSessions,
 		MaxSessionsPerKey:  cfg.MaxSessionsPerKey,

@@ -91,6 +91,13 @@ type Config struct {
 	// --metrics-enabled; default true.
 	MetricsEnabled bool
 
+	// MetricsAddr is where /metrics is also served, host:port, whatever the
+	// transport. METRICS_ADDR, --metrics-addr; default "", none.
+	MetricsAddr string
+	// MetricsToken is a bearer token that reads /metrics. METRICS_TOKEN
+	// (secret, no flag); default "", none.
+	MetricsToken string
+
 	// LogLevel is the least severe level logged. LOG_LEVEL, --log-level;
 	// default INFO.
 	LogLevel slog.Level
@@ -178,7 +185,8 @@ type Config struct {
 	// clientInfo.name, else "default".
 	AgentName string
 	// AdminKeys are keys, like APIKeys, whose holders see every agent's
-	// figures in get_stats. ADMIN_KEYS (secret, no flag); default none.
+	// figures in get_stats, and open /metrics. ADMIN_KEYS (secret, no
+	// flag); default none.
 	AdminKeys []APIKey
 
 	// MaxSessions and MaxSessionsPerKey cap the HTTP MCP sessions open, in

@@ -335,6 +335,16 @@ func TestLoadErrors(t *testing.T) {
 			want: []string{"--addr=8080: want host:port, e.g. 127.0.0.1:8080, or :8080 for every interface"},
 		},
 		{
+			name: "metrics address",
+			args: []string{"--metrics-addr", "9090"},
+			want: []string{"--metrics-addr=9090: want host:port, e.g. 127.0.0.1:8080, or :8080 for every interface"},
+		},
+		{
+			name: "short metrics token",
+			env:  map[string]string{"METRICS_TOKEN": "short"},
+			want: []string{"METRICS_TOKEN: want at least 16 characters"},
+		},
+		{
 			name: "region",
 			env:  map[string]string{"AWS_DEFAULT_REGION": "US_EAST_1"},
 			want: []string{"AWS_DEFAULT_REGION=US_EAST_1: want a region code such as us-east-1 or eu-west-3"},

@@ -256,6 +256,24 @@ func checkURL(s string) error {
 	return nil
 }
 
+// optional lets a check pass the empty value: the setting is off.
+func optional(check func(string) error) func(string) error {
+	return func(s string) error {
+		if s == "" {
+			return nil
+		}
+		return check(s)
+	}
+}
+
+// checkToken keeps guessable bearer tokens out, as minKeyLen does for keys.
+func checkToken(s string) error {
+	if s != "" && len(s) < minKeyLen {
+		return fmt.Errorf("want at least %d characters", minKeyLen)
+	}
+	return nil
+}
+
 func checkAddr(s string) error {
 	_, port, err := net.SplitHostPort(s)
 	if err == nil {

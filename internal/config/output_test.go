@@ -100,6 +100,8 @@ func secretConfig(t *testing.T) *Config {
 		"AWS_BEARER_TOKEN_BEDROCK": "bedrockhunter2hunter2",
 		"API_KEYS":                 "alice:hunter2hunter2hunter2-1,bob:hunter2hunter2hunter2-2",
 		"AWS_PROFILE":              "dev",
+		"ADMIN_KEYS":               "ops:hunter2hunter2hunter2-3",
+		"METRICS_TOKEN":            "hunter2hunter2hunter2-4",
 	}
 	c, err := Load(nil, mapEnv(env), t.TempDir())
 	if err != nil {
@@ -124,6 +126,8 @@ func TestRedacted(t *testing.T) {
 		"CACHE_MAX_SIZE":                   "1000",
 		"CACHE_MAX_BYTES":                  "64MiB",
 		"METRICS_ENABLED":                  "true",
+		"METRICS_ADDR":                     "",
+		"METRICS_TOKEN":                    "set",
 		"LOG_LEVEL":                        "INFO",
 		"LOG_FORMAT":                       "text",
 		"LOG_PROMPTS":                      "false",
@@ -145,13 +149,13 @@ func TestRedacted(t *testing.T) {
 		"MCP_ADDR":                         "127.0.0.1:8080",
 		"API_KEYS":                         "2 keys: alice, bob",
 		"API_KEYS_FILE":                    "",
+		"ADMIN_KEYS":                       "1 keys: ops",
 		"ALLOW_INSECURE_NO_AUTH":           "false",
 		"ALLOWED_ORIGINS":                  "",
 		"MCP_STATELESS":                    "false",
 		"SHUTDOWN_GRACE":                   "25s",
 		"POLICY_FILE":                      "",
 		"AGENT_NAME":                       "",
-		"ADMIN_KEYS":                       "unset",
 		"REDIS_URL":                        "unset",
 		"REDIS_PREFIX":                     "llm-gateway:",
 		"REDIS_LOCK_TTL":                   "10s",

@@ -111,6 +111,16 @@ var settings = []setting{
 		field: boolean(func(c *Config) *bool { return &c.MetricsEnabled }),
 	},
 	{
+		group: "Metrics and logs", envs: []string{"METRICS_ADDR"}, flag: "metrics-addr", arg: "HOST:PORT",
+		help:  "Also serve Prometheus metrics at /metrics on this address, for any transport (stdio too). Beyond loopback it needs METRICS_TOKEN or ADMIN_KEYS. Unset: only the http transport serves /metrics.",
+		field: text(func(c *Config) *string { return &c.MetricsAddr }, optional(checkAddr)),
+	},
+	{
+		group: "Metrics and logs", envs: []string{"METRICS_TOKEN"}, secret: true,
+		help:  "Bearer token a scraper sends to read /metrics (an admin key works too); at least 16 characters. Needed when /metrics is reachable from other machines.",
+		field: text(func(c *Config) *string { return &c.MetricsToken }, checkToken),
+	},
+	{
 		group: "Metrics and logs", envs: []string{"LOG_LEVEL"}, flag: "log-level", def: "INFO", arg: "LEVEL",
 		help:  "Least severe level logged: DEBUG, INFO, WARN (or WARNING) or ERROR, any case. Logs go to standard error.",
 		field: level(func(c *Config) *slog.Level { return &c.LogLevel }),
@@ -236,7 +246,7 @@ var settings = []setting{
 	},
 	{
 		group: "Governance", envs: []string{"ADMIN_KEYS"}, secret: true,
-		help:  "Keys, as name:key,name:key, that authenticate like API_KEYS and also see every agent's usage and limits in get_stats; other keys see only their own.",
+		help:  "Keys, as name:key,name:key, that authenticate like API_KEYS and also see every agent's usage and limits in get_stats, and open /metrics; other keys see only their own.",
 		field: apiKeys(func(c *Config) *[]APIKey { return &c.AdminKeys }),
 	},
 

@@ -23,6 +23,10 @@ type Route struct {
 	// Refuse writes a refusal in the surface's own error shape, so that its
 	// clients read it as they read its other errors. If nil, plain text.
 	Refuse func(w http.ResponseWriter, r *http.Request, status int, msg string)
+	// Guard, if set, takes the place of the API-key check: the route
+	// authenticates in its own way, as the admin surfaces (/metrics, the
+	// dashboard) do with admin keys that agents' keys must not replace.
+	Guard func(http.Handler) http.Handler
 }
 
 // refuseFunc writes a refusal of the request with status and a message that
@@ -45,8 +49,11 @@ func (s *Server) mount(mux *http.ServeMux, rt Route) error {
 	if refuse == nil {
 		refuse = plainRefusal
 	}
-	h := s.checkOrigin(refuse, s.authenticateRoute(rt.KeyHeader, refuse,
-		s.limitBody(refuse, s.logServed(s.abortable(rt.Handler)))))
+	auth := func(next http.Handler) http.Handler { return s.authenticateRoute(rt.KeyHeader, refuse, next) }
+	if rt.Guard != nil {
+		auth = rt.Guard
+	}
+	h := s.checkOrigin(refuse, auth(s.limitBody(refuse, s.logServed(s.abortable(rt.Handler)))))
 	// ServeMux panics on a bad or clashing pattern; say which instead.
 	var err error
 	func() {

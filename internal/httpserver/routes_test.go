@@ -26,6 +26,7 @@ func TestRoute(t *testing.T) {
 		Routes: []Route{
 			{Pattern: "POST /v1/a", Handler: whoami, KeyHeader: "x-api-key", Refuse: refuse},
 			{Pattern: "POST /v1/plain", Handler: whoami},
+			{Pattern: "POST /admin", Handler: whoami, Guard: adminOnly},
 		},
 	})
 	tests := []struct {
@@ -45,6 +46,9 @@ func TestRoute(t *testing.T) {
 		{"too large", "/v1/a", map[string]string{"x-api-key": keyA}, strings.Repeat("x", 2<<10), 413, `{"error":"request body too large: the limit is 1 KiB"}`},
 		{"plain route ignores the key header", "/v1/plain", map[string]string{"x-api-key": keyA}, "{}", 401, "missing API key: send the header Authorization: Bearer <key>\n"},
 		{"plain route", "/v1/plain", map[string]string{"Authorization": "Bearer " + keyA}, "{}", 200, "agent-a"},
+		{"guarded route refuses an agent key", "/admin", map[string]string{"Authorization": "Bearer " + keyA}, "{}", 401, "admins only\n"},
+		{"guarded route takes its own key", "/admin", map[string]string{"Authorization": "Bearer admin"}, "{}", 200, ""},
+		{"guarded route keeps the origin check", "/admin", map[string]string{"Authorization": "Bearer admin", "Origin": "https://evil.example"}, "{}", 403, "origin \"https://evil.example\" is not allowed (cross-site requests to the gateway are refused; see ALLOWED_ORIGINS)\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -66,6 +70,17 @@ func TestRoute(t *testing.T) {
 			}
 		})
 	}
+}
+
+// adminOnly is a route's own guard: one key, not an agent's.
+func adminOnly(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "Bearer admin" {
+			http.Error(w, "admins only", http.StatusUnauthorized)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 func TestRouteBadPattern(t *testing.T) {

@@ -1,0 +1,108 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/llm-gateway/llm-gateway/internal/adminauth"
+	"github.com/llm-gateway/llm-gateway/internal/catalog"
+	"github.com/llm-gateway/llm-gateway/internal/config"
+	"github.com/llm-gateway/llm-gateway/internal/httpserver"
+	"github.com/llm-gateway/llm-gateway/internal/prom"
+)
+
+// newProm is the Prometheus recorder: the catalog's names are the only
+// model labels; inFlight reads the gateway, made after its recorders.
+func newProm(cat *catalog.Catalog, inFlight func() int) *prom.Recorder {
+	var names []string
+	for _, m := range cat.Models() {
+		names = append(names, m.Name)
+	}
+	return prom.New(prom.Options{Models: names, InFlight: inFlight, Version: version, Runtime: true})
+}
+
+// adminKeys are the keys of ADMIN_KEYS.
+func adminKeys(cfg *config.Config) []adminauth.Key {
+	keys := make([]adminauth.Key, 0, len(cfg.AdminKeys)+1)
+	for _, k := range cfg.AdminKeys {
+		keys = append(keys, adminauth.Key{Name: k.Name, Secret: k.Key})
+	}
+	return keys
+}
+
+// metricsGuard opens /metrics to admin keys and METRICS_TOKEN; with
+// neither, to loopback listeners only.
+func metricsGuard(cfg *config.Config, addr string, log *slog.Logger) (*adminauth.Guard, error) {
+	keys := adminKeys(cfg)
+	if cfg.MetricsToken != "" {
+		keys = append(keys, adminauth.Key{Name: "metrics-token", Secret: cfg.MetricsToken})
+	}
+	g, err := adminauth.New(adminauth.Options{Keys: keys, Loopback: adminauth.Loopback(addr), Hint: "METRICS_TOKEN or ADMIN_KEYS", Logger: log})
+	if err == nil && g.Locked() {
+		log.Warn("/metrics is refused to everyone: it is served beyond loopback with no key; set METRICS_TOKEN or ADMIN_KEYS", "addr", addr)
+	}
+	return g, err
+}
+
+// adminRoutes are the admin surfaces the http transport serves beside MCP,
+// each behind its own guard rather than the agents' keys.
+func adminRoutes(cfg *config.Config, a *app, log *slog.Logger) ([]httpserver.Route, error) {
+	if a.prom == nil {
+		return nil, nil
+	}
+	g, err := metricsGuard(cfg, cfg.Addr, log)
+	if err != nil {
+		return nil, err
+	}
+	return []httpserver.Route{{Pattern: "GET /metrics", Handler: a.prom.Handler(), Guard: g.Require}}, nil
+}
+
+// serveMetrics serves /metrics on METRICS_ADDR, for any transport, until
+// ctx ends; the returned func waits for it to stop. A listener that cannot
+// start is logged, not fatal: the gateway serves its agents all the same.
+func serveMetrics(ctx context.Context, cfg *config.Config, a *app, log *slog.Logger) (wait func()) {
+	wait = func() {}
+	if cfg.MetricsAddr == "" {
+		return wait
+	}
+	if a.prom == nil {
+		log.Warn("METRICS_ADDR is ignored: metrics are off (METRICS_ENABLED=false)")
+		return wait
+	}
+	g, err := metricsGuard(cfg, cfg.MetricsAddr, log)
+	if err != nil {
+		log.Error("metrics listener not started", "error", err)
+		return wait
+	}
+	ln, err := net.Listen("tcp", cfg.MetricsAddr)
+	if err != nil {
+		log.Error("metrics listener not started; change METRICS_ADDR", "addr", cfg.MetricsAddr, "error", err)
+		return wait
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", g.Require(a.prom.Handler()))
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelDebug)}
+	log.Info("metrics listening", "url", "http://"+ln.Addr().String()+"/metrics")
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("metrics listener stopped", "error", err)
+		}
+	}()
+	stop := context.AfterFunc(ctx, func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(sctx)
+	})
+	return func() {
+		if stop() { // ctx has not ended: serve returned on its own
+			_ = srv.Close()
+		}
+		<-done
+	}
+}
