@@ -21,6 +21,7 @@ Commands:
   llm-gateway call TOOL [call flags]  call one tool on a gateway and print the result
                                       (llm-gateway call --help for its flags)
   llm-gateway bedrock-sim [--addr A]  run the Bedrock Runtime simulator
+  llm-gateway models table [--write F] print the catalog as the README's model table
   llm-gateway healthcheck [--addr A]  probe a running gateway's /healthz and /readyz; exit 0 or 1
   llm-gateway bench [--quick]         measure latency, throughput and memory (docs/BENCHMARKS.md)
   llm-gateway version                 print the version
@@ -34,6 +35,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 			return runCall(ctx, args[2:], getenv, stdout, stderr)
 		case "bedrock-sim":
 			return runSim(ctx, args[2:], getenv, stdout, stderr)
+		case "models":
+			return runModels(ctx, args[2:], getenv, stdout, stderr)
 		case "healthcheck":
 			return runHealthcheck(ctx, args[2:], getenv, stdout, stderr)
 		case "bench":

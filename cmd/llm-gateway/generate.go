@@ -1,0 +1,4 @@
+package main
+
+// The README's model table is generated from the catalog.
+//go:generate go run . models table --write ../../README.md
