@@ -17,6 +17,8 @@ import (
 	"github.com/llm-gateway/llm-gateway/internal/bench"
 	"github.com/llm-gateway/llm-gateway/internal/config"
 	"github.com/llm-gateway/llm-gateway/internal/httpserver"
+	"github.com/llm-gateway/llm-gateway/internal/policy"
+	"github.com/llm-gateway/llm-gateway/internal/sqlite"
 )
 
 // runBench is `llm-gateway bench`: it measures what the gateway costs on
@@ -111,6 +113,7 @@ func writeBenchMarkdown(path string, rep *bench.Report, command string) error {
 // and serve it over HTTP exactly as serveHTTP does.
 func benchWiring() bench.Wiring {
 	return bench.Wiring{
+		Admissions: benchAdmissions,
 		Gateway: func(ctx context.Context, getenv func(string) string, stderr io.Writer) (*bench.Gateway, error) {
 			cfg, done, err := benchConfig(getenv)
 			if err != nil {
@@ -169,4 +172,36 @@ func benchConfig(getenv func(string) string) (cfg *config.Config, done func(), e
 		return nil, nil, err
 	}
 	return cfg, done, nil
+}
+
+// benchPolicy limits every call in each way, generously enough that the
+// benchmark is never refused.
+const benchPolicy = `
+defaults:
+  requests_per_minute: 100000000
+  tokens_per_minute: 100000000000
+  max_concurrent: 1000
+  budget: { daily_usd: 1000000 }
+`
+
+// benchAdmissions are the governance backends `bench` measures: counters
+// in memory, and in a SQLite file as STORE_URL=sqlite:PATH keeps them.
+func benchAdmissions(ctx context.Context, dir string) ([]bench.AdmissionBackend, func(), error) {
+	p, err := policy.Parse([]byte(benchPolicy), nil, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	db, err := sqlite.Open(ctx, filepath.Join(dir, "admission.db"), sqlite.Options{})
+	if err != nil {
+		return nil, nil, err
+	}
+	limits, err := db.Limits(ctx)
+	if err != nil {
+		db.Close()
+		return nil, nil, err
+	}
+	return []bench.AdmissionBackend{
+		{Name: "memory", Admission: policy.New(p, policy.Options{})},
+		{Name: "sqlite", Admission: policy.New(p, policy.Options{State: limits})},
+	}, func() { db.Close() }, nil
 }

@@ -110,6 +110,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	h.runCoalescing(ctx)
 	h.runMemory(ctx)
 	h.runStartup(ctx)
+	h.runAdmission(ctx)
 	h.report.Elapsed = time.Since(start).Round(time.Millisecond).String()
 	h.report.Checks = checks(h.report)
 	return h.report, nil

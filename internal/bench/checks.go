@@ -125,6 +125,12 @@ func checks(r *Report) []Check {
 				s.P50 < targetStartupMs, "%.1f ms p50, %.1f ms p99", s.P50, s.P99)
 		}
 	}
+	for _, a := range r.Admission {
+		if a.Backend == "sqlite" {
+			judge(fmt.Sprintf("admission (limits and a budget) with SQLite under %.0f µs p50 per call", targetAdmissionSQLiteP50),
+				a.Error == "" && a.Calls > 0, a.P50 < targetAdmissionSQLiteP50, "%.1f µs p50, %.1f µs p99", a.P50, a.P99)
+		}
+	}
 	if h, ok := r.result(nameStdioHit); ok {
 		judge(fmt.Sprintf("aim beyond the issue: a cache hit over stdio under %.0f µs p50", targetStdioHitP50Us), true,
 			h.P50 < targetStdioHitP50Us, "%.0f µs", h.P50)

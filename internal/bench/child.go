@@ -53,6 +53,11 @@ type Wiring struct {
 	HTTPHandler func(srv *mcp.Server, routes []httpserver.Route, getenv func(string) string, stderr io.Writer) (http.Handler, error)
 	// HTTPPath is where HTTPHandler answers MCP. If empty, "/mcp".
 	HTTPPath string
+	// Admissions gives the governance backends to measure, each under a
+	// policy that limits every call (rate, concurrency, tokens, a budget)
+	// generously enough that none is refused; files go in dir. closeAll
+	// releases them. If nil, admission is not measured.
+	Admissions func(ctx context.Context, dir string) (backends []AdmissionBackend, closeAll func(), err error)
 }
 
 // handler is the gateway's HTTP stack for srv.

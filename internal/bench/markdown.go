@@ -127,6 +127,26 @@ func (r *Report) WriteMarkdown(w io.Writer, command string) error {
 		p("")
 	}
 
+	if len(r.Admission) > 0 {
+		p("## Admission: what limits and budgets cost per call")
+		p("")
+		p("One request's whole pass through the policy (enter, allow, reserve, settle, leave), one after")
+		p("another, under a policy with requests_per_minute, max_concurrent, tokens_per_minute and a daily")
+		p("budget, so that every step reads and writes its counters. SQLite runs one immediate transaction")
+		p("per claim and per release in the file the ledger uses.")
+		p("")
+		var rows [][]string
+		for _, a := range r.Admission {
+			if a.Error != "" {
+				rows = append(rows, []string{a.Backend, fmt.Sprint(a.Calls), "error: " + a.Error, "", ""})
+				continue
+			}
+			rows = append(rows, []string{a.Backend, fmt.Sprint(a.Calls), fmt.Sprintf("%.1f", a.P50), fmt.Sprintf("%.1f", a.P99), fmt.Sprintf("%.1f", a.Mean)})
+		}
+		table(bw, []string{"counters in", "calls", "p50 µs", "p99 µs", "mean µs"}, rows)
+		p("")
+	}
+
 	if len(r.Startup) > 0 {
 		p("## Start-up")
 		p("")

@@ -20,6 +20,7 @@ type Report struct {
 	Coalescing *Coalescing `json:"coalescing"`
 	Memory     *Memory     `json:"memory"`
 	Startup    []Startup   `json:"startup"`
+	Admission  []Admission `json:"admission"`
 	// Experiments rerun scenarios with other runtime or gateway settings.
 	Experiments []Result `json:"experiments"`
 	Checks      []Check  `json:"checks"`
@@ -38,6 +39,11 @@ func (r *Report) Failures() []string {
 	}
 	if co := r.Coalescing; co != nil && co.Errors > 0 {
 		out = append(out, fmt.Sprintf("coalescing: %d error(s), first: %s", co.Errors, co.FirstError))
+	}
+	for _, a := range r.Admission {
+		if a.Error != "" {
+			out = append(out, fmt.Sprintf("admission %s: %s", a.Backend, a.Error))
+		}
 	}
 	if m := r.Memory; m != nil && m.Errors > 0 {
 		out = append(out, fmt.Sprintf("memory: %d error(s), first: %s", m.Errors, m.FirstError))

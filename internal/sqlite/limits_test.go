@@ -61,3 +61,16 @@ func TestLimitsSharedByProcesses(t *testing.T) {
 		t.Errorf("%d claims granted across two handles, want exactly %d", granted.Load(), 1000/30)
 	}
 }
+
+func BenchmarkAdmissionSQLite(b *testing.B) {
+	d, err := Open(b.Context(), filepath.Join(b.TempDir(), "gateway.db"), Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer d.Close()
+	l, err := d.Limits(b.Context())
+	if err != nil {
+		b.Fatal(err)
+	}
+	policytest.BenchmarkAdmission(b, l)
+}

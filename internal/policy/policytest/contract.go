@@ -235,3 +235,39 @@ func claim(t *testing.T, s policy.State, now, expires time.Time, claims ...polic
 	}
 	return g
 }
+
+// BenchmarkAdmission measures one request's whole pass through a Governor
+// over state (enter, allow, reserve, settle, leave) under a policy that
+// limits every call in each way.
+func BenchmarkAdmission(b *testing.B, state policy.State) {
+	p, err := policy.Parse([]byte(`
+defaults:
+  requests_per_minute: 1000000000
+  tokens_per_minute: 1000000000000
+  max_concurrent: 1000
+  budget: { daily_usd: 1000000 }
+`), nil, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	g := policy.New(p, policy.Options{State: state})
+	ctx := context.Background()
+	model := gateway.Model{Name: "nova-lite", Price: &gateway.Price{Input: 60, Output: 240}}
+	b.ReportAllocs()
+	for b.Loop() {
+		now := time.Now()
+		leave, err := g.Enter(ctx, gateway.Entry{Agent: "a", Time: now})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := g.Allow(ctx, "a", model); err != nil {
+			b.Fatal(err)
+		}
+		settle, err := g.Reserve(ctx, gateway.Reservation{Agent: "a", Model: model, InputTokens: 200, MaxOutputTokens: 500, WorstCase: 200*60 + 500*240, Priced: true, Time: now})
+		if err != nil {
+			b.Fatal(err)
+		}
+		settle(ctx, gateway.Usage{InputTokens: 150, OutputTokens: 100}, 150*60+100*240, true)
+		leave()
+	}
+}
