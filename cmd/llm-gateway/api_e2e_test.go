@@ -92,6 +92,11 @@ func TestAPIFrontsShareTheCoreWithMCP(t *testing.T) {
 		t.Errorf("upstream calls = %d, want 1: the Anthropic request should reuse the MCP answer", sim.Calls())
 	}
 
+	resp, body = postJSON(t, g.url+"/v1/embeddings", key, `{}`)
+	if resp.StatusCode != http.StatusNotFound || !strings.Contains(body, `"message":"POST /v1/embeddings is not served by this gateway`) {
+		t.Errorf("POST /v1/embeddings = %d %s, want 404 in OpenAI's error shape", resp.StatusCode, body)
+	}
+
 	resp, body = postJSON(t, g.url+"/v1/chat/completions", "wrong-key", `{}`)
 	if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(body, `"type":"authentication_error"`) {
 		t.Errorf("wrong key = %d %s, want 401 in OpenAI's error shape", resp.StatusCode, body)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"log/slog"
 	"net/http"
 
@@ -45,6 +46,11 @@ func apiRoutes(a *app, log *slog.Logger) []httpserver.Route {
 		}
 		openaiapi.Refuse(w, r, status, msg)
 	}
+	// Any other path under /v1 (embeddings, the Responses API, …) is
+	// answered in the caller's API's error shape, saying what is served.
+	notServed := func(w http.ResponseWriter, r *http.Request) {
+		refuseEither(w, r, http.StatusNotFound, fmt.Sprintf("%s %s is not served by this gateway; it serves POST /v1/chat/completions (OpenAI), POST /v1/messages and /v1/messages/count_tokens (Anthropic), and GET /v1/models", r.Method, r.URL.Path))
+	}
 	const keyHeader = "x-api-key" // Anthropic's; Authorization: Bearer works everywhere
 	return []httpserver.Route{
 		{Pattern: "POST /v1/chat/completions", Handler: http.HandlerFunc(oa.ChatCompletions), Refuse: openaiapi.Refuse},
@@ -52,5 +58,6 @@ func apiRoutes(a *app, log *slog.Logger) []httpserver.Route {
 		{Pattern: "POST /v1/messages/count_tokens", Handler: http.HandlerFunc(an.CountTokens), KeyHeader: keyHeader, Refuse: anthropicapi.Refuse},
 		{Pattern: "GET /v1/models", Handler: either(an.ListModels, oa.ListModels), KeyHeader: keyHeader, Refuse: refuseEither},
 		{Pattern: "GET /v1/models/{model}", Handler: either(an.GetModel, oa.GetModel), KeyHeader: keyHeader, Refuse: refuseEither},
+		{Pattern: "/v1/", Handler: http.HandlerFunc(notServed), KeyHeader: keyHeader, Refuse: refuseEither},
 	}
 }

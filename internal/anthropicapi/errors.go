@@ -93,6 +93,8 @@ func Refuse(w http.ResponseWriter, _ *http.Request, status int, msg string) {
 		typ = "authentication_error"
 	case http.StatusForbidden:
 		typ = "permission_error"
+	case http.StatusNotFound:
+		typ = "not_found_error"
 	case http.StatusRequestEntityTooLarge:
 		typ = "request_too_large"
 	}
