@@ -181,3 +181,111 @@ func TestFleetReplicaKilledHoldingTheLock(t *testing.T) {
 		t.Errorf("calls reaching Bedrock = %d, want 2 (the dead holder's and the takeover)", got)
 	}
 }
+
+// fleetCall calls generate through replica g with key, and returns the
+// answer's cost, or the refusal's kind.
+func fleetCall(ctx context.Context, t *testing.T, g *httpGateway, key string, args map[string]any) (cost float64, kind string, err error) {
+	s := httpSession(t, g, key, false)
+	res, err := s.CallTool(ctx, &mcp.CallToolParams{Name: "generate", Arguments: args})
+	if err != nil {
+		return 0, "", err
+	}
+	if res.IsError {
+		meta, _ := res.Meta["llm-gateway/error"].(map[string]any)
+		k, _ := meta["kind"].(string)
+		return 0, k, nil
+	}
+	var r struct {
+		Cost *float64 `json:"estimated_cost_usd"`
+	}
+	raw, _ := json.Marshal(res.StructuredContent)
+	if err := json.Unmarshal(raw, &r); err != nil || r.Cost == nil {
+		return 0, "", fmt.Errorf("answer without a cost: %s", raw)
+	}
+	return *r.Cost, "", nil
+}
+
+// TestFleetBudgetNeverOvershot: one agent calls through three replicas at
+// once, with worst cases far past its budget; the recorded spend ends at or
+// under the budget, and what did not fit was refused.
+func TestFleetBudgetNeverOvershot(t *testing.T) {
+	_, simURL := startSim(t)
+	const budget = 0.00002 // a few worst cases of nova-micro at max_tokens 20
+	policyFile := writePolicy(t, fmt.Sprintf("agents:\n  runner:\n    budget: { daily_usd: %.5f }\n", budget))
+	replicas, _ := fleetReplicas(t, 3, simURL, "POLICY_FILE="+policyFile, "API_KEYS=runner:runner-key-0123456789")
+	const calls = 30
+	var mu sync.Mutex
+	spent, answered, refused := 0.0, 0, 0
+	var wg sync.WaitGroup
+	for i := range calls {
+		wg.Go(func() {
+			cost, kind, err := fleetCall(t.Context(), t, replicas[i%len(replicas)], "runner-key-0123456789", map[string]any{
+				"model": "nova-micro", "max_tokens": 20,
+				"messages": user(fmt.Sprintf("question %d [sim:latency=500ms]", i)),
+			})
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err != nil:
+				t.Errorf("call %d: %v", i, err)
+			case kind == "budget_exceeded":
+				refused++
+			case kind != "":
+				t.Errorf("call %d refused with %s, want an answer or budget_exceeded", i, kind)
+			default:
+				answered++
+				spent += cost
+			}
+		})
+	}
+	wg.Wait()
+	t.Logf("%d answered for $%.9f, %d refused", answered, spent, refused)
+	if spent > budget*(1+1e-9) {
+		t.Errorf("spend through 3 replicas = $%.9f, over the budget of $%g", spent, budget)
+	}
+	if answered == 0 || refused == 0 || answered+refused != calls {
+		t.Errorf("%d answered, %d refused of %d; want some of each, all accounted for", answered, refused, calls)
+	}
+}
+
+// TestFleetRateLimitAcrossReplicas: requests_per_minute counts the calls
+// an agent makes through every replica.
+func TestFleetRateLimitAcrossReplicas(t *testing.T) {
+	_, simURL := startSim(t)
+	const rpm = 5
+	policyFile := writePolicy(t, fmt.Sprintf("agents:\n  runner:\n    requests_per_minute: %d\n", rpm))
+	replicas, _ := fleetReplicas(t, 3, simURL, "POLICY_FILE="+policyFile, "API_KEYS=runner:runner-key-0123456789")
+	// A minute that turns during the burst resets the count; such a round
+	// is run again with a fresh agent window (bounded).
+	for round := range 3 {
+		start := time.Now()
+		admitted, limited := 0, 0
+		for i := range 4 * rpm {
+			_, kind, err := fleetCall(t.Context(), t, replicas[i%len(replicas)], "runner-key-0123456789", map[string]any{
+				"model": "nova-micro", "messages": user(fmt.Sprintf("round %d call %d", round, i)),
+			})
+			switch {
+			case err != nil:
+				t.Fatal(err)
+			case kind == "rate_limited":
+				limited++
+			case kind == "":
+				admitted++
+			default:
+				t.Fatalf("call %d refused with %s", i, kind)
+			}
+		}
+		if start.Truncate(time.Minute) != time.Now().Truncate(time.Minute) {
+			t.Logf("round %d crossed a minute; again", round)
+			continue
+		}
+		if round == 0 && admitted != rpm || limited != 4*rpm-admitted {
+			t.Errorf("round %d: %d admitted and %d rate limited through 3 replicas, want exactly %d admitted", round, admitted, limited, rpm)
+		}
+		if round > 0 && admitted > rpm {
+			t.Errorf("round %d: %d admitted, more than %d a minute", round, admitted, rpm)
+		}
+		return
+	}
+	t.Fatal("three rounds each crossed a minute")
+}

@@ -141,8 +141,6 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger, problems .
 	if cfg.CacheEnabled {
 		respCache = cache.NewMemory(cache.Options{MaxEntries: cfg.CacheMaxSize, MaxBytes: cfg.CacheMaxBytes, TTL: cfg.CacheTTL})
 	}
-	gov, stopPolicy := governance(ctx, cfg, cat, nil, nil, log)
-	waits = append(waits, stopPolicy)
 	var shared *fleet.Fleet
 	if cfg.RedisURL != "" {
 		shared, err = fleet.New(fleet.Options{
@@ -161,6 +159,12 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger, problems .
 			log.Info("sharing cache and upstream calls with the fleet through redis", "prefix", cfg.RedisPrefix)
 		}
 	}
+	var limits policy.State // nil: the governor's own, in memory
+	if shared != nil {
+		limits = &fleet.Failover{Shared: shared.Limits(), Local: policy.NewMemory(), Open: cfg.FailMode == config.FailOpen}
+	}
+	gov, stopPolicy := governance(ctx, cfg, cat, limits, nil, log)
+	waits = append(waits, stopPolicy)
 	reg := metrics.New(metrics.Options{})
 	var gw *gateway.Gateway
 	var pr *prom.Recorder

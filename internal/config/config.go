@@ -32,6 +32,12 @@ const (
 	TransportHTTP  = "http"  // streamable HTTP on Config.Addr
 )
 
+// FAIL_MODE values.
+const (
+	FailClosed = "closed"
+	FailOpen   = "open"
+)
+
 // Log formats.
 const (
 	LogText = "text"
@@ -86,6 +92,9 @@ type Config struct {
 	// RedisLockTTL is how long a replica's claim on a call lasts unless
 	// renewed. REDIS_LOCK_TTL, --redis-lock-ttl; default 10s.
 	RedisLockTTL time.Duration
+	// FailMode says what budgets do while Redis does not answer: FailClosed
+	// refuses, FailOpen allows. FAIL_MODE, --fail-mode; default closed.
+	FailMode string
 
 	// MetricsEnabled turns usage metrics on. METRICS_ENABLED,
 	// --metrics-enabled; default true.

@@ -37,6 +37,7 @@ func defaults() Config {
 		CacheMaxBytes:      64 << 20,
 		RedisPrefix:        "llm-gateway:",
 		RedisLockTTL:       10 * time.Second,
+		FailMode:           "closed",
 		MetricsEnabled:     true,
 		LogLevel:           slog.LevelInfo,
 		LogFormat:          LogText,

@@ -159,6 +159,7 @@ func TestRedacted(t *testing.T) {
 		"REDIS_URL":                        "unset",
 		"REDIS_PREFIX":                     "llm-gateway:",
 		"REDIS_LOCK_TTL":                   "10s",
+		"FAIL_MODE":                        "closed",
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("Redacted mismatch (-want +got):\n%s", diff)

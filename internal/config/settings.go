@@ -106,6 +106,12 @@ var settings = []setting{
 	},
 
 	{
+		group: "Fleet", envs: []string{"FAIL_MODE"}, flag: "fail-mode", def: "closed", arg: "closed|open",
+		help:  "While Redis does not answer: closed refuses calls of agents with a budget (their spend cannot be checked across the fleet); open allows them, counted by each replica alone, and may overshoot. Rate and concurrency limits are counted per replica either way.",
+		field: oneOf(func(c *Config) *string { return &c.FailMode }, FailClosed, FailOpen),
+	},
+
+	{
 		group: "Metrics and logs", envs: []string{"METRICS_ENABLED"}, flag: "metrics-enabled", def: "true",
 		help:  "Count requests, tokens, cost and latency per model for get_stats.",
 		field: boolean(func(c *Config) *bool { return &c.MetricsEnabled }),
