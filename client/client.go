@@ -174,7 +174,14 @@ func (c *Client) Generate(ctx context.Context, req GenerateRequest) (*GenerateRe
 // ListModels lists the gateway's model catalog, filtered by req.
 func (c *Client) ListModels(ctx context.Context, req ListModelsRequest) ([]Model, error) {
 	var out listModelsResult
-	if err := c.call(ctx, &mcp.CallToolParams{Name: "list_models", Arguments: req}, &out); err != nil {
+	// Model has every field, so ask for the full records (and so every
+	// model, as the zero request promises); the tool's default is a
+	// shorter list for agents that read it as text.
+	args := struct {
+		ListModelsRequest
+		Detail bool `json:"detail"`
+	}{req, true}
+	if err := c.call(ctx, &mcp.CallToolParams{Name: "list_models", Arguments: args}, &out); err != nil {
 		return nil, fmt.Errorf("list_models: %w", err)
 	}
 	return out.Models, nil

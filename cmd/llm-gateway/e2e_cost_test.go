@@ -90,7 +90,7 @@ func TestStdioUnpricedIsNullEverywhere(t *testing.T) {
 	var models struct {
 		Models []map[string]json.RawMessage `json:"models"`
 	}
-	call(t, s, "list_models", map[string]any{"provider": "amazon"}, &models)
+	call(t, s, "list_models", map[string]any{"provider": "amazon", "detail": true}, &models)
 	for _, m := range models.Models {
 		if string(m["name"]) != `"nova-lite"` {
 			continue

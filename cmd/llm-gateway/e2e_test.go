@@ -208,7 +208,7 @@ func TestStdioSeedScenario(t *testing.T) {
 		Models []map[string]any `json:"models"`
 		Count  int              `json:"count"`
 	}
-	call(t, s, "list_models", nil, &models)
+	call(t, s, "list_models", map[string]any{"detail": true}, &models) // the seed's full list
 	names := map[string]map[string]any{}
 	for _, m := range models.Models {
 		names[m["name"].(string)] = m

@@ -47,7 +47,8 @@ func TestListModelsCatalogFilters(t *testing.T) {
 			want: []string{"claude-opus-4-7", "claude-opus-4-8", "claude-opus-5", "claude-opus-5-5"}},
 		{args: map[string]any{"family": "CLAUDE", "new": true},
 			want: []string{"claude-haiku-5-5", "claude-opus-5-5", "claude-sonnet-5-5"}},
-		{args: map[string]any{"family": "claude", "released_before": "2024-05-01"},
+		{args: map[string]any{"family": "claude", "released_before": "2024-05-01"}, want: nil}, // all retired: hidden by default
+		{args: map[string]any{"family": "claude", "released_before": "2024-05-01", "status": "end-of-life"},
 			want: []string{"claude-3-haiku", "claude-3-opus", "claude-3-sonnet"}},
 		{args: map[string]any{"callable": false, "provider": "openai"}, want: []string{"gpt-5-4", "gpt-5-5"}},
 		{args: map[string]any{"capability": "reasoning", "provider": "openai"},
@@ -62,7 +63,7 @@ func TestListModelsCatalogFilters(t *testing.T) {
 			t.Errorf("list_models(%v) failed: %v", tt.args, res.Content)
 			continue
 		}
-		if tt.want != nil && !slices.Equal(got, tt.want) {
+		if (tt.want != nil || tt.has == nil) && !slices.Equal(got, tt.want) {
 			t.Errorf("list_models(%v) = %v, want %v", tt.args, got, tt.want)
 		}
 		for _, n := range tt.has {

@@ -16,7 +16,7 @@ import (
 )
 
 const generateDescription = `Generate a completion with any AWS Bedrock foundation model, chosen per call by "model" (see list_models for names, limits and prices). ` +
-	`Send the conversation as "messages" [{role, content}]; roles are user, assistant and system. ` +
+	`Send the conversation as "messages" [{role, content}]; roles are user, assistant, system, and tool (a tool's result, with tool_call_id). ` +
 	`Returns the answer in "content" with token usage, finish_reason (stop, length, tool_calls, content_filter), latency and estimated cost in USD. ` +
 	`Identical requests are answered from a cache shared by all agents ("cached": true, no cost) unless "cache" is false.`
 
@@ -57,7 +57,7 @@ func decodeArgs(raw json.RawMessage, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		return argsError(err)
+		return argsError(err, v)
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return gateway.Invalid("arguments", "must be a single JSON object")
@@ -65,7 +65,7 @@ func decodeArgs(raw json.RawMessage, v any) error {
 	return nil
 }
 
-func argsError(err error) error {
+func argsError(err error, v any) error {
 	var typeErr *json.UnmarshalTypeError
 	var syntaxErr *json.SyntaxError
 	switch {
@@ -79,6 +79,9 @@ func argsError(err error) error {
 		return gateway.Invalid("arguments", "are not valid JSON: %v", err)
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		name := strings.TrimPrefix(err.Error(), "json: unknown field ")
+		if s := suggestField(strings.Trim(name, `"`), v); s != "" {
+			return gateway.Invalid("arguments", "unknown field %s; did you mean %s? See the tool's input schema for the accepted fields", name, s)
+		}
 		return gateway.Invalid("arguments", "unknown field %s; see the tool's input schema for the accepted fields", name)
 	}
 	return gateway.Invalid("arguments", "%v", err)

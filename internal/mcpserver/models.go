@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/google/jsonschema-go/jsonschema"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/llm-gateway/llm-gateway/internal/catalog"
@@ -26,19 +27,73 @@ type ListModelsInput struct {
 	ReleasedAfter  string `json:"released_after,omitempty" jsonschema:"only models released on Bedrock on or after this day, YYYY-MM-DD"`
 	ReleasedBefore string `json:"released_before,omitempty" jsonschema:"only models released on Bedrock before this day, YYYY-MM-DD"`
 	New            *bool  `json:"new,omitempty" jsonschema:"true: only models released in the last 90 days; false: only the others"`
-	Callable       *bool  `json:"callable,omitempty" jsonschema:"true: only models this gateway can call; false: only those listed but served elsewhere (bedrock-mantle)"`
+	Callable       *bool  `json:"callable,omitempty" jsonschema:"true: only models this gateway can call; false: only those listed but served elsewhere (bedrock-mantle). Without callable or status, only models that can be called now are listed (no end-of-life ones)"`
+	Detail         bool   `json:"detail,omitempty" jsonschema:"true: the whole catalog as it is, every model (end-of-life ones too) with every field (Bedrock IDs, inference profiles, Regions, price bands, request rules, sources); default false: the models callable now with the fields needed to choose one"`
+}
+
+// ModelSummary is a model as list_models shows it by default: what an
+// agent needs to choose one, a fraction of the full record's size.
+type ModelSummary struct {
+	Name          string `json:"name"`
+	Provider      string `json:"provider"`
+	Description   string `json:"description"`
+	ContextWindow int    `json:"context_window"`
+	MaxTokens     int    `json:"max_tokens"`
+	// Prices in USD per 1K tokens; null when unknown.
+	InputCostPer1K  *float64 `json:"input_cost_per_1k"`
+	OutputCostPer1K *float64 `json:"output_cost_per_1k"`
+	// Capabilities are the capability filter's values the model has.
+	Capabilities []string `json:"capabilities"`
+	Status       string   `json:"status"`
+	EndOfLife    string   `json:"end_of_life,omitempty"`
+	Replacement  string   `json:"replacement,omitempty"`
+	New          bool     `json:"new,omitempty"`
+}
+
+func summarize(m *ModelInfo) ModelSummary {
+	out := ModelSummary{
+		Name: m.Name, Provider: m.Provider, Description: m.Description, ContextWindow: m.ContextWindow, MaxTokens: m.MaxTokens,
+		InputCostPer1K: m.InputCostPer1K, OutputCostPer1K: m.OutputCostPer1K, Capabilities: []string{},
+		Status: m.Status, EndOfLife: m.EndOfLife, Replacement: m.Replacement, New: m.New,
+	}
+	for _, c := range capabilityNames() {
+		if capabilities[c](m) {
+			out.Capabilities = append(out.Capabilities, c)
+		}
+	}
+	return out
 }
 
 // ListModelsOutput is the list_models result. The seed returned a bare
 // list; it is wrapped in an object because MCP clients before SEP-2106
 // accept only an object as structuredContent.
 type ListModelsOutput struct {
-	Models []ModelInfo `json:"models"`
-	Count  int         `json:"count"`
+	// Models are ModelSummary values, or ModelInfo values with detail.
+	Models []any `json:"models"`
+	Count  int   `json:"count"`
+	// Hidden counts the models left out by default (end-of-life, or not
+	// callable from here); status, callable or detail lists them.
+	Hidden int `json:"hidden,omitempty"`
 }
 
-const listModelsDescription = `List the AWS Bedrock foundation models this gateway can call, with each one's model_id, context window, max output tokens, temperature range, capabilities, lifecycle status and on-demand price in USD per 1K input and output tokens (null when unknown). ` +
-	`Optional filters: provider, capability, status, family, released_after, released_before, new, callable. Models released in the last 90 days are marked new. Use a model's "name" as generate's "model".`
+// listModelsOutputSchema describes both forms of a listed model: the
+// summary's fields, and the full record's besides, none beyond name
+// required.
+func listModelsOutputSchema() *jsonschema.Schema {
+	s := mustSchema[ListModelsOutput]()
+	item := mustSchema[ModelInfo]()
+	for name, p := range mustSchema[ModelSummary]().Properties {
+		item.Properties[name] = p
+	}
+	item.Required = []string{"name"}
+	item.AdditionalProperties = nil
+	s.Properties["models"].Items = item
+	return s
+}
+
+const listModelsDescription = `List the AWS Bedrock foundation models this gateway can call now, each with its context window, max output tokens, capabilities, lifecycle status and on-demand price in USD per 1K input and output tokens (null when unknown). ` +
+	`Optional filters: provider, capability, status, family, released_after, released_before, new, callable; end-of-life models are listed only with status, callable or detail. ` +
+	`detail: true gives the whole catalog with every field (model IDs, inference profiles, temperature range, request rules, price bands, sources). Models released in the last 90 days are marked new. Use a model's "name" as generate's "model".`
 
 var capabilities = map[string]func(m *ModelInfo) bool{
 	"images":         func(m *ModelInfo) bool { return m.SupportsImages },
@@ -59,12 +114,7 @@ func (s *server) listModels(_ context.Context, req *mcp.CallToolRequest) (*mcp.C
 	if in.Capability != "" {
 		f, ok := capabilities[in.Capability]
 		if !ok {
-			names := make([]string, 0, len(capabilities))
-			for k := range capabilities {
-				names = append(names, k)
-			}
-			slices.Sort(names)
-			return toolError(gateway.Invalid("capability", "unknown capability %q; use one of %s", in.Capability, strings.Join(names, ", "))), nil
+			return toolError(gateway.Invalid("capability", "unknown capability %q; use one of %s", in.Capability, strings.Join(capabilityNames(), ", "))), nil
 		}
 		has = f
 	}
@@ -72,7 +122,18 @@ func (s *server) listModels(_ context.Context, req *mcp.CallToolRequest) (*mcp.C
 		return toolError(err), nil
 	}
 	all := s.opts.Models()
-	out := ListModelsOutput{Models: make([]ModelInfo, 0, len(all))}
+	// A filter value no model can have is a mistake to report, not an
+	// empty list to return.
+	if providers := providersOf(all); in.Provider != "" && !slices.Contains(providers, strings.ToLower(in.Provider)) {
+		return toolError(gateway.Invalid("provider", "unknown provider %q; use one of %s", in.Provider, strings.Join(providers, ", "))), nil
+	}
+	if in.Status != "" && !slices.Contains(statuses, strings.ToLower(in.Status)) {
+		return toolError(gateway.Invalid("status", "unknown status %q; use one of %s", in.Status, strings.Join(statuses, ", "))), nil
+	}
+	// By default only what can be called now: an agent choosing a model
+	// has no use for the retired ones, which the status filter still lists.
+	callableNow := in.Status == "" && in.Callable == nil && !in.Detail
+	out := ListModelsOutput{Models: make([]any, 0, len(all))}
 	for i := range all {
 		m := &all[i]
 		if in.Provider != "" && !strings.EqualFold(m.Provider, in.Provider) {
@@ -81,8 +142,17 @@ func (s *server) listModels(_ context.Context, req *mcp.CallToolRequest) (*mcp.C
 		if in.Status != "" && !strings.EqualFold(m.Status, in.Status) {
 			continue
 		}
-		if has(m) && in.matches(m) {
+		if !has(m) || !in.matches(m) {
+			continue
+		}
+		if callableNow && (m.Status == "end-of-life" || !m.Callable) {
+			out.Hidden++
+			continue
+		}
+		if in.Detail {
 			out.Models = append(out.Models, *m)
+		} else {
+			out.Models = append(out.Models, summarize(m))
 		}
 	}
 	out.Count = len(out.Models)

@@ -80,6 +80,11 @@ func New(opts Options) *mcp.Server {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	s := &server{opts: opts, log: log}
+	models := opts.Models()
+	lim := generateSchemaLimits{}
+	for i := range models {
+		lim.maxTemperature = max(lim.maxTemperature, models[i].MaxTemperature)
+	}
 	srv := mcp.NewServer(&mcp.Implementation{Name: opts.Name, Title: "LLM Gateway for AWS Bedrock", Version: opts.Version}, &mcp.ServerOptions{
 		Instructions: "One door to every AWS Bedrock foundation model. Call list_models to choose a model, generate to get a completion, get_stats for usage, spend and cache figures.",
 		Logger:       log,
@@ -88,7 +93,7 @@ func New(opts Options) *mcp.Server {
 		Name:         "generate",
 		Title:        "Generate with a Bedrock model",
 		Description:  generateDescription,
-		InputSchema:  generateInputSchema(),
+		InputSchema:  portableGenerateSchema(lim),
 		OutputSchema: mustSchema[gateway.Response](),
 		Annotations:  &mcp.ToolAnnotations{ReadOnlyHint: false, OpenWorldHint: ptr(true)},
 	}, s.generate)
@@ -96,8 +101,8 @@ func New(opts Options) *mcp.Server {
 		Name:         "list_models",
 		Title:        "List Bedrock models",
 		Description:  listModelsDescription,
-		InputSchema:  mustSchema[ListModelsInput](),
-		OutputSchema: mustSchema[ListModelsOutput](),
+		InputSchema:  portableListModelsSchema(providersOf(models)),
+		OutputSchema: listModelsOutputSchema(),
 		Annotations:  &mcp.ToolAnnotations{ReadOnlyHint: true, IdempotentHint: true, OpenWorldHint: ptr(false)},
 	}, s.listModels)
 	statsTool := &mcp.Tool{

@@ -45,7 +45,7 @@ func connect(t *testing.T, opts Options, onProgress func(*mcp.ProgressNotificati
 	t.Helper()
 	if opts.Models == nil {
 		opts.Models = func() []ModelInfo {
-			return []ModelInfo{{Name: "nova-lite", Provider: "amazon", SupportsImages: true, Status: "active"}, {Name: "llama-3-3-70b", Provider: "meta", Status: "active"}}
+			return []ModelInfo{{Name: "nova-lite", Provider: "amazon", SupportsImages: true, Status: "active", Callable: true}, {Name: "llama-3-3-70b", Provider: "meta", Status: "active", Callable: true}}
 		}
 	}
 	if opts.Stats == nil {
