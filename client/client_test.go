@@ -215,7 +215,7 @@ func TestWireShapes(t *testing.T) {
 	}{
 		{"generate", generateArgs{Model: "nova-lite", Messages: userSays("wire")}, new(GenerateResponse)},
 		{"generate", generateArgs{Model: "nova-lite", Messages: userSays("wire")}, new(GenerateResponse)}, // cached: saved_cost_usd
-		{"list_models", map[string]any{"detail": true}, new(listModelsResult)}, // what ListModels asks for
+		{"list_models", map[string]any{"detail": true}, new(listModelsResult)},                            // what ListModels asks for
 		{"get_stats", map[string]any{}, new(Stats)},
 	}
 	for _, tt := range tests {
