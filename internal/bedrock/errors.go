@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 
 	"github.com/aws/smithy-go"
@@ -41,6 +42,7 @@ func classify(ctx context.Context, model, region string, err error) *gateway.Err
 	var credErr *credentialsError
 	var apiErr smithy.APIError
 	var sendErr *smithyhttp.RequestSendError
+	var deserErr *smithy.DeserializationError
 	var timeoutErr interface{ Timeout() bool }
 	// The caller's context comes first: once it is done, whatever the SDK
 	// saw (a broken read, a failed credential fetch) is a consequence.
@@ -72,6 +74,11 @@ func classify(ctx context.Context, model, region string, err error) *gateway.Err
 	case errors.As(err, &timeoutErr) && timeoutErr.Timeout():
 		e.Kind, e.Retryable = gateway.KindTimeout, true
 		e.Message = fmt.Sprintf("the connection to Bedrock timed out while calling %s; retry, or use a faster model", model)
+	case errors.As(err, &deserErr) || errors.Is(err, io.ErrUnexpectedEOF):
+		// A 200 whose body was cut short or is not JSON: Bedrock's side (or
+		// a proxy in the way) failed, not the gateway; another try may pass.
+		e.Kind, e.Retryable = gateway.KindUnavailable, true
+		e.Message = fmt.Sprintf("Bedrock's answer from %s was cut short or is not a valid answer (%v); retry, or use another model", model, errors.Unwrap(err))
 	case errors.As(err, &sendErr):
 		e.Kind, e.Retryable = gateway.KindUnavailable, true
 		e.Message = fmt.Sprintf("cannot reach Bedrock in %s to call %s (%v); check the network, the region and any AWS_ENDPOINT_URL setting, then retry", region, model, sendErr.Err)

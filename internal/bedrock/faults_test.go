@@ -57,6 +57,7 @@ func TestSimErrorKinds(t *testing.T) {
 		{"[sim:error=400]", gateway.KindInvalidRequest, false, "Simulated validation failure."},
 		{"[sim:no-such-marker]", gateway.KindInvalidRequest, false, "unknown simulator marker"},
 		{"[sim:drop]", gateway.KindUnavailable, true, "cannot reach Bedrock"},
+		{"[sim:not-json]", gateway.KindUnavailable, true, "retry"},
 	}
 	_, srv := startSim(t, nil)
 	c := newTestClient(t, srv, 1)
@@ -99,6 +100,7 @@ func TestSimStreamFailsMidway(t *testing.T) {
 		{"[sim:stream-error-after=2][sim:stream-exception=serviceUnavailableException]", gateway.KindUnavailable, true},
 		{"[sim:stream-error-after=2][sim:stream-exception=validationException]", gateway.KindInvalidRequest, false},
 		{"[sim:corrupt-frame=2]", gateway.KindUnavailable, true},
+		{"[sim:truncate]", gateway.KindUnavailable, true},
 	}
 	_, srv := startSim(t, nil)
 	c := newTestClient(t, srv, 3)
@@ -392,3 +394,25 @@ func TestSimStreamCutKeepsUsage(t *testing.T) {
 		t.Errorf("stream cut before any text = %+v, %v; want no completion and an error", comp, err)
 	}
 }
+
+// A 200 whose body is cut short or is not JSON is Bedrock's failure, as a
+// 5xx is: unavailable, retryable, and retried by the SDK (a stream's
+// failure, once its events have begun, is classified the same way in
+// TestSimErrorKinds and TestSimStreamFailsMidway).
+func TestSimBadAnswersAreRetried(t *testing.T) {
+	for _, marker := range []string{"[sim:not-json]", "[sim:truncate]"} {
+		t.Run(marker, func(t *testing.T) {
+			sim, srv := startSim(t, nil)
+			c := newTestClient(t, srv, 2)
+			_, err := c.Converse(t.Context(), ask("Count sheep "+marker))
+			ge := wantError(t, err, gateway.KindUnavailable, true)
+			if !strings.Contains(ge.Message, "cut short or is not a valid answer") {
+				t.Errorf("message %q does not say what went wrong", ge.Message)
+			}
+			if got := sim.Calls(); got != 2 {
+				t.Errorf("simulator saw %d calls, want 2 (retried once)", got)
+			}
+		})
+	}
+}
+

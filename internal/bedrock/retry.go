@@ -1,11 +1,14 @@
 package bedrock
 
 import (
+	"errors"
+	"io"
 	"log/slog"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/smithy-go"
 )
 
 // codeModelNotReady is what Bedrock answers while a model is being loaded
@@ -24,6 +27,15 @@ func newRetryer(maxAttempts int, maxBackoff time.Duration, log *slog.Logger) aws
 		notReady := map[string]struct{}{codeModelNotReady: {}}
 		o.Retryables = append(o.Retryables, retry.RetryableErrorCode{Codes: notReady})
 		o.Throttles = append(o.Throttles, retry.ThrottleErrorCode{Codes: notReady})
+		// A 200 with a body cut short or not JSON is a failed attempt like
+		// a 5xx; the SDK does not retry it by default.
+		o.Retryables = append(o.Retryables, retry.IsErrorRetryableFunc(func(err error) aws.Ternary {
+			var de *smithy.DeserializationError
+			if errors.As(err, &de) || errors.Is(err, io.ErrUnexpectedEOF) {
+				return aws.TrueTernary
+			}
+			return aws.UnknownTernary
+		}))
 	})
 	return &loggingRetryer{RetryerV2: std, log: log}
 }

@@ -166,6 +166,11 @@
 //	                     serviceUnavailableException or validationException
 //	corrupt-frame[=N]    after N deltas (default 1) a frame with a bad CRC, then the end
 //	drop                 close the connection without any response
+//	hang                 accept the request and never answer, until the client gives up
+//	truncate             200, then half the JSON body (ConverseStream: one delta) and the
+//	                     connection is cut
+//	not-json             200 with an HTML body, as a proxy in the way may answer
+//	huge=N               answer with a text of N bytes (1 to 1 GiB)
 //	guardrail            the guardrail's refusal: stopReason guardrail_intervened with a
 //	                     guardrailConfig, content_filtered without one
 //	guardrail=REASON     the refusal with stopReason REASON (e.g. content_filtered)

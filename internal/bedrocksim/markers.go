@@ -21,6 +21,9 @@ type directives struct {
 	notReady      bool
 	timeout       bool
 	drop          bool
+	hang          bool // never answer until the client gives up
+	truncate      bool // a 200 whose body (or stream) is cut short
+	notJSON       bool // a 200 whose body is not JSON
 
 	latency    time.Duration
 	tokenDelay time.Duration
@@ -149,6 +152,19 @@ func (d *directives) set(name, value string, hasValue bool) *apiError {
 		d.timeout, err = true, noValue()
 	case "drop":
 		d.drop, err = true, noValue()
+	case "hang":
+		d.hang, err = true, noValue()
+	case "truncate":
+		d.truncate, err = true, noValue()
+	case "not-json":
+		d.notJSON, err = true, noValue()
+	case "huge":
+		n, cerr := strconv.Atoi(value)
+		if !hasValue || cerr != nil || n < 1 || n > 1<<30 {
+			return bad("a size in bytes from 1 to 1073741824")
+		}
+		// An answer of n bytes: what a misbehaving upstream could send.
+		d.reply, d.hasReply = strings.Repeat("x", n), true
 	case "latency":
 		d.latency, err = duration()
 	case "token-delay":

@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -245,6 +246,19 @@ func (s *Server) invoke(w http.ResponseWriter, r *http.Request, requestID, model
 		dropConnection(w)
 		return
 	}
+	if d.hang {
+		log.Debug("hanging until the client gives up")
+		<-ctx.Done()
+		canceled(ctx.Err())
+		return
+	}
+	if d.notJSON {
+		// What a proxy in the way may answer.
+		w.Header().Set("Content-Type", "text/html")
+		w.WriteHeader(http.StatusOK)
+		_, _ = io.WriteString(w, "<html><body><h1>502 Bad Gateway</h1></body></html>")
+		return
+	}
 	if e := d.fault(s.throttle(body, d.throttleFirst)); e != nil {
 		fail(e)
 		return
@@ -258,13 +272,17 @@ func (s *Server) invoke(w http.ResponseWriter, r *http.Request, requestID, model
 			return
 		}
 	} else {
-		writeJSON(w, requestID, converseResponse{
+		resp := converseResponse{
 			Output:     converseOutput{Message: outputMessage{Role: "assistant", Content: a.blocks()}},
 			StopReason: a.stopReason,
 			Usage:      a.usage,
 			Metrics:    metrics{LatencyMs: time.Since(start).Milliseconds()},
 			Trace:      a.trace,
-		})
+		}
+		if d.truncate {
+			writeTruncated(w, requestID, mustMarshal(resp))
+		}
+		writeJSON(w, requestID, resp)
 	}
 	log.Debug("call answered", logKeyStatus, http.StatusOK, logKeyStop, a.stopReason)
 }
@@ -339,6 +357,19 @@ func wait(ctx context.Context, d time.Duration) error {
 	case <-t.C:
 		return nil
 	}
+}
+
+// writeTruncated answers 200 with the first half of body and then cuts the
+// connection, as a connection lost mid-answer does. It does not return.
+func writeTruncated(w http.ResponseWriter, requestID string, body []byte) {
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	h.Set("X-Amzn-RequestId", requestID)
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(body[:len(body)/2])
+	_ = http.NewResponseController(w).Flush()
+	panic(http.ErrAbortHandler)
 }
 
 // dropConnection closes the connection without a response. Where the

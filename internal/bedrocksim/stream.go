@@ -195,6 +195,11 @@ func (s *Server) streamAnswer(ctx context.Context, w http.ResponseWriter, reques
 			if sent == d.corruptAfter {
 				return sw.corruptEvent(evContentBlockDelta, contentBlockDeltaEvent{Delta: textDelta{Text: "corrupt"}})
 			}
+			if d.truncate && sent == 1 {
+				// The connection is lost mid-stream: no exception, no end.
+				_ = http.NewResponseController(w).Flush()
+				panic(http.ErrAbortHandler)
+			}
 		}
 		if isDelta && sent > 0 {
 			if err := wait(ctx, delay); err != nil {
