@@ -104,6 +104,10 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger, problems .
 		MaxAttempts: cfg.MaxAttempts,
 		MaxBackoff:  cfg.MaxBackoff,
 		Logger:      log,
+		// Limits against a misbehaving upstream (README, Limits).
+		MaxAnswerBytes: cfg.MaxAnswerBytes,
+		AttemptTimeout: cfg.AttemptTimeout,
+		NoRetryQuota:   !cfg.RetryQuota,
 	}
 	if cfg.HasStaticCredentials() {
 		popts.Credentials = credentials.NewStaticCredentialsProvider(cfg.AccessKeyID, cfg.SecretAccessKey, cfg.SessionToken)

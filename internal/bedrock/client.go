@@ -76,6 +76,23 @@ type Options struct {
 	MaxAttempts int
 	// MaxBackoff caps the delay between two attempts. If zero, 20s.
 	MaxBackoff time.Duration
+	// MaxAnswerBytes bounds the bytes read from one answer (a whole event
+	// stream included); past it the call fails, not retried, instead of
+	// the answer growing memory. If zero, DefaultMaxAnswerBytes.
+	MaxAnswerBytes int64
+	// AttemptTimeout bounds how long one attempt waits for Bedrock to start
+	// answering (for Converse, the whole answer; for ConverseStream, its
+	// headers), so that a hung attempt is retried within the call's own
+	// deadline. It applies to the SDK's HTTP client, not to HTTPClient. If
+	// zero, none.
+	AttemptTimeout time.Duration
+	// NoRetryQuota turns off the SDK's client-wide retry quota (a token
+	// bucket of 500: each retry costs 5, a timeout 10, each success gives
+	// one back), which after a burst of failures cuts every call to one
+	// attempt, whatever MaxAttempts says, until calls succeed again. With it
+	// off, every call gets MaxAttempts under sustained failures too, at the
+	// price of more load on a struggling Bedrock.
+	NoRetryQuota bool
 	// HTTPClient sends the Bedrock requests (credential fetches keep the
 	// SDK's client); if nil, the SDK's own client. AWS_CA_BUNDLE does not
 	// apply to it.
@@ -139,7 +156,8 @@ func New(ctx context.Context, opts Options) (*Client, error) {
 	}
 
 	load := []func(*config.LoadOptions) error{
-		config.WithRetryer(func() aws.Retryer { return newRetryer(maxAttempts, maxBackoff, log) }),
+		config.WithRetryer(func() aws.Retryer { return newRetryer(maxAttempts, maxBackoff, opts.NoRetryQuota, log) }),
+		config.WithLogger(sdkLogger(log)),
 	}
 	if opts.Region != "" {
 		load = append(load, config.WithRegion(opts.Region))
@@ -158,7 +176,8 @@ func New(ctx context.Context, opts Options) (*Client, error) {
 		cfg = aws.Config{
 			Region:      opts.Region,
 			Credentials: aws.NewCredentialsCache(opts.Credentials),
-			Retryer:     func() aws.Retryer { return newRetryer(maxAttempts, maxBackoff, log) },
+			Retryer:     func() aws.Retryer { return newRetryer(maxAttempts, maxBackoff, opts.NoRetryQuota, log) },
+			Logger:      sdkLogger(log),
 		}
 	} else {
 		var err error
@@ -193,9 +212,17 @@ func New(ctx context.Context, opts Options) (*Client, error) {
 			o.HTTPClient = b.WithTransportOptions(func(t *http.Transport) {
 				t.MaxIdleConns = max(t.MaxIdleConns, maxIdleConns)
 				t.MaxIdleConnsPerHost = maxIdleConns
+				if opts.AttemptTimeout > 0 {
+					t.ResponseHeaderTimeout = opts.AttemptTimeout
+				}
 			})
 		}
-		o.HTTPClient = bodyGuard{next: o.HTTPClient}
+		maxAnswer := opts.MaxAnswerBytes
+		if maxAnswer <= 0 {
+			maxAnswer = DefaultMaxAnswerBytes
+		}
+		o.HTTPClient = bodyGuard{next: o.HTTPClient, maxAnswer: maxAnswer}
+		o.Logger = sdkLogger(log)
 		// The SDK would wrap the retryer again for AWS_MAX_ATTEMPTS; the
 		// gateway's own setting is the one that counts.
 		o.RetryMaxAttempts = maxAttempts

@@ -74,6 +74,9 @@ func classify(ctx context.Context, model, region string, err error) *gateway.Err
 	case errors.As(err, &timeoutErr) && timeoutErr.Timeout():
 		e.Kind, e.Retryable = gateway.KindTimeout, true
 		e.Message = fmt.Sprintf("the connection to Bedrock timed out while calling %s; retry, or use a faster model", model)
+	case errors.Is(err, errAnswerTooLarge):
+		e.Kind = gateway.KindModelError
+		e.Message = fmt.Sprintf("the answer from %s is larger than the gateway accepts (MAX_ANSWER_BYTES); ask for fewer max_tokens, or raise the setting", model)
 	case errors.As(err, &deserErr) || errors.Is(err, io.ErrUnexpectedEOF):
 		// A 200 whose body was cut short or is not JSON: Bedrock's side (or
 		// a proxy in the way) failed, not the gateway; another try may pass.

@@ -2,17 +2,21 @@ package bedrock
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/smithy-go/logging"
 
 	"github.com/llm-gateway/llm-gateway/internal/gateway"
 )
@@ -416,3 +420,70 @@ func TestSimBadAnswersAreRetried(t *testing.T) {
 	}
 }
 
+// An answer past MaxAnswerBytes fails the call, once: it is not retried,
+// as the next attempt would be as large.
+func TestSimAnswerCap(t *testing.T) {
+	for _, m := range modes {
+		t.Run(m.name, func(t *testing.T) {
+			sim, srv := startSim(t, nil)
+			c, err := New(t.Context(), Options{
+				Endpoint: srv.URL, Region: simRegion,
+				Credentials: credentials.NewStaticCredentialsProvider(simKeyID, simSecret, ""),
+				MaxAttempts: 3, MaxBackoff: time.Microsecond, MaxAnswerBytes: 8 << 10, // the simulator keeps answers within max_tokens
+				HTTPClient: srv.Client(), Logger: testLogger(t),
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, _, err = m.call(t.Context(), c, ask("Say a lot [sim:huge=1000000]"))
+			var ge *gateway.Error
+			if !errors.As(err, &ge) || ge.Kind != gateway.KindModelError || ge.Retryable {
+				t.Fatalf("error = %v, want a model_error that is not retryable", err)
+			}
+			if !strings.Contains(ge.Message, "MAX_ANSWER_BYTES") {
+				t.Errorf("message %q does not name the setting", ge.Message)
+			}
+			if got := sim.Calls(); got != 1 {
+				t.Errorf("simulator saw %d calls, want 1", got)
+			}
+		})
+	}
+}
+
+// A hung attempt is cut by AttemptTimeout and retried within the call's
+// deadline, instead of using it all up on one connection.
+func TestSimHungAttemptIsRetried(t *testing.T) {
+	sim, srv := startSim(t, nil)
+	c, err := New(t.Context(), Options{
+		Endpoint: srv.URL, Region: simRegion,
+		Credentials: credentials.NewStaticCredentialsProvider(simKeyID, simSecret, ""),
+		MaxAttempts: 2, MaxBackoff: time.Microsecond, AttemptTimeout: 100 * time.Millisecond,
+		Logger: testLogger(t), // the SDK's own HTTP client, which AttemptTimeout configures
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute) // a generous bound, not a timing assertion
+	defer cancel()
+	_, err = c.Converse(ctx, ask("Wait for me [sim:hang]"))
+	wantError(t, err, gateway.KindTimeout, true)
+	if ctx.Err() != nil {
+		t.Fatal("the call's own deadline ran out: the attempt was not cut")
+	}
+	if got := sim.Calls(); got != 2 {
+		t.Errorf("simulator saw %d calls, want 2 (the hung attempt retried)", got)
+	}
+}
+
+// What the AWS SDK logs goes through the gateway's logger, so that
+// LOG_FORMAT=json stays JSON.
+func TestSDKLoggerIsSlog(t *testing.T) {
+	var buf strings.Builder
+	l := sdkLogger(slog.New(slog.NewJSONHandler(&buf, nil)))
+	l.Logf(logging.Warn, "Response has no supported checksum. Not validating response payload.")
+	l.Logf(logging.Debug, "not shown at INFO")
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	if len(lines) != 1 || !json.Valid([]byte(lines[0])) || !strings.Contains(lines[0], `"level":"WARN"`) || !strings.Contains(lines[0], `"component":"aws-sdk"`) {
+		t.Fatalf("SDK log output %q, want one JSON WARN line from the aws-sdk component", buf.String())
+	}
+}

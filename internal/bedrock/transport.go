@@ -1,6 +1,7 @@
 package bedrock
 
 import (
+	"errors"
 	"io"
 	"net/http"
 
@@ -19,15 +20,49 @@ import (
 // event stream is being read: the stream fails with "use of closed network
 // connection". Hiding WriteTo makes io.Copy use Read, whose io.EOF means a
 // clean end.
+//
+// It also caps the answer: past maxAnswer bytes its body reads fail with
+// errAnswerTooLarge, so that a misbehaving upstream (or proxy) cannot grow
+// the gateway's memory with one answer.
 type bodyGuard struct {
-	next bedrockruntime.HTTPClient
+	next      bedrockruntime.HTTPClient
+	maxAnswer int64
 }
 
 func (g bodyGuard) Do(req *http.Request) (*http.Response, error) {
 	if req.Body != nil && req.Body != http.NoBody {
 		req.Body = readOnlyBody{req.Body}
 	}
-	return g.next.Do(req)
+	resp, err := g.next.Do(req)
+	if err == nil && resp.Body != nil && g.maxAnswer > 0 {
+		resp.Body = &cappedBody{ReadCloser: resp.Body, left: g.maxAnswer}
+	}
+	return resp, err
+}
+
+// DefaultMaxAnswerBytes bounds an answer when Options.MaxAnswerBytes is
+// zero: far above what the largest max_tokens produces.
+const DefaultMaxAnswerBytes = 16 << 20
+
+// errAnswerTooLarge is the read error of an answer past its cap.
+var errAnswerTooLarge = errors.New("the answer is larger than the gateway accepts")
+
+// cappedBody reads at most left bytes, then fails.
+type cappedBody struct {
+	io.ReadCloser
+	left int64
+}
+
+func (b *cappedBody) Read(p []byte) (int, error) {
+	if b.left <= 0 {
+		return 0, errAnswerTooLarge
+	}
+	if int64(len(p)) > b.left {
+		p = p[:b.left]
+	}
+	n, err := b.ReadCloser.Read(p)
+	b.left -= int64(n)
+	return n, err
 }
 
 // readOnlyBody exposes only Read and Close of a request body.

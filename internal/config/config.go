@@ -207,6 +207,16 @@ type Config struct {
 	// SESSION_IDLE_TIMEOUT; default 1h.
 	SessionIdleTimeout time.Duration
 
+	// MaxAnswerBytes bounds one answer read from Bedrock. MAX_ANSWER_BYTES;
+	// default 16 MiB.
+	MaxAnswerBytes int64
+	// AttemptTimeout bounds how long one Bedrock attempt waits for the
+	// answer to start. BEDROCK_ATTEMPT_TIMEOUT; default 60s.
+	AttemptTimeout time.Duration
+	// RetryQuota keeps the AWS SDK's client-wide retry quota.
+	// BEDROCK_RETRY_QUOTA; default true.
+	RetryQuota bool
+
 	// Version is true when --version was given. Load then returns at once
 	// with every other field zero and no validation, so that printing the
 	// version never fails on a bad setting.

@@ -53,6 +53,9 @@ func defaults() Config {
 		MaxSessions:        1000,
 		MaxSessionsPerKey:  100,
 		SessionIdleTimeout: time.Hour,
+		MaxAnswerBytes:     16 << 20,
+		AttemptTimeout:     time.Minute,
+		RetryQuota:         true,
 	}
 }
 

@@ -273,6 +273,22 @@ var settings = []setting{
 	},
 
 	{
+		group: "Limits", envs: []string{"MAX_ANSWER_BYTES"}, flag: "max-answer-bytes", def: "16MiB", arg: "SIZE",
+		help:  "Largest answer read from Bedrock (a whole stream included); past it the call fails with model_error and is not retried.",
+		field: size(func(c *Config) *int64 { return &c.MaxAnswerBytes }, 1<<10),
+	},
+	{
+		group: "Limits", envs: []string{"BEDROCK_ATTEMPT_TIMEOUT"}, flag: "attempt-timeout", def: "60s", arg: "SECONDS",
+		help:  "Longest one attempt waits for Bedrock to start answering, so a hung attempt is retried within REQUEST_TIMEOUT. A non-streaming call starts answering only when its whole answer is ready: raise it for long answers.",
+		field: seconds(func(c *Config) *time.Duration { return &c.AttemptTimeout }, true),
+	},
+	{
+		group: "Limits", envs: []string{"BEDROCK_RETRY_QUOTA"}, flag: "retry-quota", def: "true",
+		help:  "Keep the AWS SDK's client-wide retry quota: after a burst of failures calls get one attempt, whatever BEDROCK_MAX_ATTEMPTS says, until calls succeed again. false gives every call all its attempts, loading a struggling Bedrock more.",
+		field: boolean(func(c *Config) *bool { return &c.RetryQuota }),
+	},
+
+	{
 		group: "Other", flag: "version", def: "false",
 		help:  "Print the version and exit.",
 		field: boolean(func(c *Config) *bool { return &c.Version }),
