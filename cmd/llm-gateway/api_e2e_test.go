@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"io"
+	"maps"
 	"net/http"
 	"strings"
 	"testing"
@@ -90,6 +91,17 @@ func TestAPIFrontsShareTheCoreWithMCP(t *testing.T) {
 	}
 	if sim.Calls() != 1 {
 		t.Errorf("upstream calls = %d, want 1: the Anthropic request should reuse the MCP answer", sim.Calls())
+	}
+
+	// get_stats counts each call under the API it came through.
+	var stats struct {
+		Metrics struct {
+			RequestsByFrontend map[string]int64 `json:"requests_by_frontend"`
+		}
+	}
+	call(t, s, "get_stats", map[string]any{}, &stats)
+	if want := map[string]int64{"mcp": 1, "openai": 1, "anthropic": 1}; !maps.Equal(stats.Metrics.RequestsByFrontend, want) {
+		t.Errorf("requests_by_frontend = %v, want %v", stats.Metrics.RequestsByFrontend, want)
 	}
 
 	resp, body = postJSON(t, g.url+"/v1/embeddings", key, `{}`)

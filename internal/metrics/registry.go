@@ -78,6 +78,9 @@ type Registry struct {
 	errors    map[gateway.ErrorKind]int64
 	models    map[string]*modelCounts
 	agents    map[string]*agentCounts
+	// frontends counts requests by the API they came through: a set the
+	// gateway's own front ends name (mcp, openai, anthropic), never input.
+	frontends map[string]int64
 }
 
 var _ gateway.Recorder = (*Registry)(nil)
@@ -160,6 +163,7 @@ func New(opts Options) *Registry {
 		errors:    make(map[gateway.ErrorKind]int64),
 		models:    make(map[string]*modelCounts),
 		agents:    make(map[string]*agentCounts),
+		frontends: make(map[string]int64),
 	}
 	if r.now == nil {
 		r.now = time.Now
@@ -196,6 +200,9 @@ func (r *Registry) Record(_ context.Context, e gateway.Event) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.requests++
+	if e.Frontend != "" {
+		r.frontends[e.Frontend]++
+	}
 	r.latency.record(e.Latency)
 	r.cost.add(e.Cost, e.Priced, spent)
 	r.saved.add(e.Saved, true, false)

@@ -72,10 +72,11 @@ func TestRecord(t *testing.T) {
 			name: "empty",
 			pick: func(s Snapshot) any { return s },
 			want: Snapshot{
-				RequestsByModel: map[string]int64{},
-				ErrorsByKind:    map[gateway.ErrorKind]int64{},
-				ByModel:         map[string]ModelStats{},
-				RequestsByAgent: map[string]AgentStats{},
+				RequestsByModel:    map[string]int64{},
+				ErrorsByKind:       map[gateway.ErrorKind]int64{},
+				ByModel:            map[string]ModelStats{},
+				RequestsByAgent:    map[string]AgentStats{},
+				RequestsByFrontend: map[string]int64{},
 			},
 		},
 		{
@@ -143,6 +144,17 @@ func TestRecord(t *testing.T) {
 				gateway.KindInvalidRequest: 1,
 				gateway.KindTimeout:        1,
 			},
+		},
+		{
+			name: "per frontend",
+			events: []gateway.Event{
+				{Model: "m", Frontend: "mcp"}, {Model: "m", Frontend: "openai"}, {Model: "m", Frontend: "openai", Cached: true},
+				{Model: "m", Frontend: "anthropic", Kind: gateway.KindThrottled}, {Model: "m"},
+			},
+			pick: func(s Snapshot) any { return s.RequestsByFrontend },
+			// Every request counts under its front end, answered or not;
+			// one that names none (a caller of the core itself) under none.
+			want: map[string]int64{"mcp": 1, "openai": 2, "anthropic": 1},
 		},
 		{
 			name:   "per agent",

@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"maps"
 	"time"
 
 	"github.com/llm-gateway/llm-gateway/internal/gateway"
@@ -57,7 +58,10 @@ type Snapshot struct {
 	Tokens          Tokens                `json:"tokens"`
 	ByModel         map[string]ModelStats `json:"by_model"`
 	RequestsByAgent map[string]AgentStats `json:"requests_by_agent"`
-	UptimeSeconds   float64               `json:"uptime_seconds"`
+	// RequestsByFrontend counts requests by the API they came through:
+	// "mcp", "openai", "anthropic".
+	RequestsByFrontend map[string]int64 `json:"requests_by_frontend"`
+	UptimeSeconds      float64          `json:"uptime_seconds"`
 }
 
 // Latency summarises a latency distribution in milliseconds. Percentiles
@@ -134,9 +138,10 @@ func (r *Registry) Snapshot() Snapshot {
 			CacheRead:  r.tokens.cacheRead,
 			CacheWrite: r.tokens.cacheWrite,
 		},
-		ByModel:         make(map[string]ModelStats, len(r.models)),
-		RequestsByAgent: make(map[string]AgentStats, len(r.agents)),
-		UptimeSeconds:   now.Sub(r.start).Seconds(),
+		ByModel:            make(map[string]ModelStats, len(r.models)),
+		RequestsByAgent:    make(map[string]AgentStats, len(r.agents)),
+		RequestsByFrontend: maps.Clone(r.frontends),
+		UptimeSeconds:      now.Sub(r.start).Seconds(),
 	}
 	if r.requests > 0 {
 		s.CacheHitRatePercent = float64(r.cacheHits+r.coalesced) / float64(r.requests) * 100
