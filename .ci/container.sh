@@ -10,11 +10,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 
-echo "== container: lint Dockerfile and docker-compose.yml"
+echo "== container: lint Dockerfile, docker-compose.yml and deploy/compose.fleet.yml"
 (cd .ci/container-lint && npm ci --no-audit --no-fund --prefer-offline --silent)
 lint=$root/.ci/container-lint/node_modules/.bin
 "$lint/dockerfile-utils" lint Dockerfile
-"$lint/dclint" --color=false docker-compose.yml # compose schema and best practices
+"$lint/dclint" --color=false docker-compose.yml deploy/compose.fleet.yml # compose schema and best practices
 # What the linters do not know: the final image has no shell, so the health
 # check must be in exec form, and the user must not be root.
 grep -q '^    CMD \["/usr/local/bin/llm-gateway", "healthcheck"\]$' Dockerfile ||
