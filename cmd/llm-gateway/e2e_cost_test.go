@@ -104,3 +104,41 @@ func TestStdioUnpricedIsNullEverywhere(t *testing.T) {
 func callParams(tool string, args map[string]any) *mcp.CallToolParams {
 	return &mcp.CallToolParams{Name: tool, Arguments: args}
 }
+
+// TestStdioServiceTierIsBilled asks for the flex tier of a model that
+// offers it: the answer is priced at the tier Bedrock reports, to the
+// picodollar, including when Bedrock reports another tier than asked; a
+// tier the model does not offer is refused before Bedrock.
+func TestStdioServiceTierIsBilled(t *testing.T) {
+	sim, url := startSim(t)
+	s, _ := connect(t, gatewayEnv(url))
+	// gpt-oss-20b from us-east-1: flex $0.000035/$0.00015 and priority
+	// $0.0001225/$0.000525 per 1K, that is 35,000/150,000 and
+	// 122,500/525,000 picodollars per token.
+	for _, tt := range []struct {
+		prompt    string
+		in, out   int64
+		tierLabel string
+	}{
+		{"Hello flex", 35_000, 150_000, "flex"},
+		{"Hello again [sim:served-tier=priority]", 122_500, 525_000, "priority reported"},
+	} {
+		var r generateResult
+		call(t, s, "generate", map[string]any{"model": "gpt-oss-20b", "service_tier": "flex", "messages": user(tt.prompt)}, &r)
+		want := float64(int64(r.Usage.InputTokens)*tt.in+int64(r.Usage.OutputTokens)*tt.out) / 1e12
+		if r.EstimatedCostUSD == nil || *r.EstimatedCostUSD != want || r.Usage.InputTokens == 0 {
+			t.Errorf("%s: cost %v for %+v, want %v", tt.tierLabel, r.EstimatedCostUSD, r.Usage, want)
+		}
+	}
+
+	before := sim.Calls()
+	res, err := s.CallTool(t.Context(), callParams("generate", map[string]any{
+		"model": "nova-pro", "service_tier": "flex", "messages": user("Hello"),
+	}))
+	if err != nil || !res.IsError || !strings.Contains(text(res), `does not offer the "flex" service tier`) {
+		t.Errorf("flex on nova-pro = %v %s, want a refusal naming the tier", err, text(res))
+	}
+	if sim.Calls() != before {
+		t.Error("the refused tier reached Bedrock")
+	}
+}

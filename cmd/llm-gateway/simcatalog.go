@@ -21,6 +21,7 @@ func simModels(cat *catalog.Catalog) []bedrocksim.Model {
 			RequiresProfile: e.RequiresProfile,
 			EndOfLife:       e.Status == gateway.StatusEndOfLife,
 			Endpoint:        e.Endpoint,
+			ServiceTiers:    e.ServiceTiers,
 		}
 		if r := e.Rules; r != nil {
 			m.Rejects, m.OptIn = r.Rejects, r.OptIn

@@ -47,6 +47,9 @@ func buildInput(call *gateway.Call) (*bedrockruntime.ConverseInput, error) {
 			GuardrailVersion:    aws.String(g.Version),
 		}
 	}
+	if call.ServiceTier != "" {
+		in.ServiceTier = &types.ServiceTier{Type: types.ServiceTierType(call.ServiceTier)}
+	}
 	if len(call.AdditionalFields) > 0 {
 		if in.AdditionalModelRequestFields, err = jsonDocument("additional_fields", call.AdditionalFields); err != nil {
 			return nil, err
@@ -69,6 +72,7 @@ func buildStreamInput(call *gateway.Call) (*bedrockruntime.ConverseStreamInput, 
 		InferenceConfig:              in.InferenceConfig,
 		ToolConfig:                   in.ToolConfig,
 		AdditionalModelRequestFields: in.AdditionalModelRequestFields,
+		ServiceTier:                  in.ServiceTier,
 	}
 	if g := in.GuardrailConfig; g != nil {
 		out.GuardrailConfig = &types.GuardrailStreamConfiguration{

@@ -37,11 +37,26 @@ func completion(out *bedrockruntime.ConverseOutput) (comp *gateway.Completion, k
 		FinishReason: reason,
 		ToolCalls:    calls,
 		Usage:        usage(out.Usage),
+		ServiceTier:  servedTier(out.ServiceTier),
 	}
 	if out.Metrics != nil {
 		comp.Latency = millis(out.Metrics.LatencyMs)
 	}
 	return comp, known
+}
+
+// servedTier is the tier Bedrock says served a call, which is what AWS
+// bills; none said is the default tier, and one this code does not know is
+// ServedUnknown, so that the call is unpriced rather than priced at a
+// guess.
+func servedTier(t *types.ServiceTier) gateway.Tier {
+	if t == nil || t.Type == "" {
+		return gateway.ServedDefault
+	}
+	if tier, ok := gateway.ParseTier(string(t.Type)); ok {
+		return tier
+	}
+	return gateway.ServedUnknown
 }
 
 // finishReason maps a Bedrock stop reason to a gateway finish reason.

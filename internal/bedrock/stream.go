@@ -138,6 +138,7 @@ type assembler struct {
 	stopReason types.StopReason
 	metadata   bool
 	usage      gateway.Usage
+	tier       gateway.Tier
 	latencyMs  *int64
 }
 
@@ -175,6 +176,7 @@ func (a *assembler) add(ev types.ConverseStreamOutput) string {
 	case *types.ConverseStreamOutputMemberMetadata:
 		a.metadata = true
 		a.usage = usage(v.Value.Usage)
+		a.tier = servedTier(v.Value.ServiceTier)
 		if v.Value.Metrics != nil {
 			a.latencyMs = v.Value.Metrics.LatencyMs
 		}
@@ -200,6 +202,7 @@ func (a *assembler) completion() (*gateway.Completion, bool) {
 		Content:      a.text.String(),
 		FinishReason: reason,
 		Usage:        a.usage,
+		ServiceTier:  a.tier,
 		Latency:      millis(a.latencyMs),
 	}
 	for _, t := range a.tools {

@@ -126,7 +126,11 @@
 //
 // additionalModelRequestFields must be a JSON object and is passed over (the
 // echo marker shows it); requestMetadata, performanceConfig and the like are
-// accepted and ignored.
+// accepted and ignored. serviceTier.type must be priority, default, flex or
+// reserved, and a tier other than default one the model serves (Model's
+// ServiceTiers); the answer then reports the tier in serviceTier (in
+// Converse's answer and in the stream's metadata event), as Bedrock reports
+// the tier it billed.
 //
 // # Markers
 //
@@ -174,6 +178,8 @@
 //	guardrail            the guardrail's refusal: stopReason guardrail_intervened with a
 //	                     guardrailConfig, content_filtered without one
 //	guardrail=REASON     the refusal with stopReason REASON (e.g. content_filtered)
+//	served-tier=TIER     report TIER as the service tier that served the call, whatever
+//	                     was asked (Bedrock may serve a call on another tier)
 //
 // Every delay ends early when the request's context is cancelled.
 //

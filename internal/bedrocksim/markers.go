@@ -3,6 +3,7 @@ package bedrocksim
 import (
 	"bytes"
 	"encoding/json"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -38,6 +39,9 @@ type directives struct {
 
 	describe bool
 	tools    []toolMarker // in the order of the markers
+	// servedTier is the service tier the answer reports, whatever was
+	// asked: Bedrock may serve a call on another tier than requested.
+	servedTier string
 }
 
 // toolMarker is one [sim:tool=NAME] or [sim:tool=NAME:{…}] marker.
@@ -183,6 +187,11 @@ func (d *directives) set(name, value string, hasValue bool) *apiError {
 		}
 	case "describe":
 		d.describe, err = true, noValue()
+	case "served-tier":
+		if !slices.Contains(serviceTiers, value) {
+			return bad(strings.Join(serviceTiers, ", "))
+		}
+		d.servedTier = value
 	case "guardrail":
 		d.guardrail, d.guardrailDefault = stopGuardrail, !hasValue
 		if hasValue {

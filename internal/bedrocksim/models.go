@@ -37,6 +37,9 @@ type Model struct {
 	// OptIn, when set, names a one-time account agreement the model needs;
 	// see Options.MissingOptIns.
 	OptIn string
+	// ServiceTiers are the service tiers the model serves besides
+	// "default"; a request for another is refused.
+	ServiceTiers []string
 
 	// anyProfile accepts every profile: the model came from Options.Models,
 	// which says nothing of profiles.
@@ -58,8 +61,25 @@ const (
 	msgPrefill         = msgModelSays + "This model does not support assistant message prefill. The conversation must end with a user message."
 	msgForcedChoice    = msgModelSays + "tool_choice: type \"tool\" and \"any\" are not supported for this model."
 	msgToolsStreaming  = "This model doesn't support tool use in streaming mode."
+	msgTier            = "The provided service tier (%s) is not supported for this model."
 	msgOptIn           = "You don't have access to the model with the specified model ID. This model requires a one-time agreement to the model provider's data retention terms; accept them in the Amazon Bedrock console (Model access) and try again."
 )
+
+// checkTier refuses a service tier Converse does not know, or one the model
+// does not serve, as Bedrock does; it returns the tier the answer reports.
+func (m *Model) checkTier(t *serviceTier) (string, *apiError) {
+	if t == nil {
+		return "", nil
+	}
+	if !slices.Contains(serviceTiers, t.Type) {
+		return "", validationError("1 validation error detected: Value '%s' at 'serviceTier.type' failed to satisfy constraint: Member must satisfy enum value set: [%s]",
+			t.Type, strings.Join(serviceTiers, ", "))
+	}
+	if t.Type != "default" && !m.anyProfile && !slices.Contains(m.ServiceTiers, t.Type) {
+		return "", validationError(msgTier, t.Type)
+	}
+	return t.Type, nil
+}
 
 // lookupModel finds the model a request names, as sent (a profile ID, an
 // ARN or a base ID) and as base ID, and refuses what Bedrock refuses before

@@ -41,6 +41,16 @@ type answer struct {
 	stopReason string
 	usage      usage
 	trace      *converseTrace // only when a guardrail with trace enabled intervened
+	tier       string         // the service tier that served it; "" when none was asked
+}
+
+// served is the answer's serviceTier member: present when a tier was asked
+// for (or a marker names one), as Bedrock reports the tier it used.
+func (a *answer) served() *serviceTier {
+	if a.tier == "" {
+		return nil
+	}
+	return &serviceTier{Type: a.tier}
 }
 
 // hasText reports whether the answer starts with a text block: always,

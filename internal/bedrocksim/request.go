@@ -19,7 +19,16 @@ type converseRequest struct {
 	// AdditionalModelRequestFields go to the model as they are; the
 	// simulator only checks that they form a JSON object.
 	AdditionalModelRequestFields json.RawMessage `json:"additionalModelRequestFields"`
+	ServiceTier                  *serviceTier    `json:"serviceTier"`
 }
+
+// serviceTier is Converse's serviceTier member, in requests and answers.
+type serviceTier struct {
+	Type string `json:"type"`
+}
+
+// serviceTiers are the values Converse accepts for serviceTier.type.
+var serviceTiers = []string{"priority", "default", "flex", "reserved"}
 
 type message struct {
 	Role string `json:"role"`

@@ -13,6 +13,7 @@ type (
 		Usage      usage          `json:"usage"`
 		Metrics    metrics        `json:"metrics"`
 		Trace      *converseTrace `json:"trace,omitempty"`
+		Tier       *serviceTier   `json:"serviceTier,omitempty"`
 	}
 	converseOutput struct {
 		Message outputMessage `json:"message"`

@@ -266,6 +266,7 @@ func (s *Server) invoke(w http.ResponseWriter, r *http.Request, requestID, model
 	// Composed only now: a call that failed must not have written the
 	// prompt cache.
 	a := s.compose(modelID, base, p, body)
+	a.tier = p.tier
 	if stream {
 		if err := s.streamAnswer(ctx, w, requestID, a, d, start); err != nil {
 			log.Debug("stream ended early", logKeyError, err)
@@ -278,6 +279,7 @@ func (s *Server) invoke(w http.ResponseWriter, r *http.Request, requestID, model
 			Usage:      a.usage,
 			Metrics:    metrics{LatencyMs: time.Since(start).Milliseconds()},
 			Trace:      a.trace,
+			Tier:       a.served(),
 		}
 		if d.truncate {
 			writeTruncated(w, requestID, mustMarshal(resp))
@@ -294,6 +296,7 @@ type prepared struct {
 	directives directives
 	prompt     string    // the last user text without markers
 	calls      []toolUse // the tools the answer calls, if any
+	tier       string    // the service tier the answer reports; "" for none
 }
 
 // prepare validates the request and reads its markers.
@@ -320,6 +323,10 @@ func (s *Server) prepare(sent, base string, baseErr error, body []byte, stream b
 	if aerr := m.checkRules(req, c.tools, stream); aerr != nil {
 		return prepared{}, aerr
 	}
+	tier, aerr := m.checkTier(req.ServiceTier)
+	if aerr != nil {
+		return prepared{}, aerr
+	}
 	d, prompt, aerr := parseDirectives(req.lastUserText())
 	if aerr != nil {
 		return prepared{}, aerr
@@ -328,7 +335,10 @@ func (s *Server) prepare(sent, base string, baseErr error, body []byte, stream b
 	if aerr != nil {
 		return prepared{}, aerr
 	}
-	return prepared{checked: c, req: req, directives: d, prompt: prompt, calls: calls}, nil
+	if d.servedTier != "" {
+		tier = d.servedTier
+	}
+	return prepared{checked: c, req: req, directives: d, prompt: prompt, calls: calls, tier: tier}, nil
 }
 
 // throttle counts a call carrying throttle=N and reports whether it is

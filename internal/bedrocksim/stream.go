@@ -125,6 +125,7 @@ type (
 		Usage   usage          `json:"usage"`
 		Metrics metrics        `json:"metrics"`
 		Trace   *converseTrace `json:"trace,omitempty"`
+		Tier    *serviceTier   `json:"serviceTier,omitempty"`
 	}
 )
 
@@ -218,7 +219,7 @@ func (s *Server) streamAnswer(ctx context.Context, w http.ResponseWriter, reques
 	if err := sw.event(evMessageStop, messageStopEvent{StopReason: a.stopReason}); err != nil {
 		return err
 	}
-	return sw.event(evMetadata, metadataEvent{Usage: a.usage, Metrics: metrics{LatencyMs: time.Since(start).Milliseconds()}, Trace: a.trace})
+	return sw.event(evMetadata, metadataEvent{Usage: a.usage, Metrics: metrics{LatencyMs: time.Since(start).Milliseconds()}, Trace: a.trace, Tier: a.served()})
 }
 
 // splitJSON cuts a tool use's input JSON into at least two pieces (when it

@@ -67,6 +67,9 @@ func cacheKey(c *Call) string {
 		k.str("")
 	}
 	k.bytes(c.AdditionalFields)
+	// A tier is a different request: a flex answer is billed, and may
+	// be served, unlike a priority one.
+	k.str(c.ServiceTier)
 	return hex.EncodeToString(k.h.Sum(nil))
 }
 

@@ -64,6 +64,9 @@ const (
 	ServedPriority
 	ServedFlex
 	ServedReserved
+	// ServedUnknown is a tier Bedrock named that this code does not know:
+	// its price is unknown.
+	ServedUnknown Tier = 255
 )
 
 var tierNames = [...]string{TierDefault, TierPriority, TierFlex, TierReserved}
@@ -72,7 +75,7 @@ func (t Tier) String() string {
 	if int(t) < len(tierNames) {
 		return tierNames[t]
 	}
-	return TierDefault
+	return "unknown"
 }
 
 // ParseTier returns the Tier of a name; empty is the default tier. It

@@ -43,10 +43,19 @@ func inputTokenBound(c *Call) int {
 // reservation is the worst case of one attempt of call with model m.
 func reservation(agent string, m Model, c *Call, now time.Time) Reservation {
 	r := Reservation{Agent: agent, Model: m, InputTokens: inputTokenBound(c), MaxOutputTokens: c.MaxTokens, Time: now}
-	if m.Price != nil {
+	price := m.Price
+	if m.Pricing != nil {
+		// The rate of the tier asked for, at this time and this size:
+		// above a long-context threshold the whole call costs more.
+		price = nil
+		if rate := m.Pricing.Rate(c.ServiceTier, now, r.InputTokens); rate != nil {
+			price = rate.Price
+		}
+	}
+	if price != nil {
 		// Input priced at the dearest input rate: a cache write can cost
 		// more than plain input.
-		p := *m.Price
+		p := *price
 		in := max(p.Input, p.CacheWrite, p.CacheRead)
 		r.WorstCase = PicoUSD(r.InputTokens)*in + PicoUSD(r.MaxOutputTokens)*p.Output
 		r.Priced = true

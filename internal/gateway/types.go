@@ -86,6 +86,10 @@ type Request struct {
 	// "medium", "high", … or "off"); empty leaves the model's default. It
 	// becomes the model's own request fields (Rules.Reasoning).
 	Reasoning string
+	// ServiceTier asks Bedrock for a service tier ("priority", "flex",
+	// "reserved"); empty or "default" is the default tier. The tier the
+	// answer says served it is the one billed.
+	ServiceTier string
 }
 
 // Model is what the core needs to know of a catalog entry once a name has
@@ -166,6 +170,9 @@ func (u Usage) Add(v Usage) Usage {
 // Provider sends upstream.
 type Call struct {
 	ModelID string
+	// ServiceTier is the Converse service tier to ask for; empty for the
+	// default.
+	ServiceTier string
 	// SupportsSystem is false for models that reject Converse system blocks;
 	// the provider then folds System into the first user turn.
 	SupportsSystem bool

@@ -61,6 +61,10 @@ func validate(req *Request, m Model, maxInputBytes int) (*Call, error) {
 	if len(req.Messages) == 0 {
 		return nil, Invalid("messages", `must hold at least one message, e.g. [{"role":"user","content":"Hello"}]`)
 	}
+	tier, err := serviceTier(req.ServiceTier, m)
+	if err != nil {
+		return nil, err
+	}
 
 	c := &Call{
 		ModelID:          m.ID,
@@ -69,6 +73,7 @@ func validate(req *Request, m Model, maxInputBytes int) (*Call, error) {
 		Messages:         make([]Message, 0, len(req.Messages)),
 		Guardrail:        req.Guardrail,
 		AdditionalFields: req.AdditionalFields,
+		ServiceTier:      tier,
 	}
 	v := contentCheck{model: m, textBytes: len(req.System)}
 	if strings.TrimSpace(req.System) != "" {
@@ -313,4 +318,23 @@ func validateTools(req *Request, m Model, c *Call) error {
 func isJSONObject(b json.RawMessage) bool {
 	b = bytes.TrimSpace(b)
 	return len(b) > 1 && b[0] == '{' && json.Valid(b)
+}
+
+// serviceTier checks a requested service tier against the model's: a tier
+// the model does not offer is refused here, before Bedrock. The default
+// tier is sent as no tier at all.
+func serviceTier(tier string, m Model) (string, error) {
+	if tier == "" || tier == TierDefault {
+		return "", nil
+	}
+	offered := append([]string{TierDefault}, m.ServiceTiers...)
+	if _, ok := ParseTier(tier); !ok {
+		return "", Invalid("service_tier", "%q is not a Bedrock service tier; use one of %s, %s, %s or %s",
+			tier, TierDefault, TierPriority, TierFlex, TierReserved)
+	}
+	if !slices.Contains(m.ServiceTiers, tier) {
+		return "", Invalid("service_tier", "%s does not offer the %q service tier; it offers %s (list_models service_tiers)",
+			m.Name, tier, strings.Join(offered, ", "))
+	}
+	return tier, nil
 }

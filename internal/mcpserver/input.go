@@ -30,6 +30,7 @@ type GenerateInput struct {
 	PromptCache      *PromptCache    `json:"prompt_cache,omitempty" jsonschema:"Bedrock prompt caching: put a cache point after the system prompt and/or the tools (models with supports_prompt_caching); a {\"type\":\"cache_point\"} block does the same inside a message"`
 	Guardrail        *GuardrailInput `json:"guardrail,omitempty" jsonschema:"a Bedrock guardrail to apply; a blocked answer has finish_reason content_filter"`
 	AdditionalFields json.RawMessage `json:"additional_fields,omitempty" jsonschema:"model-specific request fields passed to Bedrock as they are, e.g. {\"top_k\": 50}"`
+	ServiceTier      string          `json:"service_tier,omitempty" jsonschema:"the Bedrock service tier: default, priority (faster, dearer), flex (cheaper, slower) or reserved, on models that offer it (list_models service_tiers); the tier Bedrock reports serving the call is the one billed"`
 	Reasoning        string          `json:"reasoning,omitempty" jsonschema:"reasoning effort for models that take one (list_models rules.reasoning and rules.efforts): low, medium, high, and on some models xhigh or max; off turns reasoning off where the model allows it; omit for the model's default. Reasoning tokens are billed as output tokens"`
 	FallbackModels   []string        `json:"fallback_models,omitempty" jsonschema:"models to try in order if this one is throttled, unavailable, timed out or end-of-life; the answer names the model that answered and lists the attempts"`
 }
@@ -86,6 +87,7 @@ func (in *GenerateInput) request() (*gateway.Request, error) {
 		AdditionalFields: in.AdditionalFields,
 		FallbackModels:   in.FallbackModels,
 		Reasoning:        in.Reasoning,
+		ServiceTier:      in.ServiceTier,
 	}
 	if in.MaxTokens != nil {
 		if *in.MaxTokens < 1 {
