@@ -242,15 +242,25 @@ func (l *lease) Release(ctx context.Context, comp *gateway.Completion, err error
 			}
 		}
 		if b, merr := json.Marshal(o); merr == nil && len(b) <= f.opts.MaxValueBytes {
-			// Kept long enough for a waiter polling at a quarter of the lock
-			// TTL to find it.
-			if f.observe(f.rdb.Set(ctx, f.key("r", l.key), b, 2*f.opts.LockTTL).Err()) == nil {
-				f.observe(f.rdb.Publish(ctx, f.key("d", l.key), l.token).Err())
-			}
+			// One round trip: the outcome (kept long enough for a waiter
+			// polling at a quarter of the lock TTL to find it), its
+			// announcement, and the lock given up.
+			keys := []string{f.key("r", l.key), f.key("d", l.key), f.key("l", l.key)}
+			f.observe(publishScript.Run(ctx, f.rdb, keys, b, (2 * f.opts.LockTTL).Milliseconds(), l.token).Err())
+			return
 		}
 	}
 	l.c.unlock(ctx, l.key, l.token)
 }
+
+// publishScript: KEYS = outcome, channel, lock; ARGV = outcome, its TTL in
+// ms, lock token.
+var publishScript = redis.NewScript(`
+redis.call("SET", KEYS[1], ARGV[1], "PX", ARGV[2])
+redis.call("PUBLISH", KEYS[2], ARGV[3])
+if redis.call("GET", KEYS[3]) == ARGV[3] then redis.call("DEL", KEYS[3]) end
+return 1
+`)
 
 // newToken returns a random lock token.
 func newToken() string {

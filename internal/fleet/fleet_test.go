@@ -23,7 +23,7 @@ import (
 
 // redisURL is the Redis the tests use: REDIS_TEST_URL, else the one these
 // machines run. In CI a Redis that does not answer fails the tests.
-func redisURL(t *testing.T) string {
+func redisURL(t testing.TB) string {
 	t.Helper()
 	url := os.Getenv("REDIS_TEST_URL")
 	if url == "" {
