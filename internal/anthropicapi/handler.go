@@ -36,6 +36,7 @@ type Options struct {
 type API struct {
 	opts  Options
 	log   *slog.Logger
+	names *modelNames
 	newID func() string // random; fixed by tests
 }
 
@@ -52,7 +53,7 @@ func New(opts Options) *API {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &API{opts: opts, log: log, newID: rand.Text}
+	return &API{opts: opts, log: log, names: &modelNames{cat: opts.Catalog, models: opts.Models}, newID: rand.Text}
 }
 
 // request reads and maps a Messages request body, resolving its model.
@@ -65,7 +66,7 @@ func (a *API) request(r *http.Request) (*MessagesRequest, *gateway.Request, erro
 	if err != nil {
 		return nil, nil, err
 	}
-	req.Model = resolveModel(a.opts.Catalog, a.opts.Models, in.Model)
+	req.Model = a.names.resolve(in.Model)
 	req.Agent = a.opts.Agent(r)
 	return &in, req, nil
 }
@@ -191,7 +192,7 @@ func (a *API) ListModels(w http.ResponseWriter, _ *http.Request) {
 
 // GetModel serves GET /v1/models/{model}.
 func (a *API) GetModel(w http.ResponseWriter, r *http.Request) {
-	name := resolveModel(a.opts.Catalog, a.opts.Models, r.PathValue("model"))
+	name := a.names.resolve(r.PathValue("model"))
 	for _, e := range a.opts.Models() {
 		if strings.EqualFold(e.Name, name) || strings.EqualFold(e.ModelID, name) || strings.EqualFold(e.BaseModelID, name) {
 			writeJSON(w, http.StatusOK, modelInfo(e))

@@ -31,7 +31,7 @@ func (f *fakeGenerator) Generate(_ context.Context, req *gateway.Request) (*gate
 	return f.resp, f.err
 }
 
-func newTestAPI(t *testing.T, g Generator) *API {
+func newTestAPI(t testing.TB, g Generator) *API {
 	cat, err := catalog.Load(catalog.Options{Region: "us-east-1"})
 	if err != nil {
 		t.Fatal(err)

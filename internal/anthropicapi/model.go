@@ -3,6 +3,7 @@ package anthropicapi
 import (
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/llm-gateway/llm-gateway/internal/catalog"
 	"github.com/llm-gateway/llm-gateway/internal/gateway"
@@ -60,4 +61,39 @@ func anthropicName(baseID string) string {
 		return ""
 	}
 	return versionSuffix.ReplaceAllString(rest, "")
+}
+
+// maxResolved bounds the names a modelNames remembers: names come from
+// callers, and a caller sending a new one each time must not grow memory.
+const maxResolved = 1024
+
+// modelNames remembers what resolveModel made of each name asked for. The
+// catalog does not change after it is loaded, and a name it does not know
+// as given (Claude Code's dated names, on every call) costs a scan of the
+// catalog and the search for suggestions each time it is resolved.
+type modelNames struct {
+	cat    gateway.Catalog
+	models func() []catalog.Entry
+
+	mu    sync.Mutex
+	known map[string]string
+}
+
+func (n *modelNames) resolve(name string) string {
+	n.mu.Lock()
+	got, ok := n.known[name]
+	n.mu.Unlock()
+	if ok {
+		return got
+	}
+	got = resolveModel(n.cat, n.models, name)
+	n.mu.Lock()
+	if n.known == nil {
+		n.known = make(map[string]string)
+	}
+	if len(n.known) < maxResolved {
+		n.known[name] = got
+	}
+	n.mu.Unlock()
+	return got
 }

@@ -1,6 +1,7 @@
 package anthropicapi
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/llm-gateway/llm-gateway/internal/catalog"
@@ -36,5 +37,33 @@ func TestResolveModel(t *testing.T) {
 		if got := resolveModel(cat, cat.Models, tt.given); got != tt.want {
 			t.Errorf("resolveModel(%q) = %q, want %q", tt.given, got, tt.want)
 		}
+	}
+}
+
+// TestModelNamesBounded checks that remembered resolutions answer as
+// resolveModel does, and that callers sending new names cannot grow the
+// memory past maxResolved.
+func TestModelNamesBounded(t *testing.T) {
+	cat, err := catalog.Load(catalog.Options{Region: "us-east-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := &modelNames{cat: cat, models: cat.Models}
+	for range 2 { // the second round reads what the first remembered
+		if got := n.resolve("claude-haiku-4-5-20251001"); got != "claude-haiku-4-5" {
+			t.Errorf("resolve(claude-haiku-4-5-20251001) = %q, want claude-haiku-4-5", got)
+		}
+	}
+	for i := range maxResolved + 10 {
+		name := fmt.Sprintf("no-such-model-%d", i)
+		if got := n.resolve(name); got != name {
+			t.Fatalf("resolve(%q) = %q, want it as given", name, got)
+		}
+	}
+	if len(n.known) != maxResolved {
+		t.Errorf("remembered %d names, want the cap %d", len(n.known), maxResolved)
+	}
+	if got := n.resolve("claude-sonnet-4-5-20250929"); got != "claude-sonnet-4-5" {
+		t.Errorf("resolve past the cap = %q, want claude-sonnet-4-5", got)
 	}
 }
