@@ -370,7 +370,10 @@ type Metrics struct {
 	Tokens                 Tokens                `json:"tokens"`
 	ByModel                map[string]ModelStats `json:"by_model"`
 	RequestsByAgent        map[string]AgentStats `json:"requests_by_agent"`
-	UptimeSeconds          float64               `json:"uptime_seconds"`
+	// RequestsByFrontend counts requests by the API they came through:
+	// "mcp", "openai", "anthropic".
+	RequestsByFrontend map[string]int64 `json:"requests_by_frontend"`
+	UptimeSeconds      float64          `json:"uptime_seconds"`
 }
 
 // Latency summarises latencies in milliseconds.
