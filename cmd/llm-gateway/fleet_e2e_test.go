@@ -1,14 +1,20 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -288,4 +294,101 @@ func TestFleetRateLimitAcrossReplicas(t *testing.T) {
 		return
 	}
 	t.Fatal("three rounds each crossed a minute")
+}
+
+// ownRedis runs a redis-server of the test's own on a free port, so that
+// the test can stop and restart it; start returns once it is ready, stop
+// kills it.
+func ownRedis(t *testing.T) (url string, start func(), stop func()) {
+	t.Helper()
+	fleetRedis(t) // Redis is installed and running here (fails in CI if not)
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		t.Fatal("redis-server is not installed")
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
+	l.Close()
+	var cmd *exec.Cmd
+	start = func() {
+		cmd = exec.Command(bin, "--port", port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", t.TempDir())
+		out, err := cmd.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			if strings.Contains(sc.Text(), "Ready to accept connections") {
+				go io.Copy(io.Discard, out)
+				return
+			}
+		}
+		t.Fatal("redis-server exited before it was ready")
+	}
+	stop = func() {
+		if cmd != nil && cmd.Process != nil {
+			cmd.Process.Kill()
+			cmd.Wait()
+		}
+	}
+	t.Cleanup(stop)
+	return "redis://127.0.0.1:" + port + "/0", start, stop
+}
+
+// TestFleetRedisStopsAndReturns: with Redis stopped, every call still gets
+// its answer from the replica's own state and /readyz names the outage;
+// once Redis is back, the replicas share again by themselves.
+func TestFleetRedisStopsAndReturns(t *testing.T) {
+	_, simURL := startSim(t)
+	url, startRedis, stopRedis := ownRedis(t)
+	startRedis()
+	env := gatewayEnv(simURL, "REDIS_URL="+url, "ALLOW_INSECURE_NO_AUTH=true", "LOG_LEVEL=INFO")
+	a, b := startHTTPGateway(t, env), startHTTPGateway(t, env)
+	ask := func(g *httpGateway, prompt string) generateResult {
+		t.Helper()
+		r, err := generateOn(t.Context(), t, g, prompt)
+		if err != nil {
+			t.Fatalf("%s: %v", prompt, err)
+		}
+		return r
+	}
+	readyz := func(g *httpGateway) string {
+		resp, err := http.Get(g.url + "/readyz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != http.StatusOK {
+			t.Errorf("/readyz = %d %s; want 200 (the replica still answers)", resp.StatusCode, body)
+		}
+		return string(body)
+	}
+
+	ask(a, "before the outage")
+	if r := ask(b, "before the outage"); !r.Cached {
+		t.Error("with Redis up, b did not get a's answer from the shared cache")
+	}
+	stopRedis()
+	for i := range 5 {
+		ask(a, fmt.Sprintf("during the outage %d", i))
+		ask(b, fmt.Sprintf("during the outage %d", i))
+	}
+	if body := readyz(a); !strings.Contains(body, "degraded: redis unreachable") {
+		t.Errorf("/readyz during the outage = %q, want it to name Redis", body)
+	}
+	startRedis()
+	ask(a, "after the outage")
+	if r := ask(b, "after the outage"); !r.Cached {
+		t.Error("after Redis returned, b did not get a's answer: sharing did not resume")
+	}
+	if body := readyz(a); strings.Contains(body, "degraded") {
+		t.Errorf("/readyz after the outage = %q, want plain ready", body)
+	}
 }
