@@ -1,9 +1,12 @@
 package main
 
 import (
+	"bufio"
 	"encoding/json"
 	"errors"
 	"net/http/httptest"
+	"os"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -210,5 +213,65 @@ func TestClaudeCodeDefaultModel(t *testing.T) {
 		if err != nil || !res.IsError || !strings.Contains(text(res), tc.says) {
 			t.Errorf("generate(%v) = %v %s, want a tool error saying %q", tc.args, err, text(res), tc.says)
 		}
+	}
+}
+
+// TestStandaloneSimKnowsCatalog runs `llm-gateway bedrock-sim` as a user
+// would and checks that it answers like Bedrock for the catalog's models:
+// the bare ID of a profile-only model, an unknown model, a rule, and an
+// account without Claude Fable's opt-in, which the gateway then explains.
+func TestStandaloneSimKnowsCatalog(t *testing.T) {
+	cmd := exec.Command(binary, "bedrock-sim", "--addr", "127.0.0.1:0", "--missing-opt-ins")
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "AWS_ACCESS_KEY_ID=" + testKey, "AWS_SECRET_ACCESS_KEY=" + testSecret, "AWS_REGION=us-east-1"}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil {
+		t.Fatalf("bedrock-sim printed no address: %v", err)
+	}
+	_, url, ok := strings.Cut(strings.TrimSpace(line), "listening on ")
+	if !ok {
+		t.Fatalf("bedrock-sim said %q", line)
+	}
+
+	client, err := bedrock.New(t.Context(), bedrock.Options{
+		Region: "us-east-1", Endpoint: url, MaxAttempts: 1,
+		Credentials: credentials.NewStaticCredentialsProvider(testKey, testSecret, ""),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	one := 0.5
+	for _, tc := range []struct {
+		call *gateway.Call
+		says string
+	}{
+		{&gateway.Call{ModelID: "anthropic.claude-opus-5-5"}, "on-demand throughput isn’t supported"},
+		{&gateway.Call{ModelID: "anthropic.claude-opus-9"}, "The provided model identifier is invalid."},
+		{&gateway.Call{ModelID: "us.anthropic.claude-opus-5-5", Temperature: &one}, "`temperature` is deprecated for this model."},
+		{&gateway.Call{ModelID: "us.anthropic.claude-fable-5"}, "data retention terms"},
+		{&gateway.Call{ModelID: "meta.llama3-2-1b-instruct-v1:0"}, "end of its life"},
+	} {
+		tc.call.Messages, tc.call.MaxTokens = []gateway.Message{{Role: gateway.RoleUser, Content: "hi"}}, 100
+		_, err := client.Converse(t.Context(), tc.call)
+		if err == nil || !strings.Contains(err.Error(), tc.says) {
+			t.Errorf("Converse(%s) = %v, want Bedrock's %q", tc.call.ModelID, err, tc.says)
+		}
+	}
+	if _, err := client.Converse(t.Context(), &gateway.Call{ModelID: "us.anthropic.claude-opus-5-5", MaxTokens: 100,
+		Messages: []gateway.Message{{Role: gateway.RoleUser, Content: "hi"}}}); err != nil {
+		t.Errorf("a valid call: %v", err)
+	}
+
+	s, _ := connect(t, gatewayEnv(url))
+	res, err := s.CallTool(t.Context(), &mcp.CallToolParams{Name: "generate", Arguments: map[string]any{"model": "claude-fable-5", "messages": user("hi")}})
+	if err != nil || !res.IsError || !strings.Contains(text(res), "access_denied") || !strings.Contains(text(res), "one-time opt-in") {
+		t.Errorf("generate(claude-fable-5) without the opt-in = %v %s, want access denied naming the opt-in", err, text(res))
 	}
 }

@@ -94,12 +94,12 @@ func (s *Server) lookupModel(sent, base string) (*Model, *apiError) {
 	}
 	profile := profileOf(sent)
 	switch {
+	case m.EndOfLife: // whatever form the ID takes
+		return nil, &apiError{status: http.StatusNotFound, code: codeNotFound, message: msgEndOfLife}
 	case profile != "" && !m.anyProfile && !slices.Contains(m.Profiles, profile):
 		return nil, validationError("%s", msgInvalidModel)
 	case profile == "" && m.RequiresProfile && !strings.Contains(sent, ":inference-profile/"):
 		return nil, validationError(msgOnDemand, sent)
-	case m.EndOfLife:
-		return nil, &apiError{status: http.StatusNotFound, code: codeNotFound, message: msgEndOfLife}
 	case m.Endpoint != "" && m.Endpoint != "bedrock-runtime":
 		return nil, validationError("%s", msgNotConverse)
 	case m.OptIn != "" && s.opts.MissingOptIns:

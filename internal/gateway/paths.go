@@ -180,7 +180,7 @@ func (g *Gateway) upstream(ctx context.Context, agent string, m Model, call *Cal
 	g.calls.Add(1)
 	comp, err := do(ctx)
 	g.calls.Add(-1)
-	err = providerError(ctx, err)
+	err = optInHint(m, providerError(ctx, err))
 
 	a := AttemptEvent{Model: m.Name, ModelID: call.ModelID, Kind: KindOf(err), Latency: g.opts.Now().Sub(now), Priced: true}
 	if comp != nil {

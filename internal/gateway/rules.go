@@ -3,6 +3,7 @@ package gateway
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -237,3 +238,16 @@ func notCallable(m Model) string {
 // Converse; models served elsewhere (bedrock-mantle) are listed but not
 // callable.
 const EndpointRuntime = "bedrock-runtime"
+
+// optInHint adds to Bedrock's access refusal of a model that needs a
+// one-time account step what that step is, since Bedrock's own message
+// does not say it is the cause.
+func optInHint(m Model, err error) error {
+	var e *Error
+	if m.Rules.OptIn == "" || !errors.As(err, &e) || e.Kind != KindAccessDenied {
+		return err
+	}
+	hinted := *e
+	hinted.Message = fmt.Sprintf("%s; %s also needs a one-time opt-in on the AWS account: %s", e.Message, m.Name, m.Rules.OptIn)
+	return &hinted
+}
