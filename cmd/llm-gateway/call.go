@@ -48,6 +48,7 @@ func runCall(ctx context.Context, args []string, getenv func(string) string, std
 	url := fs.String("url", "", "the MCP endpoint of a running gateway (e.g. http://127.0.0.1:8080/mcp); if empty, start one over stdio")
 	key := fs.String("key", getenv("LLM_GATEWAY_KEY"), "API key for --url (env LLM_GATEWAY_KEY)")
 	simulate := fs.Bool("simulate", false, "start the gateway against the built-in Bedrock simulator")
+	metaJSON := fs.String("meta", "", `the call's _meta as a JSON object, e.g. {"traceparent":"00-…-01"} to continue a trace`)
 
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
 		fs.Usage()
@@ -74,6 +75,12 @@ func runCall(ctx context.Context, args []string, getenv func(string) string, std
 	toolArgs, err := buildArgs(*jsonArgs, kv, *prompt)
 	if err != nil {
 		return fmt.Errorf("call: %w", err)
+	}
+	var meta mcp.Meta
+	if *metaJSON != "" {
+		if err := json.Unmarshal([]byte(*metaJSON), &meta); err != nil {
+			return fmt.Errorf("call: --meta must be a JSON object: %w", err)
+		}
 	}
 
 	var transport mcp.Transport
@@ -106,7 +113,7 @@ func runCall(ctx context.Context, args []string, getenv func(string) string, std
 		return fmt.Errorf("call: connect to gateway: %w", err)
 	}
 	defer session.Close()
-	res, err := session.CallTool(ctx, &mcp.CallToolParams{Name: tool, Arguments: toolArgs})
+	res, err := session.CallTool(ctx, &mcp.CallToolParams{Meta: meta, Name: tool, Arguments: toolArgs})
 	if err != nil {
 		return fmt.Errorf("call %s: %w", tool, err)
 	}

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/llm-gateway/llm-gateway/internal/adminauth"
@@ -13,6 +14,7 @@ import (
 	"github.com/llm-gateway/llm-gateway/internal/config"
 	"github.com/llm-gateway/llm-gateway/internal/httpserver"
 	"github.com/llm-gateway/llm-gateway/internal/prom"
+	"github.com/llm-gateway/llm-gateway/internal/tracing"
 )
 
 // newProm is the Prometheus recorder: the catalog's names are the only
@@ -104,5 +106,27 @@ func serveMetrics(ctx context.Context, cfg *config.Config, a *app, log *slog.Log
 			_ = srv.Close()
 		}
 		<-done
+	}
+}
+
+// startTracing sets up OpenTelemetry traces when the standard OTEL_*
+// variables ask for them (the SDK reads the process environment itself).
+// A setting it cannot use is logged, and the gateway serves untraced.
+// stop sends the spans still buffered.
+func startTracing(ctx context.Context, cfg *config.Config, log *slog.Logger) (tr *tracing.Tracing, stop func()) {
+	tr, err := tracing.Start(ctx, tracing.Options{Getenv: os.Getenv, Version: version, Logger: log})
+	if err != nil {
+		log.Error("traces are off", "error", err)
+		return tracing.Off(), func() {}
+	}
+	if tr.On() && cfg.LogPrompts {
+		log.Warn("LOG_PROMPTS is on: prompts and answers go on the spans sent to the trace collector")
+	}
+	return tr, func() {
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if err := tr.Shutdown(sctx); err != nil {
+			log.Warn("flushing traces", "error", err)
+		}
 	}
 }

@@ -180,13 +180,15 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger, problems .
 			return gw.InFlight()
 		})
 	}
+	tr, stopTracing := startTracing(ctx, cfg, log)
+	waits = append(waits, stopTracing)
 	provider, err := bedrock.New(ctx, popts)
 	if err != nil {
 		su.add(awsConfigProblem(cfg, err))
 	} else {
 		gopts := gateway.Options{
 			Catalog:       cat,
-			Provider:      provider,
+			Provider:      tr.WrapProvider(provider, cfg.LogPrompts),
 			Timeout:       cfg.RequestTimeout,
 			MaxInputBytes: int(cfg.MaxInputBytes),
 			LogPrompts:    cfg.LogPrompts,
@@ -207,6 +209,9 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger, problems .
 		}
 		if cfg.MetricsEnabled {
 			gopts.Recorders = append(gopts.Recorders, reg, pr)
+		}
+		if tr.On() {
+			gopts.Recorders = append(gopts.Recorders, tr.Recorder())
 		}
 		if gov != nil {
 			gopts.Admission = gov
@@ -247,6 +252,9 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger, problems .
 		Admin:       adminNames(cfg.AdminKeys),
 		Logger:      log,
 	})
+	if tr.On() {
+		srv.AddReceivingMiddleware(tr.MCPMiddleware())
+	}
 	return &app{mcp: srv, gateway: gw, catalog: cat, simulated: cfg.Simulate, setup: su, fleet: shared, prom: pr}, wait, nil
 }
 
