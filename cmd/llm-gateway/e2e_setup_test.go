@@ -64,6 +64,12 @@ func TestStdioComesUpWithBadSetup(t *testing.T) {
 			"AWS_REGION", []string{"[unavailable]", `"us-east-9" is not an AWS Region`, "us-west-2"}},
 		{"unreadable models file entry", []string{"MODELS_FILE=" + badModels, "AWS_ACCESS_KEY_ID=AKID", "AWS_SECRET_ACCESS_KEY=secret"}, nil,
 			"MODELS_FILE", []string{"[unavailable]", "my-model", "unset MODELS_FILE"}},
+		{"fallback to an unknown model", []string{"FALLBACK_MODELS=nova-pro:nova-prp", "AWS_ACCESS_KEY_ID=AKID", "AWS_SECRET_ACCESS_KEY=secret"}, nil,
+			"FALLBACK_MODELS", []string{"[unavailable]", "nova-prp", "list_models"}},
+		{"a malformed guardrail", []string{"GUARDRAIL_ID=my guardrail", "GUARDRAIL_VERSION=1", "AWS_ACCESS_KEY_ID=AKID", "AWS_SECRET_ACCESS_KEY=secret"}, nil,
+			`GUARDRAIL_ID="my guardrail"`, []string{"[unavailable]", "want a guardrail ID"}},
+		{"an endless keys file", []string{"API_KEYS_FILE=/dev/zero", "AWS_ACCESS_KEY_ID=AKID", "AWS_SECRET_ACCESS_KEY=secret"}, nil,
+			"API_KEYS_FILE=/dev/zero", []string{"[unavailable]", "larger than"}},
 		{"a setting that does not parse", []string{"CACHE_TTL=soon", "AWS_ACCESS_KEY_ID=AKID", "AWS_SECRET_ACCESS_KEY=secret"}, nil,
 			"CACHE_TTL=soon", []string{"[unavailable]", "CACHE_TTL=soon", "whole number of seconds"}},
 	}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"slices"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -94,6 +95,9 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger, problems .
 	}
 	if err != nil {
 		return nil, wait, fmt.Errorf("model catalog: %w", err) // the embedded catalog: a build bug
+	}
+	if p, bad := fallbackProblem(cfg.FallbackModels, cat); bad {
+		su.add(p)
 	}
 
 	popts := bedrock.Options{
@@ -379,4 +383,29 @@ func adminNames(keys []config.APIKey) func(string) bool {
 		names[k.Name] = true
 	}
 	return func(name string) bool { return names[name] }
+}
+
+// fallbackProblem checks at start that FALLBACK_MODELS names only models of
+// the catalog, rather than letting a misspelt fallback fail the calls that
+// need it. It blocks: the chain the operator wrote is not the one that
+// would run.
+func fallbackProblem(chains map[string][]string, cat *catalog.Catalog) (SetupProblem, bool) {
+	var unknown []string
+	for from, to := range chains {
+		for _, name := range append([]string{from}, to...) {
+			if name == "*" {
+				continue
+			}
+			if _, err := cat.Resolve(name); err != nil && !slices.Contains(unknown, name) {
+				unknown = append(unknown, name)
+			}
+		}
+	}
+	if len(unknown) == 0 {
+		return SetupProblem{}, false
+	}
+	slices.Sort(unknown)
+	return SetupProblem{Setting: "FALLBACK_MODELS", Blocking: true,
+		Cause: "names models that are not in the catalog: " + strings.Join(unknown, ", "),
+		Fix:   "use names list_models shows, or correct MODELS_FILE"}, true
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"strings"
 	"time"
 
@@ -71,7 +70,7 @@ func Load(opts Options) (*Catalog, error) {
 	}
 	builtin := len(m.specs)
 	if opts.File != "" {
-		data, err := os.ReadFile(opts.File)
+		data, err := readFileLimited(opts.File, maxModelsFileBytes)
 		if err != nil {
 			return nil, fmt.Errorf("load model catalog: read models file: %w", err)
 		}

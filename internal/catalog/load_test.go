@@ -149,6 +149,14 @@ func TestLoadMissingFile(t *testing.T) {
 	}
 }
 
+// A models file that never ends (a wrong path) fails at once.
+func TestLoadEndlessFile(t *testing.T) {
+	_, err := Load(Options{File: "/dev/zero"})
+	if err == nil || !strings.Contains(err.Error(), "larger than") {
+		t.Fatalf("Load(/dev/zero) = %v, want a too-large error", err)
+	}
+}
+
 func TestLineCol(t *testing.T) {
 	data := []byte("ab\ncd\n")
 	for _, tt := range []struct {

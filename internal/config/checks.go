@@ -5,6 +5,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
+)
+
+var (
+	guardrailIDRE      = regexp.MustCompile(`^([a-z0-9]+|arn:aws(-[^:]+)?:bedrock:[a-z0-9-]{1,20}:[0-9]{12}:guardrail/[a-z0-9]+)$`)
+	guardrailVersionRE = regexp.MustCompile(`^([1-9][0-9]{0,7}|DRAFT)$`)
 )
 
 // check validates what no single setting can: combinations, and files that
@@ -34,6 +40,15 @@ func (l *loader) check(c *Config, dir string) []error {
 	if (c.GuardrailID == "") != (c.GuardrailVersion == "") {
 		errs = append(errs, l.from["GUARDRAIL_ID"].errorf("and GUARDRAIL_VERSION go together: set both (e.g. GUARDRAIL_VERSION=1 or DRAFT), or neither"))
 	}
+	// Bedrock's own patterns for guardrailIdentifier and guardrailVersion:
+	// a malformed one would otherwise be accepted here and then fail every
+	// call, blamed on its caller.
+	if c.GuardrailID != "" && (len(c.GuardrailID) > 2048 || !guardrailIDRE.MatchString(c.GuardrailID)) {
+		errs = append(errs, l.from["GUARDRAIL_ID"].errorf("want a guardrail ID (lowercase letters and digits, e.g. gr1abc2def3) or its ARN (arn:aws:bedrock:REGION:ACCOUNT:guardrail/ID)"))
+	}
+	if c.GuardrailVersion != "" && !guardrailVersionRE.MatchString(c.GuardrailVersion) {
+		errs = append(errs, l.from["GUARDRAIL_VERSION"].errorf("want a version number (1 to 99999999) or DRAFT"))
+	}
 
 	if c.ModelsFile != "" {
 		c.ModelsFile = resolve(dir, c.ModelsFile)
@@ -48,7 +63,7 @@ func (l *loader) check(c *Config, dir string) []error {
 		from := l.from["API_KEYS_FILE"]
 		if err := checkFile(c.APIKeysFile); err != nil {
 			errs = append(errs, from.errorf("%w", err))
-		} else if data, err := os.ReadFile(c.APIKeysFile); err != nil {
+		} else if data, err := readFileLimited(c.APIKeysFile, maxSettingsFileBytes); err != nil {
 			errs = append(errs, from.errorf("%w", err))
 		} else {
 			more, err := parseAPIKeysFile(string(data))

@@ -542,8 +542,12 @@ func TestFallbacksAndGuardrail(t *testing.T) {
 		{env: map[string]string{"FALLBACK_MODELS": "nova-pro"}, wantErr: "FALLBACK_MODELS=nova-pro: want model:fallback"},
 		{env: map[string]string{"FALLBACK_MODELS": "a:b,a:c"}, wantErr: "two chains"},
 		{env: map[string]string{"FALLBACK_MODELS": "a:b||c"}, wantErr: "empty fallback"},
-		{env: map[string]string{"GUARDRAIL_ID": "gr-1"}, wantErr: "GUARDRAIL_VERSION go together"},
-		{env: map[string]string{"GUARDRAIL_ID": "gr-1", "GUARDRAIL_VERSION": "DRAFT"}},
+		{env: map[string]string{"GUARDRAIL_ID": "gr1"}, wantErr: "GUARDRAIL_VERSION go together"},
+		{env: map[string]string{"GUARDRAIL_ID": "gr1", "GUARDRAIL_VERSION": "DRAFT"}},
+		{env: map[string]string{"GUARDRAIL_ID": "arn:aws:bedrock:us-east-1:123456789012:guardrail/abc1", "GUARDRAIL_VERSION": "12"}},
+		{env: map[string]string{"GUARDRAIL_ID": "my guardrail!", "GUARDRAIL_VERSION": "1"}, wantErr: `GUARDRAIL_ID="my guardrail!": want a guardrail ID`},
+		{env: map[string]string{"GUARDRAIL_ID": "gr1", "GUARDRAIL_VERSION": "v2"}, wantErr: "GUARDRAIL_VERSION=v2: want a version number"},
+		{env: map[string]string{"API_KEYS_FILE": "/dev/zero"}, wantErr: "larger than 1024 KiB"},
 	}
 	for _, tt := range tests {
 		c, err := Load(nil, func(k string) string { return tt.env[k] }, t.TempDir())

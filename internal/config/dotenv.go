@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"regexp"
 	"strings"
 )
@@ -28,7 +27,7 @@ var envNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 // reports found false; bad lines are all reported, joined, and the good
 // ones are still returned.
 func readDotEnv(path string) (vals map[string]string, found bool, err error) {
-	data, err := os.ReadFile(path)
+	data, err := readFileLimited(path, maxSettingsFileBytes)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, false, nil
 	}

@@ -28,7 +28,7 @@ type Reloader struct {
 // Load reads and applies the file at start; an error is the whole list of
 // its problems.
 func (r *Reloader) Load() error {
-	data, err := os.ReadFile(r.File)
+	data, err := readFileLimited(r.File, maxPolicyFileBytes)
 	if err != nil {
 		return fmt.Errorf("policy file: %w", err)
 	}
@@ -44,7 +44,7 @@ func (r *Reloader) Load() error {
 // Reload reads the file again and applies it if it is valid. changedOnly
 // skips a file whose contents are those last seen.
 func (r *Reloader) Reload(changedOnly bool) error {
-	data, err := os.ReadFile(r.File)
+	data, err := readFileLimited(r.File, maxPolicyFileBytes)
 	if err != nil {
 		r.Logger.Warn("policy file cannot be read; the policy in force stays", "file", r.File, "error", err)
 		return err
