@@ -3,6 +3,7 @@ package client
 import (
 	"encoding/json"
 	"strings"
+	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
@@ -24,6 +25,13 @@ const (
 	KindModelError     ErrorKind = "model_error"
 	KindCanceled       ErrorKind = "canceled"
 	KindInternal       ErrorKind = "internal"
+
+	// Refusals by the gateway's policy (POLICY_FILE): the call never
+	// reached Bedrock. Error.Limit says which limit and its figures.
+	KindModelNotAllowed ErrorKind = "model_not_allowed" // not on this agent's allow-list
+	KindRateLimited     ErrorKind = "rate_limited"      // wait Limit.RetryAfter, then retry
+	KindBudgetExceeded  ErrorKind = "budget_exceeded"   // ask for fewer max_tokens or a cheaper model, or wait for Limit.ResetsAt
+
 	// KindUnknown is given to a tool error that names no kind: a server
 	// that is not llm-gateway, or a tool the gateway does not have.
 	KindUnknown ErrorKind = "unknown"
@@ -40,6 +48,26 @@ type Error struct {
 	// Message is the gateway's text without the "[kind] " prefix; it says
 	// what to change, e.g. "temperature: 1.5 is outside nova-lite's range 0 to 1".
 	Message string
+	// Limit is the limit behind a policy refusal (model_not_allowed,
+	// rate_limited, budget_exceeded); nil for other failures.
+	Limit *Limit
+}
+
+// Limit is a policy limit's figures, as a refusal gives them.
+type Limit struct {
+	Name  string `json:"limit"` // e.g. "requests_per_minute", "budget.daily_usd", "models"
+	Scope string `json:"scope"` // "agent:NAME", "model:NAME" or "global"
+	Unit  string `json:"unit"`  // "requests", "tokens", "calls" or "usd"
+	// Max is the limit; Used what was used of it in its period; Reserved
+	// what calls in flight hold of it.
+	Max      float64 `json:"max"`
+	Used     float64 `json:"used"`
+	Reserved float64 `json:"reserved"`
+	// ResetsAt is when the period ends; zero for limits without one.
+	ResetsAt time.Time `json:"resets_at"`
+	// RetryAfter is how long to wait before the same call may pass; zero
+	// when waiting within the period will not help.
+	RetryAfter time.Duration `json:"-"`
 }
 
 func (e *Error) Error() string {
@@ -71,14 +99,23 @@ func toolError(res *mcp.CallToolResult) *Error {
 		// _meta arrives as decoded JSON (map[string]any); a round trip
 		// through JSON reads it into a typed value whatever its Go shape.
 		var m struct {
-			Kind      ErrorKind `json:"kind"`
-			Retryable bool      `json:"retryable"`
+			Kind       ErrorKind `json:"kind"`
+			Retryable  bool      `json:"retryable"`
+			Limit      string    `json:"limit"`
+			RetryAfter float64   `json:"retry_after_seconds"`
 		}
 		if b, err := json.Marshal(raw); err == nil && json.Unmarshal(b, &m) == nil {
 			if m.Kind != "" {
 				e.Kind = m.Kind
 			}
 			e.Retryable = m.Retryable
+			if m.Limit != "" {
+				var l Limit
+				if json.Unmarshal(b, &l) == nil {
+					l.RetryAfter = time.Duration(m.RetryAfter * float64(time.Second))
+					e.Limit = &l
+				}
+			}
 		}
 	}
 	return e

@@ -21,18 +21,29 @@ SERVER = "llm-gateway"
 ERROR_META = "llm-gateway/error"  # where the gateway puts a failed call's kind
 
 
+# The kinds of refusal by the gateway's policy: the call never reached Bedrock.
+MODEL_NOT_ALLOWED = "model_not_allowed"  # not on this agent's allow-list
+RATE_LIMITED = "rate_limited"  # wait limit["retry_after_seconds"], then retry
+BUDGET_EXCEEDED = "budget_exceeded"  # a cheaper model, fewer max_tokens, or wait for limit["resets_at"]
+
+
 class GatewayError(Exception):
     """A tool call the gateway refused or could not complete.
 
-    kind is the gateway's error kind ("invalid_request", "throttled", ...);
-    retryable is True when the same call may succeed later.
+    kind is the gateway's error kind ("invalid_request", "throttled", ...,
+    and the policy's refusals MODEL_NOT_ALLOWED, RATE_LIMITED,
+    BUDGET_EXCEEDED); retryable is True when the same call may succeed
+    later. A policy refusal also has limit: {limit, scope, unit, max, used,
+    reserved, resets_at, retry_after_seconds} (README, Governance); None
+    otherwise.
     """
 
-    def __init__(self, kind: str, message: str, retryable: bool):
+    def __init__(self, kind: str, message: str, retryable: bool, limit: dict | None = None):
         super().__init__(f"[{kind}] {message}")
         self.kind = kind
         self.detail = message
         self.retryable = retryable
+        self.limit = limit
 
 
 def tool_error(result: Any) -> GatewayError:
@@ -42,7 +53,8 @@ def tool_error(result: Any) -> GatewayError:
     if m:
         kind, message = m.group(1), m.group(2)
     meta = (result.meta or {}).get(ERROR_META) or {}
-    return GatewayError(meta.get("kind", kind), message, bool(meta.get("retryable", False)))
+    limit = {k: v for k, v in meta.items() if k not in ("kind", "retryable")} if meta.get("limit") else None
+    return GatewayError(meta.get("kind", kind), message, bool(meta.get("retryable", False)), limit)
 
 
 def stdio_connection(command: str, args: list[str] | None = None, env: dict[str, str] | None = None) -> dict:

@@ -18,18 +18,29 @@ const ERROR_META = "llm-gateway/error";
 
 /**
  * A tool call the gateway refused or could not complete.
- * `kind` is the gateway's error kind ("invalid_request", "throttled", …);
- * `retryable` is true when the same call may succeed later.
+ * `kind` is the gateway's error kind ("invalid_request", "throttled", …,
+ * and the policy's refusals: "model_not_allowed", "rate_limited",
+ * "budget_exceeded"); `retryable` is true when the same call may succeed
+ * later. A policy refusal also has `limit`: { limit, scope, unit, max, used,
+ * reserved, resets_at, retry_after_seconds } (see the README, Governance).
  */
 export class GatewayError extends Error {
-  constructor(kind, message, retryable) {
+  constructor(kind, message, retryable, limit = null) {
     super(`[${kind}] ${message}`);
     this.name = "GatewayError";
     this.kind = kind;
     this.retryable = retryable;
     this.detail = message;
+    this.limit = limit;
   }
 }
+
+/** The kinds of refusal by the gateway's policy: the call never reached Bedrock. */
+export const REFUSALS = Object.freeze({
+  MODEL_NOT_ALLOWED: "model_not_allowed", // not on this agent's allow-list
+  RATE_LIMITED: "rate_limited", // wait limit.retry_after_seconds, then retry
+  BUDGET_EXCEEDED: "budget_exceeded", // a cheaper model, fewer max_tokens, or wait for limit.resets_at
+});
 
 /** Turns a tool result with isError into a GatewayError. */
 export function toolError(result) {
@@ -43,7 +54,12 @@ export function toolError(result) {
   if (m) [, kind, message] = m;
   const meta = result._meta?.[ERROR_META];
   if (meta?.kind) kind = meta.kind;
-  return new GatewayError(kind, message, Boolean(meta?.retryable));
+  let limit = null;
+  if (meta?.limit) {
+    const { kind: _k, retryable: _r, ...figures } = meta;
+    limit = figures;
+  }
+  return new GatewayError(kind, message, Boolean(meta?.retryable), limit);
 }
 
 /**

@@ -4,6 +4,9 @@
 
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 
 import { GatewayError } from "../src/gateway.js";
 import { gatewayBinary, stdioGateway, httpGateway } from "./gateways.js";
@@ -108,6 +111,48 @@ for (const [transport, start] of [
       assert.deepEqual(tools.map((t) => t.name).sort(), ["generate", "get_stats", "list_models"]);
       const models = await gw.gateway.listModels({ provider: "anthropic" });
       assert.ok(models.length > 0 && models.every((m) => m.provider === "anthropic"));
+    });
+  });
+}
+
+// The gateway's own budget: a daily cap on nova-pro smaller than one call's
+// worst case (300 output tokens at nova-pro's price), so the gateway
+// refuses it with budget_exceeded before Bedrock, whoever asks.
+const policyFile = join(mkdtempSync(join(tmpdir(), "llm-gateway-policy-")), "policy.yaml");
+writeFileSync(policyFile, "models:\n  nova-pro: { budget: { daily_usd: 0.0005 } }\n");
+
+for (const [transport, start] of [
+  ["stdio", stdioGateway],
+  ["http", httpGateway],
+]) {
+  describe(`example 5 under the gateway's policy over ${transport}`, () => {
+    let gw;
+    before(async () => {
+      gw = await start(bin, { POLICY_FILE: policyFile });
+    });
+    after(async () => {
+      await gw?.stop();
+    });
+
+    it("5: refused by the gateway's budget, the agent moves to the cheaper model", async () => {
+      const out = await costAware.run(gw.gateway, { budget_usd: 1, tasks: [`Name it (${transport}, policy).`, "Tag it.", "Tweet it."] });
+      assert.deepEqual(
+        out.log.map((l) => [l.model, l.refused]),
+        [
+          [costAware.CHEAP, "budget.daily_usd"],
+          [costAware.CHEAP, "budget.daily_usd"],
+          [costAware.CHEAP, "budget.daily_usd"],
+        ],
+      );
+      await assert.rejects(
+        gw.gateway.generate({ model: "nova-pro", messages: [{ role: "user", content: "hi" }], max_tokens: 300 }),
+        (err) =>
+          err instanceof GatewayError &&
+          err.kind === "budget_exceeded" &&
+          err.limit?.scope === "model:nova-pro" &&
+          err.limit?.max === 0.0005 &&
+          typeof err.limit?.resets_at === "string",
+      );
     });
   });
 }

@@ -24,13 +24,13 @@ export function gatewayBinary() {
   return bin;
 }
 
-/** Starts a gateway over stdio (the client starts it) and connects. */
-export async function stdioGateway(bin) {
+/** Starts a gateway over stdio (the client starts it) and connects; env adds settings. */
+export async function stdioGateway(bin, env = {}) {
   const cwd = mkdtempSync(join(tmpdir(), "llm-gateway-cwd-")); // no stray .env
   const gateway = await connectGateway({
     command: bin,
     args: ["--simulate"],
-    env: GATEWAY_ENV,
+    env: { ...GATEWAY_ENV, ...env },
     cwd,
     stderr: "ignore",
     name: "langgraph-test",
@@ -43,12 +43,12 @@ export async function stdioGateway(bin) {
  * connects to it with that key. The port is read from the gateway's JSON
  * log, which names the address it listens on.
  */
-export async function httpGateway(bin) {
+export async function httpGateway(bin, env = {}) {
   const key = randomBytes(24).toString("hex");
   const cwd = mkdtempSync(join(tmpdir(), "llm-gateway-cwd-"));
   const child = spawn(bin, ["--simulate", "--transport", "http", "--addr", "127.0.0.1:0"], {
     cwd,
-    env: { ...process.env, ...GATEWAY_ENV, LOG_LEVEL: "INFO", LOG_FORMAT: "json", API_KEYS: `langgraph-test:${key}` },
+    env: { ...process.env, ...GATEWAY_ENV, LOG_LEVEL: "INFO", LOG_FORMAT: "json", API_KEYS: `langgraph-test:${key}`, ...env },
     stdio: ["ignore", "ignore", "pipe"],
   });
   const exited = new Promise((resolve) => child.once("exit", resolve));

@@ -1,7 +1,10 @@
 """Example 5: a cost-aware agent. Before each task it reads the gateway's
 spend with get_stats, called as a LangChain tool loaded by
 langchain-mcp-adapters, and once its budget is spent it moves from its
-preferred model to a cheaper one."""
+preferred model to a cheaper one. The gateway may hold a budget of its own
+(POLICY_FILE): when it refuses the preferred model with budget_exceeded, or
+model_not_allowed, the agent takes the cheaper model at once and keeps to
+it."""
 
 import asyncio
 import json
@@ -10,7 +13,7 @@ from typing import Annotated, Optional
 
 from langgraph.graph import END, START, StateGraph
 
-from gateway import connect
+from gateway import BUDGET_EXCEEDED, MODEL_NOT_ALLOWED, GatewayError, connect
 from llm_node import GatewayState, make_llm_node
 
 PREFERRED = "nova-pro"
@@ -22,6 +25,7 @@ class CostState(GatewayState, total=False):
     budget_usd: float
     baseline_usd: Optional[float]
     spent_usd: float
+    refused: Optional[str]  # the gateway's limit that refused the preferred model, if one did
     log: Annotated[list[dict], operator.add]
 
 
@@ -37,6 +41,24 @@ def stats_from(out):
     return json.loads(out) if isinstance(out, str) else out
 
 
+def with_cheaper_on_refusal(llm):
+    """Wraps the LLM node: when the gateway's policy refuses the preferred
+    model (its budget cannot take the call, or the model is not allowed to
+    this agent), the same turn goes to the cheaper model, and refused
+    records which limit said no (its figures are in the error's limit)."""
+
+    async def node(state):
+        try:
+            return await llm(state)
+        except GatewayError as err:
+            if err.kind not in (BUDGET_EXCEEDED, MODEL_NOT_ALLOWED) or state["model"] == CHEAP:
+                raise
+            out = await llm({**state, "model": CHEAP})
+            return {**out, "model": CHEAP, "refused": (err.limit or {}).get("limit", err.kind)}
+
+    return node
+
+
 async def build_agent(gateway):
     get_stats = next(t for t in await gateway.tools() if t.name == "get_stats")
 
@@ -48,17 +70,23 @@ async def build_agent(gateway):
         return {
             "baseline_usd": baseline,
             "spent_usd": spent,
-            "model": CHEAP if spent >= state["budget_usd"] else PREFERRED,
+            "model": CHEAP if spent >= state["budget_usd"] or state.get("refused") else PREFERRED,
             "messages": [{"role": "user", "content": state["tasks"][0]}],
         }
 
     def record(state):
-        entry = {"task": state["tasks"][0], "model": state["model"], "cost": state["cost"], "spent_before": state["spent_usd"]}
+        entry = {
+            "task": state["tasks"][0],
+            "model": state["model"],
+            "cost": state["cost"],
+            "spent_before": state["spent_usd"],
+            "refused": state.get("refused"),
+        }
         return {"tasks": state["tasks"][1:], "log": [entry]}
 
     g = StateGraph(CostState)
     g.add_node("budget", budget)
-    g.add_node("llm", make_llm_node(gateway, max_tokens=300))
+    g.add_node("llm", with_cheaper_on_refusal(make_llm_node(gateway, max_tokens=300)))
     g.add_node("record", record)
     g.add_edge(START, "budget")
     g.add_edge("budget", "llm")
