@@ -341,6 +341,43 @@ type Stats struct {
 	Metrics Metrics    `json:"metrics"`
 	Cache   CacheStats `json:"cache"`
 	Gateway Gateway    `json:"gateway"`
+	// Caller is who the gateway took this client for.
+	Caller Caller `json:"caller"`
+	// Limits are the gateway's policy limits (POLICY_FILE) with what is
+	// used of them: this agent's, or every agent's for an admin key and
+	// over stdio.
+	Limits Limits `json:"limits"`
+}
+
+// Caller is the agent a gateway took the caller for.
+type Caller struct {
+	Agent string `json:"agent"`
+	// Source is where the name came from: "api_key", "AGENT_NAME",
+	// "client_info" or "default".
+	Source        string `json:"source"`
+	SeesAllAgents bool   `json:"sees_all_agents"`
+}
+
+// Limits are a gateway's policy limits and their use in their periods.
+type Limits struct {
+	Enabled  bool                     `json:"enabled"` // false: nothing is limited
+	Timezone string                   `json:"timezone,omitempty"`
+	Agents   map[string][]LimitFigure `json:"agents,omitempty"`
+	Models   map[string][]LimitFigure `json:"models,omitempty"`
+	Global   []LimitFigure            `json:"global,omitempty"`
+	Error    string                   `json:"error,omitempty"`
+}
+
+// LimitFigure is one limit's figures: dollars for budgets, counts for the
+// others.
+type LimitFigure struct {
+	Limit     string  `json:"limit"` // "requests_per_minute", "budget.daily_usd", …
+	Unit      string  `json:"unit"`
+	Max       float64 `json:"max"`
+	Used      float64 `json:"used"`
+	Reserved  float64 `json:"reserved"`
+	Remaining float64 `json:"remaining"`
+	ResetsAt  string  `json:"resets_at,omitempty"` // RFC 3339; empty for max_concurrent
 }
 
 // Metrics are the gateway's totals. Money is in US dollars, latency in
