@@ -26,9 +26,12 @@ RUN mkdir -p /out/data
 FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/llm-gateway /usr/local/bin/llm-gateway
 COPY --from=build --chown=65532:65532 /out/data /data
+# The usage ledger and the shared answer cache live in /data (a volume in
+# docker-compose.yml); STORE_URL=postgres://… points a fleet at PostgreSQL.
 ENV MCP_TRANSPORT=http \
     MCP_ADDR=0.0.0.0:8080 \
-    LOG_FORMAT=json
+    LOG_FORMAT=json \
+    STORE_URL=sqlite:/data/gateway.db
 USER 65532:65532
 WORKDIR /data
 EXPOSE 8080

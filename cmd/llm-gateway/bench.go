@@ -119,6 +119,9 @@ func benchWiring() bench.Wiring {
 			if err != nil {
 				return nil, err
 			}
+			if cfg.StoreURL == "" {
+				cfg.StoreURL = defaultStoreURL(getenv)
+			}
 			log := newLogger(cfg, stderr)
 			a, wait, err := build(ctx, cfg, log)
 			if err != nil {

@@ -67,6 +67,7 @@ func gatewayEnv(simURL string, extra ...string) []string {
 		"AWS_ENDPOINT_URL_BEDROCK_RUNTIME=" + simURL,
 		"BEDROCK_MAX_ATTEMPTS=1",
 		"LOG_LEVEL=DEBUG",
+		"STORE_URL=memory:", // each test its own ledger and cache; ledger tests name a file
 	}
 	return append(env, extra...)
 }

@@ -23,6 +23,8 @@ Commands:
   llm-gateway bedrock-sim [--addr A]  run the Bedrock Runtime simulator
   llm-gateway models table [--write F] print the catalog as the README's model table
   llm-gateway healthcheck [--addr A]  probe a running gateway's /healthz and /readyz; exit 0 or 1
+  llm-gateway usage [--since 24h] [--by agent|model|day] [--format table|csv|json]
+                                      print spend from the usage ledger (STORE_URL)
   llm-gateway bench [--quick]         measure latency, throughput and memory (docs/BENCHMARKS.md)
   llm-gateway version                 print the version
 `
@@ -39,6 +41,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 			return runModels(ctx, args[2:], getenv, stdout, stderr)
 		case "healthcheck":
 			return runHealthcheck(ctx, args[2:], getenv, stdout, stderr)
+		case "usage":
+			return runUsage(ctx, args[2:], getenv, stdout, stderr)
 		case "bench":
 			return runBench(ctx, args[2:], stdout, stderr)
 		case "version":
@@ -72,6 +76,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	case cfg.Version:
 		fmt.Fprintln(stdout, "llm-gateway", version)
 		return nil
+	}
+	if cfg.StoreURL == "" {
+		cfg.StoreURL = defaultStoreURL(getenv)
 	}
 	log := newLogger(cfg, stderr)
 	log.Debug("settings", "config", cfg) // secrets show as set or unset

@@ -23,6 +23,7 @@ import (
 	"github.com/llm-gateway/llm-gateway/internal/metrics"
 	"github.com/llm-gateway/llm-gateway/internal/policy"
 	"github.com/llm-gateway/llm-gateway/internal/prom"
+	"github.com/llm-gateway/llm-gateway/internal/sqlite"
 )
 
 // Credentials the in-process simulator and the gateway share when the user
@@ -41,6 +42,7 @@ type app struct {
 	simulated bool
 	setup     *setup
 	fleet     *fleet.Fleet // nil without REDIS_URL
+	ledger    *usageLedger
 }
 
 // serve wires the gateway from its settings and serves MCP until ctx ends
@@ -145,9 +147,18 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger, problems .
 				"also set AWS_ENDPOINT_URL_BEDROCK_RUNTIME=https://bedrock-runtime.%s.amazonaws.com", strings.Join(bedrock.BedrockRegions, ", "), cfg.Region)})
 	}
 
+	led, ledgerDone := openLedger(ctx, cfg, log)
+	waits = append(waits, ledgerDone)
 	var respCache *cache.Memory
+	var answers gateway.Cache
 	if cfg.CacheEnabled {
 		respCache = cache.NewMemory(cache.Options{MaxEntries: cfg.CacheMaxSize, MaxBytes: cfg.CacheMaxBytes, TTL: cfg.CacheTTL})
+		answers = respCache
+		if led.sqlite != nil {
+			// Every gateway sharing the SQLite file shares its answers.
+			answers = cache.Tiered{Near: respCache, Far: led.sqlite.Cache(sqlite.CacheOptions{
+				MaxEntries: cfg.CacheMaxSize, MaxBytes: cfg.CacheMaxBytes, TTL: cfg.CacheTTL, Logger: log})}
+		}
 	}
 	var shared *fleet.Fleet
 	if cfg.RedisURL != "" {
@@ -202,15 +213,17 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger, problems .
 		if cfg.GuardrailID != "" {
 			gopts.Guardrail = &gateway.Guardrail{ID: cfg.GuardrailID, Version: cfg.GuardrailVersion}
 		}
-		if respCache != nil {
-			gopts.Cache = respCache
+		if answers != nil {
+			gopts.Cache = answers
 			if shared != nil {
+				// A fleet shares through Redis; the SQLite tier is for one machine.
 				gopts.Cache = cache.Tiered{Near: respCache, Far: shared.Cache()}
 			}
 		}
 		if shared != nil {
 			gopts.Coalescer = shared.Coalescer()
 		}
+		gopts.Recorders = append(gopts.Recorders, led)
 		if cfg.MetricsEnabled {
 			gopts.Recorders = append(gopts.Recorders, reg, pr)
 		}
@@ -219,6 +232,9 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger, problems .
 		}
 		if gov != nil {
 			gopts.Admission = gov
+		}
+		if cfg.LedgerRequired {
+			gopts.Admission = led.Required(gopts.Admission)
 		}
 		if gw, err = gateway.New(gopts); err != nil {
 			return nil, wait, err
@@ -242,13 +258,14 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger, problems .
 	if gw != nil {
 		gen.next = gw
 	}
-	st := statsSource{cfg: cfg, metrics: reg, cache: respCache, gateway: gw, region: region, setup: su, policy: gov, fleet: shared}
+	st := statsSource{cfg: cfg, metrics: reg, cache: respCache, gateway: gw, region: region, setup: su, policy: gov, fleet: shared, ledger: led}
 	srv := mcpserver.New(mcpserver.Options{
 		Name:        "llm-gateway",
 		Version:     version,
 		Generator:   gen,
 		Models:      cat.Models,
 		Stats:       st.stats,
+		StatsFor:    st.statsFor,
 		StatsSchema: mcpserver.SchemaFor[Stats](),
 		KeepAlive:   cfg.ProgressInterval,
 		Transport:   string(cfg.Transport),
@@ -259,7 +276,7 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger, problems .
 	if tr.On() {
 		srv.AddReceivingMiddleware(tr.MCPMiddleware())
 	}
-	return &app{mcp: srv, gateway: gw, catalog: cat, simulated: cfg.Simulate, setup: su, fleet: shared, prom: pr}, wait, nil
+	return &app{mcp: srv, gateway: gw, catalog: cat, simulated: cfg.Simulate, setup: su, fleet: shared, prom: pr, ledger: led}, wait, nil
 }
 
 // awsConfigProblem explains a failure to load the AWS configuration.
@@ -300,6 +317,9 @@ type Stats struct {
 	// Limits are the policy's limits with what is used of them: the
 	// caller's own, or every agent's for an admin key and over stdio.
 	Limits policy.Limits `json:"limits"`
+	// Ledger says where the totals come from and whether the store can be
+	// written.
+	Ledger *LedgerInfo `json:"ledger,omitempty"`
 }
 
 // CacheStats is the cache's figures with the seed's "enabled" flag.
@@ -339,6 +359,7 @@ type statsSource struct {
 	setup   *setup
 	policy  *policy.Governor
 	fleet   *fleet.Fleet
+	ledger  *usageLedger
 }
 
 func (s statsSource) stats(ctx context.Context, c mcpserver.Caller) any {

@@ -64,6 +64,9 @@ func readiness(a *app) func(context.Context) error {
 		if a.catalog == nil || len(a.catalog.Models()) == 0 {
 			return errors.New("the model catalog is empty")
 		}
+		if _, err := a.ledger.ready(); err != nil {
+			return err
+		}
 		return a.setup.ready(ctx)
 	}
 }
@@ -72,6 +75,9 @@ func readiness(a *app) func(context.Context) error {
 // still serves without them.
 func (a *app) degraded() []string {
 	var out []string
+	if w, _ := a.ledger.ready(); w != "" {
+		out = append(out, w)
+	}
 	if a.fleet != nil {
 		ok, why := a.fleet.Health()
 		if !ok && a.fleet.Ping(context.Background()) == nil {

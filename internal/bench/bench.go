@@ -66,6 +66,7 @@ type harness struct {
 	report   *Report
 	simConns atomic.Int64 // connections the simulator accepted
 	nonce    string       // makes this run's prompts unique
+	children atomic.Int64 // children started, for their own store files
 	started  time.Time
 }
 

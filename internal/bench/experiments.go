@@ -33,6 +33,9 @@ var experiments = []experiment{
 	// lookup and fill, and the claim and release of the call. Run when a
 	// Redis answers on this machine.
 	{labelFleet, []string{"REDIS_URL=" + benchRedisURL, "REDIS_PREFIX=llm-gateway-bench:"}, false, []string{nameHTTPHit, nameHTTPMiss}},
+	// The served rows run with the default ledger (SQLite, a commit before
+	// each answer); this one runs without it, to show what it costs.
+	{labelNoLedger, []string{"STORE_URL=memory:"}, false, []string{nameStdioHit, nameStdioMiss, nameHTTPHit, nameHTTPMiss}},
 }
 
 // labelFleet is the experiment with a Redis shared by replicas.
@@ -51,6 +54,9 @@ func redisAnswers() bool {
 	c.Close()
 	return true
 }
+
+// labelNoLedger is the experiment without a durable ledger.
+const labelNoLedger = "ledger in memory (STORE_URL=memory:)"
 
 // labelAll is the experiment with every proposal at once.
 const labelAll = "lean stdio transport, GOGC=400, LOG_LEVEL=WARN"

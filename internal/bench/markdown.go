@@ -297,6 +297,18 @@ func derived(r *Report) []string {
 			}
 		}
 	}
+	// The durable ledger's price: the default (SQLite) against memory:.
+	for _, tr := range []struct{ label, name string }{
+		{"stdio cache hit", nameStdioHit}, {"stdio cache miss", nameStdioMiss},
+		{"Streamable HTTP cache hit", nameHTTPHit}, {"Streamable HTTP cache miss", nameHTTPMiss},
+	} {
+		on, ok1 := get(tr.name)
+		off, ok2 := r.experiment(experimentName(tr.name, labelNoLedger))
+		if ok1 && ok2 && off.P50 > 0 {
+			out = append(out, fmt.Sprintf("the SQLite ledger on a %s: %+.0f µs p50 (%+.1f%%), %+.0f µs p99, over %s: %.0f µs vs %.0f µs",
+				tr.label, on.P50-off.P50, (on.P50/off.P50-1)*100, on.P99-off.P99, labelNoLedger, on.P50, off.P50))
+		}
+	}
 	mi, ok1 := get(nameInProcessMiss)
 	d, ok2 := get(nameDirect)
 	if ok1 && ok2 {

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -41,7 +42,10 @@ type child struct {
 func (h *harness) startChild(mode string, env ...string) (*child, error) {
 	args := append(slices.Clone(h.opts.ChildArgs), mode)
 	cmd := exec.Command(h.exe, args...)
-	cmd.Env = h.env(env...)
+	// Each child its own ledger and shared-cache file (the default, SQLite):
+	// children sharing one would answer each other's misses from it.
+	store := fmt.Sprintf("STORE_URL=sqlite:%s", filepath.Join(h.dir, fmt.Sprintf("store-%d", h.children.Add(1)), "gateway.db"))
+	cmd.Env = h.env(append([]string{store}, env...)...)
 	cmd.Dir = h.dir
 	c := &child{name: mode, cmd: cmd, stderr: &tail{}, done: make(chan error, 1)}
 	cmd.Stderr = c.stderr

@@ -95,6 +95,16 @@ type Config struct {
 	// FailMode says what budgets do while Redis does not answer: FailClosed
 	// refuses, FailOpen allows. FAIL_MODE, --fail-mode; default closed.
 	FailMode string
+	// StoreURL is where the usage ledger lives: "sqlite:PATH",
+	// "postgres://…" or "memory:". STORE_URL, --store; default "", SQLite
+	// in the platform's data directory (chosen by the caller).
+	StoreURL string
+	// LedgerRetention is how long ledger records are kept; zero keeps them
+	// forever. LEDGER_RETENTION, --ledger-retention; default 90 days.
+	LedgerRetention time.Duration
+	// LedgerRequired refuses calls while the ledger cannot be written.
+	// LEDGER_REQUIRED, --ledger-required; default false.
+	LedgerRequired bool
 
 	// MetricsEnabled turns usage metrics on. METRICS_ENABLED,
 	// --metrics-enabled; default true.

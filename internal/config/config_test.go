@@ -39,6 +39,7 @@ func defaults() Config {
 		RedisLockTTL:       10 * time.Second,
 		FailMode:           "closed",
 		MetricsEnabled:     true,
+		LedgerRetention:    90 * 24 * time.Hour,
 		LogLevel:           slog.LevelInfo,
 		LogFormat:          LogText,
 		RequestTimeout:     120 * time.Second,

@@ -104,11 +104,27 @@ var settings = []setting{
 		help:  "How long a replica's claim on an upstream call lasts unless renewed: how soon the others take over from a replica that died mid-call.",
 		field: seconds(func(c *Config) *time.Duration { return &c.RedisLockTTL }, false),
 	},
-
 	{
 		group: "Fleet", envs: []string{"FAIL_MODE"}, flag: "fail-mode", def: "closed", arg: "closed|open",
 		help:  "While Redis does not answer: closed refuses calls of agents with a budget (their spend cannot be checked across the fleet); open allows them, counted by each replica alone, and may overshoot. Rate and concurrency limits are counted per replica either way.",
 		field: oneOf(func(c *Config) *string { return &c.FailMode }, FailClosed, FailOpen),
+	},
+
+	{
+		group: "Ledger", envs: []string{"STORE_URL"}, flag: "store", arg: "URL",
+		help: "Where the usage ledger (and the answer cache shared by the machine's gateways) lives: sqlite:PATH, postgres://user@host/db, or memory: (nothing kept). " +
+			"Unset: SQLite at $XDG_DATA_HOME/llm-gateway/gateway.db, else ~/.local/share/llm-gateway/gateway.db.",
+		field: storeURL(func(c *Config) *string { return &c.StoreURL }),
+	},
+	{
+		group: "Ledger", envs: []string{"LEDGER_RETENTION"}, flag: "ledger-retention", def: "90d", arg: "DAYS",
+		help:  "How long ledger records are kept: days (90d), or a duration such as 720h; 0 keeps them forever.",
+		field: retention(func(c *Config) *time.Duration { return &c.LedgerRetention }),
+	},
+	{
+		group: "Ledger", envs: []string{"LEDGER_REQUIRED"}, flag: "ledger-required", def: "false",
+		help:  "Refuse calls while the ledger's store cannot be written, instead of answering and keeping records in memory until it can.",
+		field: boolean(func(c *Config) *bool { return &c.LedgerRequired }),
 	},
 
 	{

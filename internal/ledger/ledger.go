@@ -233,6 +233,14 @@ func (l *Ledger) Health() Health {
 func (l *Ledger) Flush(ctx context.Context) error {
 	for {
 		l.mu.Lock()
+		if len(l.spool) == 0 && !l.healthy {
+			// Nothing to write, but the store failed: see that it opens now.
+			l.mu.Unlock()
+			if err := l.Check(ctx); err != nil {
+				return err
+			}
+			l.mu.Lock()
+		}
 		if len(l.spool) == 0 {
 			if !l.healthy {
 				l.log.Warn("ledger store writable again", "down_for", l.opts.Now().Sub(l.since).String())
@@ -260,6 +268,20 @@ func (l *Ledger) Flush(ctx context.Context) error {
 		l.written += int64(n)
 		l.mu.Unlock()
 	}
+}
+
+// Check tries the store (opening it, for a Lazy store) without writing,
+// and marks the ledger failing if it cannot be reached.
+func (l *Ledger) Check(ctx context.Context) error {
+	wctx, cancel := context.WithTimeout(ctx, l.opts.WriteTimeout)
+	defer cancel()
+	if err := l.Store.Append(wctx, nil); err != nil {
+		l.mu.Lock()
+		l.failLocked(err)
+		l.mu.Unlock()
+		return err
+	}
+	return nil
 }
 
 // Run prunes records past the retention period and writes the spool out

@@ -112,9 +112,11 @@ type Totals struct {
 	// another was tried.
 	Fallbacks int64
 	Unpriced  int64
-	Tokens    Tokens
-	Cost      gateway.PicoUSD
-	Saved     gateway.PicoUSD
+	// UsageEstimated counts requests whose usage was partly estimated.
+	UsageEstimated int64
+	Tokens         Tokens
+	Cost           gateway.PicoUSD
+	Saved          gateway.PicoUSD
 	// Latency is the sum of every request's latency: divide by Requests
 	// for the mean.
 	Latency time.Duration
@@ -133,10 +135,12 @@ type Group struct {
 	Coalesced int64
 	Errors    int64
 	Unpriced  int64
-	Tokens    Tokens
-	Cost      gateway.PicoUSD
-	Saved     gateway.PicoUSD
-	Latency   time.Duration // sum
+	// UsageEstimated counts requests whose usage was partly estimated.
+	UsageEstimated int64
+	Tokens         Tokens
+	Cost           gateway.PicoUSD
+	Saved          gateway.PicoUSD
+	Latency        time.Duration // sum
 }
 
 // Point is the totals of one time bucket, for charts.
@@ -146,6 +150,7 @@ type Point struct {
 	Errors    int64
 	CacheHits int64
 	Coalesced int64
+	Unpriced  int64
 	Tokens    Tokens
 	Cost      gateway.PicoUSD
 	Saved     gateway.PicoUSD
@@ -214,6 +219,7 @@ type Sum struct {
 	Coalesced    bool
 	Fallback     bool // Fallbacks > 0
 	Unpriced     bool
+	Estimated    bool // UsageEstimated
 
 	N       int64
 	Tokens  Tokens
@@ -226,7 +232,7 @@ type Sum struct {
 func SumOf(r *Record) Sum {
 	return Sum{
 		Model: r.Model, Agent: r.Agent, Kind: r.Kind, Cached: r.Cached, Coalesced: r.Coalesced,
-		Fallback: r.Fallbacks > 0, Unpriced: r.Unpriced,
+		Fallback: r.Fallbacks > 0, Unpriced: r.Unpriced, Estimated: r.UsageEstimated,
 		N: 1, Tokens: tokensOf(r.Usage), Cost: r.Cost, Saved: r.Saved, Latency: r.Latency,
 	}
 }
@@ -256,6 +262,7 @@ func (t *Totals) AddSum(s Sum) {
 	t.Coalesced += when(shared)
 	t.Fallbacks += when(s.Fallback)
 	t.Unpriced += when(s.Unpriced)
+	t.UsageEstimated += when(s.Estimated)
 	t.Tokens = t.Tokens.add(s.Tokens)
 	t.Cost += s.Cost
 	t.Saved += s.Saved
@@ -270,6 +277,7 @@ func (t *Totals) AddSum(s Sum) {
 		x.Coalesced += when(shared)
 		x.Errors += when(failed)
 		x.Unpriced += when(s.Unpriced)
+		x.UsageEstimated += when(s.Estimated)
 		x.Tokens = x.Tokens.add(s.Tokens)
 		x.Cost += s.Cost
 		x.Saved += s.Saved
@@ -311,6 +319,9 @@ func (p *Point) AddSum(s Sum) {
 	}
 	if !failed && s.Coalesced && !s.Cached {
 		p.Coalesced += s.N
+	}
+	if s.Unpriced {
+		p.Unpriced += s.N
 	}
 	p.Tokens = p.Tokens.add(s.Tokens)
 	p.Cost += s.Cost

@@ -34,6 +34,10 @@ type Options struct {
 	// Stats reports usage, spend, latency, cache and limits for get_stats,
 	// as the caller may see them.
 	Stats func(ctx context.Context, c Caller) any
+	// StatsFor, if set, answers get_stats instead of Stats, narrowed by the
+	// tool's optional arguments; an error of kind invalid_request says what
+	// to change in them.
+	StatsFor func(ctx context.Context, c Caller, q StatsQuery) (any, error)
 	// StatsSchema is the output schema of get_stats, derived from a zero
 	// value of what Stats returns; if nil, none is advertised.
 	StatsSchema any
@@ -112,6 +116,9 @@ func New(opts Options) *mcp.Server {
 		InputSchema: &jsonschema.Schema{Type: "object"},
 		Annotations: &mcp.ToolAnnotations{ReadOnlyHint: true, OpenWorldHint: ptr(false)},
 	}
+	if opts.StatsFor != nil {
+		statsTool.InputSchema = mustSchema[StatsQuery]()
+	}
 	if opts.StatsSchema != nil {
 		statsTool.OutputSchema = opts.StatsSchema
 	}
@@ -171,11 +178,29 @@ func (s *server) callerOf(ctx context.Context, req *mcp.CallToolRequest) Caller 
 	return Caller{Agent: "default", Source: "default", All: true}
 }
 
-const getStatsDescription = `Report the gateway's usage since it started: requests, tokens, spend in USD, cache hit rate and savings, latency percentiles, errors by kind, and breakdowns by model and by agent; plus the cache's size and limits.`
+const getStatsDescription = `Report the gateway's usage: requests, tokens, spend in USD, cache hit rate and savings, errors by kind, and breakdowns by model and by agent, from the usage ledger (every gateway process sharing its store, across restarts); optional since, agent and model narrow the totals. Latency percentiles and uptime are this process's own. Plus the cache's size and limits and the ledger's health.`
 
 func (s *server) getStats(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+	if s.opts.StatsFor != nil {
+		var q StatsQuery
+		if err := decodeArgs(req.Params.Arguments, &q); err != nil {
+			return toolError(err), nil
+		}
+		v, err := s.opts.StatsFor(ctx, s.callerOf(ctx, req), q)
+		if err != nil {
+			return toolError(err), nil
+		}
+		return structured(v)
+	}
 	if err := decodeArgs(req.Params.Arguments, &struct{}{}); err != nil {
 		return toolError(err), nil
 	}
 	return structured(s.opts.Stats(ctx, s.callerOf(ctx, req)))
+}
+
+// StatsQuery is get_stats's optional arguments: they narrow the totals.
+type StatsQuery struct {
+	Since string `json:"since,omitempty" jsonschema:"count only requests since then: a duration back from now such as 24h or 30m, or an RFC 3339 time such as 2026-01-31T00:00:00Z; omit for every request the ledger keeps"`
+	Agent string `json:"agent,omitempty" jsonschema:"count only this agent's requests"`
+	Model string `json:"model,omitempty" jsonschema:"count only requests answered by this catalog model"`
 }

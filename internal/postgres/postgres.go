@@ -188,8 +188,8 @@ func scanSum(rows pgx.Rows, s *ledger.Sum, keys ...any) error {
 // Totals implements ledger.Reader: one GROUP BY, folded by ledger.Totals.AddSum.
 func (d *DB) Totals(ctx context.Context, f ledger.Filter) (ledger.Totals, error) {
 	w, args := where(f, nil)
-	rows, err := d.pool.Query(ctx, `SELECT model, agent, kind, cached, coalesced, fallbacks > 0, unpriced, `+sums+
-		` FROM requests`+w+` GROUP BY model, agent, kind, cached, coalesced, fallbacks > 0, unpriced`, args...)
+	rows, err := d.pool.Query(ctx, `SELECT model, agent, kind, cached, coalesced, fallbacks > 0, unpriced, usage_estimated, `+sums+
+		` FROM requests`+w+` GROUP BY model, agent, kind, cached, coalesced, fallbacks > 0, unpriced, usage_estimated`, args...)
 	if err != nil {
 		return ledger.Totals{}, fmt.Errorf("ledger totals: %w", err)
 	}
@@ -198,7 +198,7 @@ func (d *DB) Totals(ctx context.Context, f ledger.Filter) (ledger.Totals, error)
 	for rows.Next() {
 		var s ledger.Sum
 		var kind string
-		if err := scanSum(rows, &s, &s.Model, &s.Agent, &kind, &s.Cached, &s.Coalesced, &s.Fallback, &s.Unpriced); err != nil {
+		if err := scanSum(rows, &s, &s.Model, &s.Agent, &kind, &s.Cached, &s.Coalesced, &s.Fallback, &s.Unpriced, &s.Estimated); err != nil {
 			return ledger.Totals{}, fmt.Errorf("ledger totals: %w", err)
 		}
 		s.Kind = gateway.ErrorKind(kind)
@@ -257,8 +257,8 @@ func (d *DB) Series(ctx context.Context, since time.Time, bucket time.Duration) 
 		return nil, ledger.ErrBucket(bucket)
 	}
 	w, args := where(ledger.Filter{Since: since}, []any{b})
-	rows, err := d.pool.Query(ctx, `SELECT (EXTRACT(EPOCH FROM time) * 1000000)::bigint / $1 * $1 AS b, kind, cached, coalesced, `+sums+
-		` FROM requests`+w+` GROUP BY b, kind, cached, coalesced ORDER BY b`, args...)
+	rows, err := d.pool.Query(ctx, `SELECT (EXTRACT(EPOCH FROM time) * 1000000)::bigint / $1 * $1 AS b, kind, cached, coalesced, unpriced, `+sums+
+		` FROM requests`+w+` GROUP BY b, kind, cached, coalesced, unpriced ORDER BY b`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("ledger series: %w", err)
 	}
@@ -268,7 +268,7 @@ func (d *DB) Series(ctx context.Context, since time.Time, bucket time.Duration) 
 		var s ledger.Sum
 		var start int64
 		var kind string
-		if err := scanSum(rows, &s, &start, &kind, &s.Cached, &s.Coalesced); err != nil {
+		if err := scanSum(rows, &s, &start, &kind, &s.Cached, &s.Coalesced, &s.Unpriced); err != nil {
 			return nil, fmt.Errorf("ledger series: %w", err)
 		}
 		s.Kind = gateway.ErrorKind(kind)

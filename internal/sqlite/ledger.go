@@ -116,8 +116,8 @@ func scanSum(rows *sql.Rows, s *ledger.Sum, keys ...any) error {
 // Totals implements ledger.Reader: one GROUP BY, folded by ledger.Totals.AddSum.
 func (d *DB) Totals(ctx context.Context, f ledger.Filter) (ledger.Totals, error) {
 	w, args := where(f)
-	q := `SELECT model, agent, kind, cached, coalesced, fallbacks > 0, unpriced, ` + sums + ` FROM requests` + w +
-		` GROUP BY model, agent, kind, cached, coalesced, fallbacks > 0, unpriced`
+	q := `SELECT model, agent, kind, cached, coalesced, fallbacks > 0, unpriced, usage_estimated, ` + sums + ` FROM requests` + w +
+		` GROUP BY model, agent, kind, cached, coalesced, fallbacks > 0, unpriced, usage_estimated`
 	var t ledger.Totals
 	err := d.retry(ctx, func() error {
 		t = ledger.NewTotals()
@@ -129,7 +129,7 @@ func (d *DB) Totals(ctx context.Context, f ledger.Filter) (ledger.Totals, error)
 		for rows.Next() {
 			var s ledger.Sum
 			var kind string
-			if err := scanSum(rows, &s, &s.Model, &s.Agent, &kind, &s.Cached, &s.Coalesced, &s.Fallback, &s.Unpriced); err != nil {
+			if err := scanSum(rows, &s, &s.Model, &s.Agent, &kind, &s.Cached, &s.Coalesced, &s.Fallback, &s.Unpriced, &s.Estimated); err != nil {
 				return err
 			}
 			s.Kind = gateway.ErrorKind(kind)
@@ -197,8 +197,8 @@ func (d *DB) Series(ctx context.Context, since time.Time, bucket time.Duration) 
 		return nil, ledger.ErrBucket(bucket)
 	}
 	w, args := where(ledger.Filter{Since: since})
-	q := `SELECT time_us - (time_us % ?) AS b, kind, cached, coalesced, ` + sums + ` FROM requests` + w +
-		` GROUP BY b, kind, cached, coalesced ORDER BY b`
+	q := `SELECT time_us - (time_us % ?) AS b, kind, cached, coalesced, unpriced, ` + sums + ` FROM requests` + w +
+		` GROUP BY b, kind, cached, coalesced, unpriced ORDER BY b`
 	var out []ledger.Point
 	err := d.retry(ctx, func() error {
 		out = nil
@@ -211,7 +211,7 @@ func (d *DB) Series(ctx context.Context, since time.Time, bucket time.Duration) 
 			var s ledger.Sum
 			var start int64
 			var kind string
-			if err := scanSum(rows, &s, &start, &kind, &s.Cached, &s.Coalesced); err != nil {
+			if err := scanSum(rows, &s, &start, &kind, &s.Cached, &s.Coalesced, &s.Unpriced); err != nil {
 				return err
 			}
 			s.Kind = gateway.ErrorKind(kind)

@@ -51,9 +51,9 @@ func Records() []ledger.Record {
 			Latency:  3 * time.Millisecond,
 			Attempts: []gateway.AttemptEvent{{Model: "mystery", ModelID: "mystery-v1", Usage: gateway.Usage{InputTokens: 7, OutputTokens: 8}, UsageEstimated: true, Latency: 3 * time.Millisecond}},
 		},
-		{ // refused by validation: no model call
+		{ // refused before a model answered, at an unknown price but with no tokens used: not unpriced
 			Time: at(25 * time.Hour), RequestID: "r5", Agent: "alice", Frontend: "mcp", Transport: "stdio",
-			Model: "", Kind: gateway.KindInvalidRequest, Priced: true, Latency: 10 * time.Microsecond,
+			Model: "", Kind: gateway.KindInvalidRequest, Priced: false, Latency: 10 * time.Microsecond,
 		},
 		{ // failed upstream after using tokens, priced
 			Time: at(25*time.Hour + time.Second), RequestID: "r6", Agent: "alice", Frontend: "mcp", Transport: "stdio",
@@ -77,7 +77,7 @@ func Records() []ledger.Record {
 // allTotals is what every record of Records adds up to, counted by hand.
 func allTotals() ledger.Totals {
 	return ledger.Totals{
-		Requests: 7, Successful: 4, Failed: 3, CacheHits: 1, Coalesced: 1, Fallbacks: 1, Unpriced: 1,
+		Requests: 7, Successful: 4, Failed: 3, CacheHits: 1, Coalesced: 1, Fallbacks: 1, Unpriced: 1, UsageEstimated: 1,
 		Tokens:       ledger.Tokens{Input: 157, Output: 28, CacheRead: 3, CacheWrite: 4},
 		Cost:         1_000_000_001_234_567,
 		Saved:        1_235_067,
@@ -86,14 +86,14 @@ func allTotals() ledger.Totals {
 		ByModel: map[string]ledger.Group{
 			"nova-pro":     {Requests: 3, CacheHits: 1, Errors: 1, Tokens: ledger.Tokens{Input: 100, Output: 20, CacheRead: 3, CacheWrite: 4}, Cost: 1_234_567, Saved: 1_234_567, Latency: 1547 * time.Microsecond},
 			"nova-lite":    {Requests: 2, Coalesced: 1, Errors: 1, Tokens: ledger.Tokens{Input: 50}, Cost: 1_000_000_000_000_000, Saved: 500, Latency: 7 * time.Millisecond},
-			"mystery":      {Requests: 1, Unpriced: 1, Tokens: ledger.Tokens{Input: 7, Output: 8}, Latency: 3 * time.Millisecond},
+			"mystery":      {Requests: 1, Unpriced: 1, UsageEstimated: 1, Tokens: ledger.Tokens{Input: 7, Output: 8}, Latency: 3 * time.Millisecond},
 			ledger.NoModel: {Requests: 1, Errors: 1, Latency: 10 * time.Microsecond},
 		},
 		ByAgent: map[string]ledger.Group{
 			"alice":          {Requests: 3, Errors: 2, Tokens: ledger.Tokens{Input: 150, Output: 20, CacheRead: 3, CacheWrite: 4}, Cost: 1_000_000_001_234_567, Latency: 6510 * time.Microsecond},
 			"bob":            {Requests: 2, CacheHits: 1, Coalesced: 1, Saved: 1_235_067, Latency: 2040 * time.Microsecond},
 			"carol":          {Requests: 1, Errors: 1, Latency: 7 * time.Microsecond},
-			ledger.Anonymous: {Requests: 1, Unpriced: 1, Tokens: ledger.Tokens{Input: 7, Output: 8}, Latency: 3 * time.Millisecond},
+			ledger.Anonymous: {Requests: 1, Unpriced: 1, UsageEstimated: 1, Tokens: ledger.Tokens{Input: 7, Output: 8}, Latency: 3 * time.Millisecond},
 		},
 	}
 }
