@@ -305,7 +305,7 @@ func TestStdioToolErrors(t *testing.T) {
 		{"temperature out of range", map[string]any{"model": "nova-lite", "messages": user("hi"), "temperature": 1.5}, []string{"temperature", "0 to 1"}},
 		{"temperature not a number", map[string]any{"model": "nova-lite", "messages": user("hi"), "temperature": "hot"}, []string{"temperature", "number"}},
 		{"max_tokens zero", map[string]any{"model": "nova-lite", "messages": user("hi"), "max_tokens": 0}, []string{"max_tokens", "at least 1"}},
-		{"max_tokens too high", map[string]any{"model": "nova-lite", "messages": user("hi"), "max_tokens": 999999}, []string{"max_tokens", "1 to 5000"}},
+		{"max_tokens too high", map[string]any{"model": "nova-lite", "messages": user("hi"), "max_tokens": 999999}, []string{"max_tokens", "1 to 10000"}},
 		{"misspelt field", map[string]any{"model": "nova-lite", "messages": user("hi"), "temprature": 0.5}, []string{"unknown field", "temprature"}},
 		{"input too large", map[string]any{"model": "nova-lite", "messages": user(strings.Repeat("x", 1<<20+1))}, []string{"limit"}},
 		{"throttled upstream", map[string]any{"model": "nova-lite", "messages": user("hi [sim:throttle]")}, []string{"[throttled]"}},

@@ -95,6 +95,11 @@ var ruleCases = map[string]ruleCase{
 		kept:   with(func(r *gateway.Request) { r.Tools = ruleTool }),
 		field:  "stream",
 	},
+	gateway.RejectToolCaching: {
+		broken: with(func(r *gateway.Request) { r.Tools, r.CacheTools = ruleTool, true }),
+		kept:   with(func(r *gateway.Request) { r.Tools, r.System, r.CacheSystem = ruleTool, "Be brief.", true }),
+		field:  "prompt_cache.tools",
+	},
 	gateway.RejectReasoningOff: {
 		broken: with(func(r *gateway.Request) { r.Reasoning = gateway.ReasoningOff }),
 		kept:   with(func(r *gateway.Request) { r.Reasoning = "low" }),

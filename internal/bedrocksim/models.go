@@ -1,6 +1,7 @@
 package bedrocksim
 
 import (
+	"bytes"
 	"encoding/json"
 	"net/http"
 	"slices"
@@ -61,6 +62,7 @@ const (
 	msgPrefill         = msgModelSays + "This model does not support assistant message prefill. The conversation must end with a user message."
 	msgForcedChoice    = msgModelSays + "tool_choice: type \"tool\" and \"any\" are not supported for this model."
 	msgToolsStreaming  = "This model doesn't support tool use in streaming mode."
+	msgToolCaching     = "The model returned the following errors: Malformed input request: tool cache points are not supported for this model."
 	msgTier            = "The provided service tier (%s) is not supported for this model."
 	msgOptIn           = "You don't have access to the model with the specified model ID. This model requires a one-time agreement to the model provider's data retention terms; accept them in the Amazon Bedrock console (Model access) and try again."
 )
@@ -164,6 +166,9 @@ func (m *Model) checkRules(req *converseRequest, tools toolSet, stream bool) *ap
 	}
 	if m.rejects("forced_tool_choice") && (tools.choice == choiceAny || tools.choice == choiceTool) {
 		return validationError("%s", msgForcedChoice)
+	}
+	if m.rejects("tool_caching") && bytes.Contains(req.ToolConfig, []byte(`"cachePoint"`)) {
+		return validationError("%s", msgToolCaching)
 	}
 	if m.rejects("tools_streaming") && stream && len(tools.specs) > 0 {
 		return validationError("%s", msgToolsStreaming)

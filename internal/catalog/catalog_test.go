@@ -154,7 +154,7 @@ func TestSeedListModelsRow(t *testing.T) {
 		"input_cost_per_1k":  0.0008,
 		"output_cost_per_1k": 0.0032,
 		"supports_system":    true,
-		"max_tokens":         5000.0,
+		"max_tokens":         10000.0, // the seed said 5000, Nova's launch limit
 	}
 	for _, row := range rows {
 		if row["name"] != "nova-pro" {
@@ -192,7 +192,7 @@ func TestBedrockLimits(t *testing.T) {
 		t.Errorf("len(BedrockLimits()) = %d, want %d", got, want)
 	}
 	for id, want := range map[string]int{
-		"amazon.nova-pro-v1:0":                      5000,
+		"amazon.nova-pro-v1:0":                      10000,
 		"anthropic.claude-opus-4-6-v1":              128000,
 		"anthropic.claude-sonnet-4-5-20250929-v1:0": 64000,
 		"anthropic.claude-3-haiku-20240307-v1:0":    4096,

@@ -23,7 +23,7 @@ func ExampleCatalog_Resolve() {
 	_, err = c.Resolve("nova-prp")
 	fmt.Println(err)
 	// Output:
-	// eu.amazon.nova-pro-v1:0 5000
+	// eu.amazon.nova-pro-v1:0 10000
 	// $0.0036771
 	// model: unknown model "nova-prp"; did you mean "nova-pro", "nova-lite", "nova-micro"? Call list_models for the full catalog.
 }

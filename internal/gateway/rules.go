@@ -54,12 +54,15 @@ const (
 	// RejectThinkingEnabled: extended thinking as {"type":"enabled",
 	// "budget_tokens":N} is refused; only adaptive thinking with an effort.
 	RejectThinkingEnabled = "thinking_enabled"
+	// RejectToolCaching: a prompt-cache point after the tools is refused;
+	// the model caches the system prompt and messages only (Amazon Nova).
+	RejectToolCaching = "tool_caching"
 )
 
 // RuleNames are every Reject* value, for validating catalogs.
 var RuleNames = []string{
 	RejectTemperature, RejectTopP, RejectTopK, RejectPrefill, RejectForcedToolChoice,
-	RejectToolsStreaming, RejectReasoningOff, RejectThinkingEnabled,
+	RejectToolsStreaming, RejectReasoningOff, RejectThinkingEnabled, RejectToolCaching,
 }
 
 // How a model takes a reasoning effort, each a shape of Bedrock's
@@ -126,6 +129,9 @@ func checkRules(req *Request, m Model, c *Call) error {
 	}
 	if tc := req.ToolChoice; tc != nil && r.Has(RejectForcedToolChoice) && tc.Mode != ToolChoiceAuto {
 		return Invalid("tool_choice", "%s does not accept a forced tool choice (%q); use \"auto\" and ask for the tool in the prompt", m.Name, tc.Mode)
+	}
+	if r.Has(RejectToolCaching) && req.CacheTools {
+		return Invalid("prompt_cache.tools", "%s caches the system prompt and messages but not tool definitions; drop prompt_cache.tools (prompt_cache.system still works)", m.Name)
 	}
 	if r.Has(RejectToolsStreaming) && req.Stream && len(req.Tools) > 0 {
 		return Invalid("stream", "%s does not take tools in a streamed call on Bedrock; set stream to false, or drop the tools", m.Name)
