@@ -15,7 +15,7 @@ func TestOverrideFile(t *testing.T) {
 	path := writeModels(t, `[
   {"name": "acme-small", "model_id": "acme.small-v1:0", "provider": "acme",
    "description": "A model the embedded catalog lacks", "context_window": 8000, "max_tokens": 1000},
-  {"name": "NOVA-PRO", "max_tokens": 4000},
+  {"name": "NOVA-PRO", "max_tokens": 4000, "default_max_tokens": 0},
   {"name": "claude-3-haiku", "input_cost_per_1k": null, "output_cost_per_1k": null}
 ]`)
 	var logs bytes.Buffer
