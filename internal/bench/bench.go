@@ -158,6 +158,11 @@ func (h *harness) env(extra ...string) []string {
 		"AWS_ENDPOINT_URL_BEDROCK_RUNTIME=" + h.simURL,
 		"BEDROCK_MAX_ATTEMPTS=1",
 		"API_KEYS=bench:" + benchAPIKey,
+		// The load levels open up to 256 sessions each with the one bench
+		// key, and earlier levels' sessions linger until idle: the caps
+		// that protect a gateway from one agent are not what is measured.
+		"MAX_SESSIONS=10000",
+		"MAX_SESSIONS_PER_KEY=10000",
 	}
 	return append(env, extra...)
 }
