@@ -144,18 +144,21 @@ func benchWiring() bench.Wiring {
 				keys[i] = httpserver.Key{Name: k.Name, Secret: k.Key}
 			}
 			return httpserver.New(httpserver.Options{
-				Server:             srv,
-				Routes:             routes,
-				Keys:               keys,
-				AllowNoAuth:        cfg.AllowNoAuth,
-				AllowedOrigins:     cfg.AllowedOrigins,
-				Stateless:          cfg.Stateless,
-				MaxBodyBytes:       cfg.MessageLimit(),
-				MaxSessions:        cfg.MaxSessions,
-				MaxSessionsPerKey:  cfg.MaxSessionsPerKey,
-				SessionIdleTimeout: cfg.SessionIdleTimeout,
-				ShutdownGrace:      cfg.ShutdownGrace,
-				Logger:             newLogger(cfg, stderr),
+				Server:              srv,
+				Routes:              routes,
+				Keys:                keys,
+				AllowNoAuth:         cfg.AllowNoAuth,
+				AllowedOrigins:      cfg.AllowedOrigins,
+				Stateless:           cfg.Stateless,
+				MaxBodyBytes:        cfg.MessageLimit(),
+				MaxSessions:         cfg.MaxSessions,
+				MaxConcurrent:       cfg.MaxConcurrent,
+				MaxConcurrentPerKey: cfg.MaxConcurrentPerKey,
+				MaxBytesInFlight:    cfg.MaxBytesInFlight,
+				MaxSessionsPerKey:   cfg.MaxSessionsPerKey,
+				SessionIdleTimeout:  cfg.SessionIdleTimeout,
+				ShutdownGrace:       cfg.ShutdownGrace,
+				Logger:              newLogger(cfg, stderr),
 			})
 		},
 	}

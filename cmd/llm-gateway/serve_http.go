@@ -28,20 +28,23 @@ func serveHTTP(ctx context.Context, cfg *config.Config, log *slog.Logger, a *app
 		return err
 	}
 	srv, err := httpserver.New(httpserver.Options{
-		Server:             a.mcp,
-		Keys:               keys,
-		AllowNoAuth:        cfg.AllowNoAuth,
-		AllowedOrigins:     cfg.AllowedOrigins,
-		Stateless:          cfg.Stateless,
-		Routes:             append(apiRoutes(a, log), admin...),
-		MaxBodyBytes:       cfg.MessageLimit(),
-		MaxSessions:        cfg.MaxSessions,
-		MaxSessionsPerKey:  cfg.MaxSessionsPerKey,
-		SessionIdleTimeout: cfg.SessionIdleTimeout,
-		Ready:              readiness(a),
-		Degraded:           a.degraded,
-		ShutdownGrace:      cfg.ShutdownGrace,
-		Logger:             log,
+		Server:              a.mcp,
+		Keys:                keys,
+		AllowNoAuth:         cfg.AllowNoAuth,
+		AllowedOrigins:      cfg.AllowedOrigins,
+		Stateless:           cfg.Stateless,
+		Routes:              append(apiRoutes(a, log), admin...),
+		MaxBodyBytes:        cfg.MessageLimit(),
+		MaxSessions:         cfg.MaxSessions,
+		MaxConcurrent:       cfg.MaxConcurrent,
+		MaxConcurrentPerKey: cfg.MaxConcurrentPerKey,
+		MaxBytesInFlight:    cfg.MaxBytesInFlight,
+		MaxSessionsPerKey:   cfg.MaxSessionsPerKey,
+		SessionIdleTimeout:  cfg.SessionIdleTimeout,
+		Ready:               readiness(a),
+		Degraded:            a.degraded,
+		ShutdownGrace:       cfg.ShutdownGrace,
+		Logger:              log,
 	})
 	if err != nil {
 		return err

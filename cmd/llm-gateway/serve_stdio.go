@@ -18,9 +18,11 @@ import (
 func serveStdio(ctx context.Context, cfg *config.Config, log *slog.Logger, a *app, stdin io.Reader, stdout io.Writer) error {
 	log.Info("serving MCP over stdio", "version", version, "region", cfg.Region, "simulated", a.simulated)
 	t := stdio.New(stdin, stdout, stdio.Options{
-		MaxMessageBytes: int(cfg.MessageLimit()),
-		Setting:         "MAX_MESSAGE_BYTES",
-		Logger:          log,
+		MaxMessageBytes:   int(cfg.MessageLimit()),
+		Setting:           "MAX_MESSAGE_BYTES",
+		MaxConcurrent:     cfg.MaxConcurrent,
+		ConcurrentSetting: "MAX_CONCURRENT_CALLS",
+		Logger:            log,
 	})
 	// The session does not end with ctx: a signal drains it instead, so
 	// calls in flight (already paid for) keep their context.

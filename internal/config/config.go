@@ -227,6 +227,14 @@ type Config struct {
 	// BEDROCK_RETRY_QUOTA; default true.
 	RetryQuota bool
 
+	// MaxConcurrent, MaxConcurrentPerKey and MaxBytesInFlight cap the
+	// requests served at once, in total, per API key and by body bytes.
+	// MAX_CONCURRENT_CALLS (512), MAX_CONCURRENT_CALLS_PER_KEY (128),
+	// MAX_BYTES_IN_FLIGHT (64 MiB).
+	MaxConcurrent       int
+	MaxConcurrentPerKey int
+	MaxBytesInFlight    int64
+
 	// Version is true when --version was given. Load then returns at once
 	// with every other field zero and no validation, so that printing the
 	// version never fails on a bad setting.

@@ -305,6 +305,22 @@ var settings = []setting{
 	},
 
 	{
+		group: "Limits", envs: []string{"MAX_CONCURRENT_CALLS"}, flag: "max-concurrent-calls", def: "512", arg: "N",
+		help:  "Most requests served at once (HTTP: requests with a body; stdio: calls in flight); one more is refused at once: 503 with Retry-After, or a JSON-RPC error over stdio.",
+		field: number(func(c *Config) *int { return &c.MaxConcurrent }, 1, math.MaxInt32),
+	},
+	{
+		group: "Limits", envs: []string{"MAX_CONCURRENT_CALLS_PER_KEY"}, flag: "max-concurrent-calls-per-key", def: "128", arg: "N",
+		help:  "Most HTTP requests one API key has in flight; one more gets 429 with Retry-After. With no keys, only MAX_CONCURRENT_CALLS applies.",
+		field: number(func(c *Config) *int { return &c.MaxConcurrentPerKey }, 1, math.MaxInt32),
+	},
+	{
+		group: "Limits", envs: []string{"MAX_BYTES_IN_FLIGHT"}, flag: "max-bytes-in-flight", def: "64MiB", arg: "SIZE",
+		help:  "Most bytes of HTTP request bodies being served at once; one more request gets 503 with Retry-After (a single body always passes).",
+		field: size(func(c *Config) *int64 { return &c.MaxBytesInFlight }, 1<<10),
+	},
+
+	{
 		group: "Other", flag: "version", def: "false",
 		help:  "Print the version and exit.",
 		field: boolean(func(c *Config) *bool { return &c.Version }),

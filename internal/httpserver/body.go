@@ -24,6 +24,22 @@ func (s *Server) limitBody(refuse refuseFunc, next http.Handler) http.Handler {
 		}
 		size := 0
 		if r.Body != nil && r.Body != http.NoBody {
+			// Admitted before the body is read: the declared length counts
+			// (a body of unknown length, the limit), so that refusals cost
+			// nothing.
+			claim := r.ContentLength
+			if claim < 0 {
+				claim = limit
+			}
+			leave, status, msg := s.inFlight.enter(agentFrom(r.Context()), claim)
+			if leave == nil {
+				s.log.InfoContext(r.Context(), "request refused", logKeyStatus, status, logKeyReason, "in-flight limit",
+					logKeyAgent, agentFrom(r.Context()), logKeyMethod, r.Method, logKeyPath, r.URL.Path, logKeyRemote, r.RemoteAddr)
+				w.Header().Set("Retry-After", "1")
+				refuse(w, r, status, msg)
+				return
+			}
+			defer leave()
 			body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 			var mbe *http.MaxBytesError
 			switch {

@@ -90,6 +90,16 @@ type Options struct {
 	// refused with 429. With no keys only MaxSessions applies. If zero, 100.
 	MaxSessionsPerKey int
 
+	// MaxConcurrent caps the requests with a body served at once; one more
+	// gets 503 with Retry-After. If zero, 512.
+	MaxConcurrent int
+	// MaxConcurrentPerKey caps them per API key (429); with no keys only
+	// MaxConcurrent applies. If zero, 128.
+	MaxConcurrentPerKey int
+	// MaxBytesInFlight caps the bytes of the bodies of those requests
+	// (503); a single body is always let through. If zero, 64 MiB.
+	MaxBytesInFlight int64
+
 	// MaxBodyBytes bounds a request body, in bytes; larger ones get 413.
 	// If zero, 4 MiB.
 	MaxBodyBytes int64
@@ -128,6 +138,7 @@ type Server struct {
 	handler  http.Handler
 	streams  *sseSessions
 	sessions *sessionCaps
+	inFlight *inFlight
 
 	// Requests in flight, for shutdown: every HTTP handler; the POST and
 	// DELETE handlers (which, unlike GET streams, end by themselves); and
@@ -162,6 +173,7 @@ func New(opts Options) (*Server, error) {
 	}
 	s := &Server{opts: opts, log: log, keys: keys, origins: origins, streams: newSSESessions()}
 	s.sessions = &sessionCaps{s: s, owner: make(map[string]string)}
+	s.inFlight = newInFlight(opts, !keys.empty())
 	s.abort, s.cancelCalls = context.WithCancel(context.Background())
 	opts.Server.AddReceivingMiddleware(s.trackCalls)
 
@@ -212,6 +224,15 @@ func setDefaults(o *Options) {
 	}
 	if o.SessionIdleTimeout == 0 {
 		o.SessionIdleTimeout = DefaultSessionIdle
+	}
+	if o.MaxConcurrent <= 0 {
+		o.MaxConcurrent = DefaultMaxConcurrent
+	}
+	if o.MaxConcurrentPerKey <= 0 {
+		o.MaxConcurrentPerKey = DefaultMaxConcurrentPerKey
+	}
+	if o.MaxBytesInFlight <= 0 {
+		o.MaxBytesInFlight = DefaultMaxBytesInFlight
 	}
 	if o.MaxSessions <= 0 {
 		o.MaxSessions = DefaultMaxSessions

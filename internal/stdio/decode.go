@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
@@ -110,10 +112,13 @@ func (c *conn) decodeOne(data []byte, b *batch) (jsonrpc.Message, *badMessage) {
 		return req, nil
 	}
 	req.ID = *id
-	if !c.track(req, b) {
-		// The SDK would answer with a null id too, so as not to confuse the
-		// answer with the first call's.
-		return nil, &badMessage{code: jsonrpc.CodeInvalidRequest, message: "invalid request: id " + string(env.ID) + " is already used by a call in flight"}
+	if ok, why := c.track(req, b); !ok {
+		if strings.HasPrefix(why, "invalid request") {
+			// The SDK would answer with a null id too, so as not to confuse
+			// the answer with the first call's.
+			return nil, &badMessage{code: jsonrpc.CodeInvalidRequest, message: "invalid request: id " + string(env.ID) + " is already used by a call in flight"}
+		}
+		return nil, &badMessage{id: id, code: CodeBusy, message: why}
 	}
 	return req, nil
 }
@@ -149,12 +154,16 @@ func parseID(raw json.RawMessage) (*jsonrpc.ID, string) {
 	return &id, ""
 }
 
-// track records a call as pending; false if its id is already.
-func (c *conn) track(req *jsonrpc.Request, b *batch) bool {
+// track records a call as pending, or says why not: its id is in flight
+// already, or too many calls are.
+func (c *conn) track(req *jsonrpc.Request, b *batch) (bool, string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if _, dup := c.pending[req.ID]; dup {
-		return false
+		return false, "invalid request: id already used by a call in flight"
+	}
+	if max := c.opts.MaxConcurrent; max > 0 && len(c.pending) >= max {
+		return false, fmt.Sprintf("%d calls are in flight, the limit (%s); wait for answers before sending more", len(c.pending), c.opts.ConcurrentSetting)
 	}
 	delete(c.cut, req.ID)
 	c.pending[req.ID] = b
@@ -165,7 +174,7 @@ func (c *conn) track(req *jsonrpc.Request, b *batch) bool {
 		id := req.ID
 		c.initID = &id
 	}
-	return true
+	return true, ""
 }
 
 // noteNotification forgets a call the client cancelled: the SDK writes no

@@ -41,6 +41,10 @@ const DefaultMaxMessageBytes = 4 << 20
 // range of JSON-RPC 2.0 §5.1).
 const CodeShuttingDown = -32000
 
+// CodeBusy is the JSON-RPC error code of a call refused because too many
+// are in flight; sending it again later may succeed.
+const CodeBusy = -32001
+
 // Options configure a Transport; the zero value means the defaults.
 type Options struct {
 	// MaxMessageBytes bounds one incoming line (one message or one batch),
@@ -50,6 +54,12 @@ type Options struct {
 	// Setting names the setting that changes MaxMessageBytes, for the
 	// refusal's message. If empty, "MaxMessageBytes".
 	Setting string
+	// MaxConcurrent caps the calls in flight; one more is answered at once
+	// with a CodeBusy error naming ConcurrentSetting. If
+	// zero, no cap.
+	MaxConcurrent int
+	// ConcurrentSetting names the setting that changes MaxConcurrent.
+	ConcurrentSetting string
 	// Logger receives a line per refused message (never its content). If
 	// nil, nothing is logged.
 	Logger *slog.Logger

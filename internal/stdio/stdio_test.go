@@ -294,3 +294,21 @@ func TestCancelledCallDoesNotHoldTheDrain(t *testing.T) {
 	<-s.ended
 	s.ended <- nil
 }
+
+func TestMaxConcurrent(t *testing.T) {
+	s := newSession(t, Options{MaxConcurrent: 2, ConcurrentSetting: "MAX_CONCURRENT_CALLS"})
+	s.initialize("2025-06-18")
+	for i := range 2 {
+		s.send(fmt.Sprintf(`{"jsonrpc":"2.0","id":%d,"method":"tools/call","params":{"name":"slow","arguments":{"name":"a"}}}`, i))
+		<-s.started
+	}
+	s.send(`{"jsonrpc":"2.0","id":"more","method":"ping"}`)
+	a := decodeAnswer(t, s.recv())
+	if a.Error == nil || a.Error.Code != CodeBusy || string(a.ID) != `"more"` || !strings.Contains(a.Error.Message, "MAX_CONCURRENT_CALLS") {
+		t.Fatalf("a third call: %+v, want a busy error naming the setting", a)
+	}
+	close(s.release)
+	decodeAnswer(t, s.recv())
+	decodeAnswer(t, s.recv())
+	s.ping(3)
+}
