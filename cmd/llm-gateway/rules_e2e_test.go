@@ -2,12 +2,14 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -278,5 +280,84 @@ func TestStandaloneSimKnowsCatalog(t *testing.T) {
 	res, err := s.CallTool(t.Context(), &mcp.CallToolParams{Name: "generate", Arguments: map[string]any{"model": "claude-fable-5", "messages": user("hi")}})
 	if err != nil || !res.IsError || !strings.Contains(text(res), "access_denied") || !strings.Contains(text(res), "one-time opt-in") {
 		t.Errorf("generate(claude-fable-5) without the opt-in = %v %s, want access denied naming the opt-in", err, text(res))
+	}
+}
+
+// eventLog keeps the events a gateway records.
+type eventLog struct {
+	mu     sync.Mutex
+	events []gateway.Event
+}
+
+func (l *eventLog) Record(_ context.Context, ev gateway.Event) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.events = append(l.events, ev)
+}
+
+func (l *eventLog) last() gateway.Event {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.events[len(l.events)-1]
+}
+
+// TestReasoningBilledAsOutput checks that a reasoning effort reaches the
+// simulator as the model's own fields, that the reasoning it returns is
+// counted in the output tokens, and that the call costs exactly its input
+// and output tokens at the model's prices.
+func TestReasoningBilledAsOutput(t *testing.T) {
+	cat, err := catalog.Load(catalog.Options{Region: "us-east-1", Now: func() time.Time { return rulesDay }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sim := bedrocksim.New(bedrocksim.Options{AccessKeyID: testKey, SecretAccessKey: testSecret, Catalog: simModels(cat)})
+	srv := httptest.NewServer(sim)
+	t.Cleanup(srv.Close)
+	provider, err := bedrock.New(t.Context(), bedrock.Options{
+		Region: "us-east-1", Endpoint: srv.URL, MaxAttempts: 1,
+		Credentials: credentials.NewStaticCredentialsProvider(testKey, testSecret, ""),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := &eventLog{}
+	g, err := gateway.New(gateway.Options{Catalog: cat, Provider: provider, Recorders: []gateway.Recorder{log}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ model, effort, sent string }{
+		{"claude-sonnet-5-5", "high", `"output_config":{"effort":"high"},"thinking":{"type":"adaptive"}`},
+		{"claude-sonnet-4-5", "medium", `"thinking":{"budget_tokens":4096,"type":"enabled"}`},
+		{"gpt-oss-120b", "low", `"reasoning_effort":"low"`},
+		{"nova-2-lite", "high", `"reasoningConfig":{"maxReasoningEffort":"high","type":"enabled"}`},
+	} {
+		t.Run(tc.model, func(t *testing.T) {
+			m, err := cat.Resolve(tc.model)
+			if err != nil || m.Price == nil {
+				t.Fatalf("Resolve(%s) = %+v, %v; want a priced model", tc.model, m, err)
+			}
+			ask := func(effort string) gateway.Event {
+				t.Helper()
+				r := plainRequest(tc.model)
+				r.MaxTokens, r.Reasoning = 8000, effort
+				if _, err := g.Generate(t.Context(), r); err != nil {
+					t.Fatal(err)
+				}
+				return log.last()
+			}
+			plain := ask("")
+			reasoned := ask(tc.effort)
+			if sent := string(sim.LastRequest(m.ID)); !strings.Contains(sent, tc.sent) {
+				t.Errorf("Bedrock received %s, want additionalModelRequestFields with %s", sent, tc.sent)
+			}
+			// The answer's text is the same; the reasoning adds output tokens.
+			if reasoned.Usage.OutputTokens <= plain.Usage.OutputTokens {
+				t.Errorf("output tokens with reasoning %d, without %d: reasoning tokens are not counted", reasoned.Usage.OutputTokens, plain.Usage.OutputTokens)
+			}
+			want := gateway.PicoUSD(reasoned.Usage.InputTokens)*m.Price.Input + gateway.PicoUSD(reasoned.Usage.OutputTokens)*m.Price.Output
+			if reasoned.Cost != want {
+				t.Errorf("cost = %d pico-USD, want %d: input and output tokens, reasoning included, at the model's prices", reasoned.Cost, want)
+			}
+		})
 	}
 }

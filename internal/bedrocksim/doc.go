@@ -54,6 +54,14 @@
 // max_tokens) and a stop sequence cuts it (stop_sequence); tool uses are
 // never cut, but a reply text cut before them drops them.
 //
+// When additionalModelRequestFields ask the model to reason (Claude's
+// thinking adaptive or enabled, gpt-oss's reasoning_effort, Nova 2's
+// reasoningConfig enabled), the answer starts with a reasoningContent block
+// {"reasoningText":{"text":"Simulated reasoning at effort E about: …",
+// "signature":…}}, longer the higher the effort; streamed, it is its own
+// content block of reasoningContent text deltas and then a signature delta.
+// Its characters count in outputTokens, as Bedrock bills reasoning as output.
+//
 // # Tools
 //
 // toolConfig is validated as Bedrock does: tools is a non-empty list of

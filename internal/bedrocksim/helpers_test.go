@@ -123,6 +123,8 @@ func streamInput(in *bedrockruntime.ConverseInput) *bedrockruntime.ConverseStrea
 
 // result is what a caller keeps of a call, streamed or not.
 type result struct {
+	Reasoning             string // the reasoning block's text, if any
+	Signature             string
 	Text                  string
 	ToolUses              []toolCall
 	StopReason            types.StopReason
@@ -161,11 +163,18 @@ func converse(t testing.TB, ctx context.Context, c *bedrockruntime.Client, in *b
 	}
 	var text strings.Builder
 	var calls []toolCall
+	var reasoning, signature string
 	for i, block := range msg.Value.Content {
 		switch b := block.(type) {
+		case *types.ContentBlockMemberReasoningContent:
+			rt, ok := b.Value.(*types.ReasoningContentBlockMemberReasoningText)
+			if i > 0 || !ok {
+				t.Fatalf("reasoning block %T at index %d, want reasoning text first", b.Value, i)
+			}
+			reasoning, signature = aws.ToString(rt.Value.Text), aws.ToString(rt.Value.Signature)
 		case *types.ContentBlockMemberText:
-			if i > 0 {
-				t.Errorf("text block at index %d, want text only first", i)
+			if i > 0 && !(i == 1 && reasoning != "") {
+				t.Errorf("text block at index %d, want text only first (after any reasoning)", i)
 			}
 			text.WriteString(b.Value)
 		case *types.ContentBlockMemberToolUse:
@@ -184,7 +193,7 @@ func converse(t testing.TB, ctx context.Context, c *bedrockruntime.Client, in *b
 	if out.Metrics == nil || out.Metrics.LatencyMs == nil {
 		t.Errorf("metrics.latencyMs missing")
 	}
-	return result{Text: text.String(), ToolUses: calls, StopReason: out.StopReason}.withUsage(out.Usage), nil
+	return result{Reasoning: reasoning, Signature: signature, Text: text.String(), ToolUses: calls, StopReason: out.StopReason}.withUsage(out.Usage), nil
 }
 
 func (r result) withUsage(u *types.TokenUsage) result {
@@ -215,7 +224,7 @@ func converseStream(t testing.TB, ctx context.Context, c *bedrockruntime.Client,
 	stream := out.GetStream()
 	defer stream.Close()
 	var s streamed
-	var text strings.Builder
+	var text, reasoning strings.Builder
 	var inputs []strings.Builder // of the tool uses, in order
 	open := -1                   // the index of the block being streamed
 	block := func(i int32) {
@@ -251,6 +260,18 @@ func converseStream(t testing.TB, ctx context.Context, c *bedrockruntime.Client,
 					t.Errorf("text delta after a tool use")
 				}
 				text.WriteString(d.Value)
+			case *types.ContentBlockDeltaMemberReasoningContent:
+				if text.Len() > 0 || len(inputs) > 0 {
+					t.Errorf("reasoning delta after the text or a tool use")
+				}
+				switch r := d.Value.(type) {
+				case *types.ReasoningContentBlockDeltaMemberText:
+					reasoning.WriteString(r.Value)
+				case *types.ReasoningContentBlockDeltaMemberSignature:
+					s.Signature = r.Value
+				default:
+					t.Fatalf("reasoning delta is %T", d.Value)
+				}
 			case *types.ContentBlockDeltaMemberToolUse:
 				if len(inputs) == 0 {
 					t.Fatalf("tool use delta before any contentBlockStart")
@@ -280,6 +301,7 @@ func converseStream(t testing.TB, ctx context.Context, c *bedrockruntime.Client,
 		}
 	}
 	s.Text = text.String()
+	s.Reasoning = reasoning.String()
 	s.Err = stream.Err()
 	if s.Err == nil {
 		for i := range s.ToolUses {

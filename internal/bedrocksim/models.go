@@ -3,6 +3,7 @@ package bedrocksim
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -174,4 +175,70 @@ func (m *Model) checkRules(req *converseRequest, tools toolSet, stream bool) *ap
 		return validationError("%s", msgToolsStreaming)
 	}
 	return nil
+}
+
+// reasoningEffort reports whether the request asks the model to reason, in
+// any of the shapes of additionalModelRequestFields the catalog's models
+// take, and at what effort ("" when the shape has none).
+func (req *converseRequest) reasoningEffort() (string, bool) {
+	var f struct {
+		Thinking *struct {
+			Type         string `json:"type"`
+			BudgetTokens int    `json:"budget_tokens"`
+		} `json:"thinking"`
+		OutputConfig *struct {
+			Effort string `json:"effort"`
+		} `json:"output_config"`
+		ReasoningEffort string `json:"reasoning_effort"`
+		ReasoningConfig *struct {
+			Type   string `json:"type"`
+			Effort string `json:"maxReasoningEffort"`
+		} `json:"reasoningConfig"`
+	}
+	if json.Unmarshal(req.AdditionalModelRequestFields, &f) != nil {
+		return "", false
+	}
+	switch {
+	case f.Thinking != nil && (f.Thinking.Type == "adaptive" || f.Thinking.Type == "enabled"):
+		if f.OutputConfig != nil && f.OutputConfig.Effort != "" {
+			return f.OutputConfig.Effort, true
+		}
+		if f.Thinking.BudgetTokens > 0 {
+			return fmt.Sprintf("budget %d", f.Thinking.BudgetTokens), true
+		}
+		return "", true
+	case f.ReasoningEffort != "":
+		return f.ReasoningEffort, true
+	case f.ReasoningConfig != nil && f.ReasoningConfig.Type == "enabled":
+		return f.ReasoningConfig.Effort, true
+	}
+	return "", false
+}
+
+// reasoningText is the simulated reasoning: deterministic, and longer the
+// higher the effort, so that tests see reasoning tokens in the output.
+func reasoningText(effort, prompt string) string {
+	words := map[string]int{"low": 10, "medium": 20, "high": 40, "xhigh": 60, "max": 80}[effort]
+	if words == 0 {
+		words = 30
+	}
+	var b strings.Builder
+	b.WriteString("Simulated reasoning")
+	if effort != "" {
+		b.WriteString(" at effort " + effort)
+	}
+	b.WriteString(" about: " + truncateRunes(prompt, 40) + ".")
+	f := strings.Fields(fillerWords)
+	for i := range words {
+		b.WriteString(" " + f[i%len(f)])
+	}
+	return b.String()
+}
+
+func truncateRunes(s string, n int) string {
+	r := []rune(s)
+	if len(r) > n {
+		r = r[:n]
+	}
+	return string(r)
 }

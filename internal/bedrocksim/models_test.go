@@ -155,3 +155,48 @@ func TestMissingOptIn(t *testing.T) {
 		t.Errorf("a model without opt-in: error = %s %q", code, msg)
 	}
 }
+
+// TestReasoning checks that a request asking the model to reason, in each
+// shape the catalog's models take, gets a reasoning block before the text,
+// streamed alike, and that its tokens are counted as output.
+func TestReasoning(t *testing.T) {
+	c := catalogSim(t, bedrocksim.Options{})
+	tests := []struct {
+		name   string
+		fields map[string]any
+		effort string
+	}{
+		{"adaptive", map[string]any{"thinking": map[string]any{"type": "adaptive"}, "output_config": map[string]any{"effort": "high"}}, "high"},
+		{"budget", map[string]any{"thinking": map[string]any{"type": "enabled", "budget_tokens": 1024}}, "budget 1024"},
+		{"reasoning_effort", map[string]any{"reasoning_effort": "low"}, "low"},
+		{"nova", map[string]any{"reasoningConfig": map[string]any{"type": "enabled", "maxReasoningEffort": "medium"}}, "medium"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			in := input("us."+lax, "Why is the sky blue?")
+			in.AdditionalModelRequestFields = document.NewLazyDocument(tt.fields)
+			got, err := converse(t, t.Context(), c, in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.HasPrefix(got.Reasoning, "Simulated reasoning at effort "+tt.effort+" about: Why is the sky blue?") || got.Signature == "" {
+				t.Errorf("reasoning = %q (signature %q), want the simulated reasoning at effort %s", got.Reasoning, got.Signature, tt.effort)
+			}
+			chars := len([]rune(got.Reasoning)) + len([]rune(got.Text))
+			if want := int32((chars + 3) / 4); got.Output != want {
+				t.Errorf("output tokens = %d, want %d: the reasoning's and the text's", got.Output, want)
+			}
+			streamed, err := converseStream(t, t.Context(), c, in)
+			if err != nil || streamed.Err != nil {
+				t.Fatal(err, streamed.Err)
+			}
+			if streamed.Reasoning != got.Reasoning || streamed.Signature != got.Signature || streamed.Text != got.Text || streamed.Output != got.Output {
+				t.Errorf("streamed %+v, want the same as Converse's %+v", streamed.result, got)
+			}
+		})
+	}
+	plain, err := converse(t, t.Context(), c, input("us."+lax, "Why is the sky blue?"))
+	if err != nil || plain.Reasoning != "" {
+		t.Errorf("without reasoning fields: reasoning %q, %v; want none", plain.Reasoning, err)
+	}
+}

@@ -36,6 +36,7 @@ const fillerWords = "alpha bravo charlie delta echo foxtrot golf hotel india jul
 // answer is one simulated model output: a text block, tool uses after it,
 // or both.
 type answer struct {
+	reasoning  string // a reasoning block before the text, when reasoning was asked for
 	text       string
 	toolUses   []toolUse
 	stopReason string
@@ -110,8 +111,12 @@ func (s *Server) compose(modelID, base string, p prepared, body []byte) answer {
 	default:
 		a.text, a.stopReason = limit(fillerReply(modelID, req, p.prompt), stops, maxTokens)
 	}
+	if effort, ok := req.reasoningEffort(); ok && !d.echo && !d.describe && d.guardrail == "" {
+		a.reasoning = reasoningText(effort, p.prompt)
+	}
 	a.usage = s.inputUsage(base, req)
-	out := utf8.RuneCountInString(a.text)
+	// Reasoning is billed as output, as Bedrock counts it in outputTokens.
+	out := utf8.RuneCountInString(a.reasoning) + utf8.RuneCountInString(a.text)
 	for _, u := range a.toolUses {
 		out += len(u.Name) + utf8.RuneCount(u.Input)
 	}

@@ -1,6 +1,8 @@
 package bedrocksim
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"net/http"
 	"strconv"
 )
@@ -28,6 +30,16 @@ type (
 	toolUseBlock struct {
 		ToolUse toolUse `json:"toolUse"`
 	}
+	reasoningBlock struct {
+		ReasoningContent reasoningContent `json:"reasoningContent"`
+	}
+	reasoningContent struct {
+		ReasoningText reasoningTextBlock `json:"reasoningText"`
+	}
+	reasoningTextBlock struct {
+		Text      string `json:"text"`
+		Signature string `json:"signature"`
+	}
 	metrics struct {
 		LatencyMs int64 `json:"latencyMs"`
 	}
@@ -36,6 +48,9 @@ type (
 // blocks are the answer's content blocks: the text, then the tool uses.
 func (a *answer) blocks() []any {
 	var out []any
+	if a.reasoning != "" {
+		out = append(out, reasoningBlock{reasoningContent{reasoningTextBlock{Text: a.reasoning, Signature: a.signature()}}})
+	}
 	if a.hasText() {
 		out = append(out, textBlock{Text: a.text})
 	}
@@ -53,4 +68,11 @@ func writeJSON(w http.ResponseWriter, requestID string, v any) {
 	h.Set("X-Amzn-RequestId", requestID)
 	w.WriteHeader(http.StatusOK)
 	w.Write(b)
+}
+
+// signature stands for the token Bedrock sends to vouch for reasoning text:
+// a hash of it here.
+func (a *answer) signature() string {
+	sum := sha256.Sum256([]byte(a.reasoning))
+	return "sim-" + hex.EncodeToString(sum[:8])
 }

@@ -112,6 +112,13 @@ type (
 	toolUseDelta struct {
 		ToolUse toolUseInput `json:"toolUse"`
 	}
+	reasoningDelta struct {
+		ReasoningContent reasoningPiece `json:"reasoningContent"`
+	}
+	reasoningPiece struct {
+		Text      string `json:"text,omitempty"`
+		Signature string `json:"signature,omitempty"`
+	}
 	toolUseInput struct {
 		Input string `json:"input"` // a piece of the input's JSON text
 	}
@@ -142,6 +149,16 @@ type streamEvent struct {
 func (a *answer) contentEvents() []streamEvent {
 	var evs []streamEvent
 	i := 0
+	if a.reasoning != "" {
+		// Reasoning streams as its own block: text pieces, then the
+		// signature.
+		for _, d := range splitDeltas(a.reasoning) {
+			evs = append(evs, streamEvent{evContentBlockDelta, contentBlockDeltaEvent{ContentBlockIndex: i, Delta: reasoningDelta{reasoningPiece{Text: d}}}})
+		}
+		evs = append(evs, streamEvent{evContentBlockDelta, contentBlockDeltaEvent{ContentBlockIndex: i, Delta: reasoningDelta{reasoningPiece{Signature: a.signature()}}}})
+		evs = append(evs, streamEvent{evContentBlockStop, contentBlockStopEvent{ContentBlockIndex: i}})
+		i++
+	}
 	if a.hasText() {
 		for _, d := range splitDeltas(a.text) {
 			evs = append(evs, streamEvent{evContentBlockDelta, contentBlockDeltaEvent{ContentBlockIndex: i, Delta: textDelta{Text: d}}})
