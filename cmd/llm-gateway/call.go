@@ -50,6 +50,10 @@ func runCall(ctx context.Context, args []string, getenv func(string) string, std
 	simulate := fs.Bool("simulate", false, "start the gateway against the built-in Bedrock simulator")
 	metaJSON := fs.String("meta", "", `the call's _meta as a JSON object, e.g. {"traceparent":"00-…-01"} to continue a trace`)
 
+	if len(args) > 0 && (args[0] == "-h" || args[0] == "-help" || args[0] == "--help") {
+		fs.Usage()
+		return nil
+	}
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
 		fs.Usage()
 		return exitError(2)
@@ -110,14 +114,39 @@ func runCall(ctx context.Context, args []string, getenv func(string) string, std
 	client := mcp.NewClient(&mcp.Implementation{Name: "llm-gateway-call", Version: version}, nil)
 	session, err := client.Connect(ctx, transport, nil)
 	if err != nil {
+		if *url == "" {
+			// The gateway has said why on stderr; the SDK's "client is
+			// closing: EOF" would only add noise.
+			fmt.Fprintln(stderr, "call: the gateway exited before answering; its message is above")
+			return exitError(1)
+		}
 		return fmt.Errorf("call: connect to gateway: %w", err)
 	}
 	defer session.Close()
+	if err := checkTool(ctx, session, tool); err != nil {
+		return err
+	}
 	res, err := session.CallTool(ctx, &mcp.CallToolParams{Meta: meta, Name: tool, Arguments: toolArgs})
 	if err != nil {
 		return fmt.Errorf("call %s: %w", tool, err)
 	}
 	return printResult(res, stdout, stderr)
+}
+
+// checkTool refuses a tool the gateway does not have, naming those it has.
+func checkTool(ctx context.Context, session *mcp.ClientSession, tool string) error {
+	list, err := session.ListTools(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("call: list tools: %w", err)
+	}
+	var names []string
+	for _, t := range list.Tools {
+		if t.Name == tool {
+			return nil
+		}
+		names = append(names, t.Name)
+	}
+	return fmt.Errorf("call: the gateway has no tool %q; its tools are %s (llm-gateway help TOOL describes one)", tool, strings.Join(names, ", "))
 }
 
 // buildArgs merges --json, --arg and --prompt into one arguments object.

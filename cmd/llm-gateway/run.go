@@ -18,6 +18,7 @@ var version = "dev"
 const usageCommands = `
 Commands:
   llm-gateway [flags]                 serve MCP (stdio unless --transport http)
+  llm-gateway help [TOOL]             this help, or what a tool does and its arguments
   llm-gateway call TOOL [call flags]  call one tool on a gateway and print the result
                                       (llm-gateway call --help for its flags)
   llm-gateway bedrock-sim [--addr A]  run the Bedrock Runtime simulator
@@ -45,6 +46,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 			return runUsage(ctx, args[2:], getenv, stdout, stderr)
 		case "bench":
 			return runBench(ctx, args[2:], stdout, stderr)
+		case "help":
+			return runHelp(ctx, args[2:], stdout, stderr)
 		case "version":
 			fmt.Fprintln(stdout, "llm-gateway", version)
 			return nil

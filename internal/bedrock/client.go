@@ -223,6 +223,7 @@ func New(ctx context.Context, opts Options) (*Client, error) {
 		}
 		o.HTTPClient = bodyGuard{next: o.HTTPClient, maxAnswer: maxAnswer}
 		o.Logger = sdkLogger(log)
+		o.APIOptions = append(o.APIOptions, noticeRetries(maxAttempts))
 		// The SDK would wrap the retryer again for AWS_MAX_ATTEMPTS; the
 		// gateway's own setting is the one that counts.
 		o.RetryMaxAttempts = maxAttempts

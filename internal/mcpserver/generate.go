@@ -41,9 +41,13 @@ func (s *server) generate(ctx context.Context, req *mcp.CallToolRequest) (*mcp.C
 			greq.OnDelta = p.delta
 		}
 	}
-	resp, err := s.opts.Generator.Generate(ctx, greq)
+	notify := s.notifier(ctx, req.Session)
+	resp, err := s.opts.Generator.Generate(gateway.WithNotify(ctx, notify), greq)
 	if err != nil {
 		return toolError(err), nil
+	}
+	for _, n := range s.noticesOf(resp, time.Now()) {
+		notify(n)
 	}
 	return structured(resp)
 }

@@ -19,7 +19,7 @@ type ModelInfo = catalog.Entry
 
 // ListModelsInput filters the catalog; every filter is optional.
 type ListModelsInput struct {
-	Provider   string `json:"provider,omitempty" jsonschema:"only this provider: amazon, anthropic, meta, mistral, deepseek, openai"`
+	Provider   string `json:"provider,omitempty" jsonschema:"only this provider (one of the catalog's, listed in the enum: amazon, anthropic, meta, mistral, openai …)"`
 	Capability string `json:"capability,omitempty" jsonschema:"only models that support this: images, documents, tool_use, streaming, prompt_caching, system, reasoning"`
 	Status     string `json:"status,omitempty" jsonschema:"only models with this lifecycle status: active, legacy, end-of-life"`
 	// Filters added with the 2026 catalog; see filter.go.

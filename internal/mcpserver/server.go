@@ -123,6 +123,7 @@ func New(opts Options) *mcp.Server {
 		statsTool.OutputSchema = opts.StatsSchema
 	}
 	srv.AddTool(statsTool, s.getStats)
+	s.addResources(srv)
 	return srv
 }
 
@@ -164,14 +165,19 @@ type Caller struct {
 // else AGENT_NAME, else the clientInfo.name the client gave in
 // initialize, else "default".
 func (s *server) callerOf(ctx context.Context, req *mcp.CallToolRequest) Caller {
+	return s.callerOfSession(ctx, req.Session)
+}
+
+// callerOfSession is callerOf for any request of session.
+func (s *server) callerOfSession(ctx context.Context, session *mcp.ServerSession) Caller {
 	if name, ok := ctx.Value(agentKey{}).(string); ok && name != "" {
 		return Caller{Agent: name, Source: "api_key", All: s.opts.Admin != nil && s.opts.Admin(name)}
 	}
 	if s.opts.Agent != "" {
 		return Caller{Agent: s.opts.Agent, Source: "AGENT_NAME", All: true}
 	}
-	if req.Session != nil {
-		if p := req.Session.InitializeParams(); p != nil && p.ClientInfo != nil && p.ClientInfo.Name != "" {
+	if session != nil {
+		if p := session.InitializeParams(); p != nil && p.ClientInfo != nil && p.ClientInfo.Name != "" {
 			return Caller{Agent: p.ClientInfo.Name, Source: "client_info", All: true}
 		}
 	}

@@ -1,0 +1,78 @@
+package mcpserver
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/llm-gateway/llm-gateway/internal/gateway"
+)
+
+// logger names the gateway in MCP log notifications.
+const logger = "llm-gateway"
+
+// nearEndOfLife is how long before a model's end of life its callers are
+// warned.
+const nearEndOfLife = 90 * 24 * time.Hour
+
+// notifier sends a call's notices to its client as MCP log notifications
+// (notifications/message), which the SDK sends only at or above the level
+// the client chose with logging/setLevel.
+func (s *server) notifier(ctx context.Context, session *mcp.ServerSession) func(gateway.Notice) {
+	if session == nil {
+		return func(gateway.Notice) {}
+	}
+	return func(n gateway.Notice) {
+		level := mcp.LoggingLevel(n.Level)
+		if level == "" {
+			level = "info"
+		}
+		err := session.Log(ctx, &mcp.LoggingMessageParams{Level: level, Logger: logger,
+			Data: map[string]any{"kind": n.Kind, "message": n.Message}})
+		if err != nil {
+			s.log.Debug("log notification not sent", "error", err)
+		}
+	}
+}
+
+// noticesOf are what an answer says that its caller should know: that a
+// fallback answered, that the model is legacy or near its end of life.
+func (s *server) noticesOf(resp *gateway.Response, now time.Time) []gateway.Notice {
+	var out []gateway.Notice
+	if len(resp.Attempts) > 0 {
+		var tried []string
+		for _, a := range resp.Attempts {
+			tried = append(tried, fmt.Sprintf("%s (%s)", a.Model, a.Kind))
+		}
+		out = append(out, gateway.Notice{Level: "warning", Kind: "fallback",
+			Message: fmt.Sprintf("answered by the fallback %s after %s failed", resp.Model, strings.Join(tried, ", "))})
+	}
+	models := s.opts.Models()
+	for i := range models {
+		m := &models[i]
+		if m.Name != resp.Model {
+			continue
+		}
+		move := ""
+		if m.Replacement != "" {
+			move = "; move to " + m.Replacement
+		}
+		eol, _ := time.Parse(time.DateOnly, m.EndOfLife)
+		switch {
+		case m.Status == "legacy" && m.EndOfLife != "":
+			out = append(out, gateway.Notice{Level: "warning", Kind: "lifecycle",
+				Message: fmt.Sprintf("%s is a legacy model; Bedrock retires it on %s%s", m.Name, m.EndOfLife, move)})
+		case m.Status == "legacy":
+			out = append(out, gateway.Notice{Level: "warning", Kind: "lifecycle",
+				Message: fmt.Sprintf("%s is a legacy model and will be retired%s", m.Name, move)})
+		case !eol.IsZero() && eol.Sub(now) < nearEndOfLife:
+			out = append(out, gateway.Notice{Level: "warning", Kind: "lifecycle",
+				Message: fmt.Sprintf("%s reaches its end of life on %s%s", m.Name, m.EndOfLife, move)})
+		}
+		break
+	}
+	return out
+}
