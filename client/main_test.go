@@ -19,6 +19,12 @@ func TestMain(m *testing.M) {
 }
 
 func runTests(m *testing.M) int {
+	// Every gateway the tests start keeps its ledger and shared cache in
+	// memory, so that runs do not see each other's figures and answers
+	// (the default is a SQLite file in the user's data directory).
+	if os.Getenv("STORE_URL") == "" {
+		os.Setenv("STORE_URL", "memory:")
+	}
 	gatewayBin = os.Getenv("LLM_GATEWAY_BIN")
 	if gatewayBin == "" {
 		dir, err := os.MkdirTemp("", "llm-gateway-client")

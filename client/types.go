@@ -1,6 +1,9 @@
 package client
 
-import "encoding/json"
+import (
+	"encoding/json"
+	"time"
+)
 
 // Message roles the gateway accepts.
 const (
@@ -347,6 +350,26 @@ type Stats struct {
 	// used of them: this agent's, or every agent's for an admin key and
 	// over stdio.
 	Limits Limits `json:"limits"`
+	// Ledger says where the totals come from and whether the store is
+	// written; nil from a gateway without a ledger.
+	Ledger *Ledger `json:"ledger,omitempty"`
+}
+
+// Ledger is the state of a gateway's usage ledger.
+type Ledger struct {
+	Store        string     `json:"store"` // where records live (no password)
+	OK           bool       `json:"ok"`    // false while the store cannot be written
+	Error        string     `json:"error,omitempty"`
+	FailingSince *time.Time `json:"failing_since,omitempty"`
+	Spooled      int        `json:"spooled"` // records waiting in memory for the store
+	Dropped      int64      `json:"dropped"` // records lost: the spool was full
+	Written      int64      `json:"written"` // records this process wrote
+	// Scope says which figures span the store and which are the process's.
+	Scope string `json:"scope"`
+	// Since, Agent and Model echo get_stats's filters, if any.
+	Since string `json:"since,omitempty"`
+	Agent string `json:"agent,omitempty"`
+	Model string `json:"model,omitempty"`
 }
 
 // Caller is the agent a gateway took the caller for.
@@ -476,6 +499,25 @@ type Gateway struct {
 	MetricsEnabled bool   `json:"metrics_enabled"`
 	InFlight       int    `json:"in_flight_requests"` // Bedrock calls under way
 	Notice         string `json:"notice,omitempty"`
+	// Problems are configuration problems found at start; a blocking one
+	// refuses every generate call with its cause and fix.
+	Problems []Problem `json:"problems,omitempty"`
+	// Fleet is the state of the Redis that replicas share, if any.
+	Fleet *Fleet `json:"fleet,omitempty"`
+}
+
+// Problem is a configuration problem and how to fix it.
+type Problem struct {
+	Setting  string `json:"setting"`
+	Cause    string `json:"cause"`
+	Fix      string `json:"fix"`
+	Blocking bool   `json:"blocking"`
+}
+
+// Fleet is whether the replicas' shared Redis answers.
+type Fleet struct {
+	Redis  string `json:"redis"` // "ok" or "unreachable"
+	Detail string `json:"detail,omitempty"`
 }
 
 // decode reads a tool's structured result into v. It is lenient about
