@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
@@ -89,6 +90,10 @@ func (s *Server) serve(ctx context.Context, ln net.Listener, onListen func(net.A
 	return err
 }
 
+// codeShuttingDown is the JSON-RPC error of a call cut by the grace period
+// (JSON-RPC 2.0's implementation-defined server-error range).
+const codeShuttingDown = -32000
+
 // shutdown is Serve's ending; served, if not nil, yields http.Server.Serve's
 // return.
 func (s *Server) shutdown(hs *http.Server, served <-chan error) {
@@ -106,6 +111,11 @@ func (s *Server) shutdown(hs *http.Server, served <-chan error) {
 	if !waitIdle(graceCtx, &s.posts, &s.calls, &s.streams.pending) {
 		s.log.Warn("grace period over: cancelling calls in flight", "calls", s.calls.count())
 		s.cancelCalls()
+		// Let the cut calls write their error before the sessions close,
+		// which would drop it (an empty answer).
+		cutCtx, cancelCut := context.WithTimeout(context.Background(), exitWait)
+		waitIdle(cutCtx, &s.posts, &s.calls, &s.streams.pending)
+		cancelCut()
 	}
 	s.closeSessions()
 	if err := <-stopped; err != nil {
@@ -194,7 +204,14 @@ func (s *Server) trackCalls(next mcp.MethodHandler) mcp.MethodHandler {
 		defer cancel()
 		stop := context.AfterFunc(s.abort, cancel)
 		defer stop()
-		return next(ctx, method, req)
+		res, err := next(ctx, method, req)
+		if s.abort.Err() != nil && ctx.Err() != nil {
+			// Cut by the grace period: say so, rather than let the call end
+			// as an ordinary cancellation the client did not ask for.
+			return nil, &jsonrpc.Error{Code: codeShuttingDown,
+				Message: "the gateway is shutting down and cut this call after its shutdown grace period (SHUTDOWN_GRACE); send it again"}
+		}
+		return res, err
 	}
 }
 

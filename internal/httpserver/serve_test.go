@@ -180,11 +180,14 @@ func TestShutdownCancelsCallsAfterGrace(t *testing.T) {
 	<-tl.started
 	stop()
 	<-tl.cancelled // the grace period ended and the call was cancelled
+	// The call gets a real error, not an empty answer.
+	if r := <-result; r.err == nil || !strings.Contains(r.err.Error(), "shutting down") {
+		t.Errorf("call cut by the grace period = %+v, %v; want a shutting-down error", r.res, r.err)
+	}
 	if err := <-done; err != nil {
 		t.Errorf("Serve = %v, want nil", err)
 	}
 	cs.Close()
-	<-result
 }
 
 func TestExposure(t *testing.T) {
