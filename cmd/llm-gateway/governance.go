@@ -11,8 +11,31 @@ import (
 
 	"github.com/llm-gateway/llm-gateway/internal/catalog"
 	"github.com/llm-gateway/llm-gateway/internal/config"
+	"github.com/llm-gateway/llm-gateway/internal/fleet"
 	"github.com/llm-gateway/llm-gateway/internal/policy"
 )
+
+// limitsState is where the policy's counters live, so that limits and
+// budgets hold across every process that shares them: a fleet's Redis,
+// else the SQLite file of STORE_URL (the processes of one machine), else
+// this process's memory, with spend so far read from the ledger.
+func limitsState(ctx context.Context, cfg *config.Config, shared *fleet.Fleet, led *usageLedger, log *slog.Logger) policy.State {
+	switch {
+	case cfg.PolicyFile == "":
+		return nil
+	case shared != nil:
+		return &fleet.Failover{Shared: shared.Limits(), Local: policy.NewMemory(), Open: cfg.FailMode == config.FailOpen}
+	case led != nil && led.sqlite != nil:
+		l, err := led.sqlite.Limits(ctx)
+		if err == nil {
+			return l
+		}
+		log.Error("limits kept in this process only: the SQLite store cannot keep them", "error", err)
+	default:
+		log.Info("limits kept in this process only, spend so far read from the ledger; share them through STORE_URL=sqlite:PATH (one machine) or REDIS_URL (a fleet)", "store", led.url)
+	}
+	return nil
+}
 
 // governance wires the policy of POLICY_FILE: a Governor for the gateway's
 // admission, reloaded on SIGHUP and when the file changes, until ctx ends;

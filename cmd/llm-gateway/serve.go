@@ -178,11 +178,8 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger, problems .
 			log.Info("sharing cache and upstream calls with the fleet through redis", "prefix", cfg.RedisPrefix)
 		}
 	}
-	var limits policy.State // nil: the governor's own, in memory
-	if shared != nil {
-		limits = &fleet.Failover{Shared: shared.Limits(), Local: policy.NewMemory(), Open: cfg.FailMode == config.FailOpen}
-	}
-	gov, stopPolicy := governance(ctx, cfg, cat, limits, nil, log)
+	limits := limitsState(ctx, cfg, shared, led, log)
+	gov, stopPolicy := governance(ctx, cfg, cat, limits, led, log)
 	waits = append(waits, stopPolicy)
 	reg := metrics.New(metrics.Options{})
 	var gw *gateway.Gateway

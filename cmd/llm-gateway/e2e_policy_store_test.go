@@ -1,0 +1,59 @@
+package main
+
+import (
+	"path/filepath"
+	"testing"
+)
+
+// TestStdioGatewaysShareOneBudgetThroughSQLite runs two stdio gateways
+// with the same AGENT_NAME on one SQLite store, as an IDE starting one per
+// window does: what one spends, the other counts against the same budget,
+// and a gateway started afresh on the store keeps the spend.
+func TestStdioGatewaysShareOneBudgetThroughSQLite(t *testing.T) {
+	_, url := startSim(t)
+	store := "STORE_URL=sqlite:" + filepath.Join(t.TempDir(), "gateway.db")
+	env := gatewayEnv(url, store, "AGENT_NAME=shared-bot", "CACHE_ENABLED=false",
+		"POLICY_FILE="+writePolicy(t, "agents:\n  shared-bot: { budget: { daily_usd: 0.002 } }\n"))
+	a, _ := connect(t, env)
+	b, _ := connect(t, env)
+
+	// nova-pro's worst case at 590 output tokens is just under $0.002:
+	// it fits the budget alone, not beside anything already spent.
+	big := map[string]any{"model": "nova-pro", "messages": user("hi"), "max_tokens": 590}
+	spent := func(s limitsStats) float64 {
+		for _, f := range s.Limits.Agents["shared-bot"] {
+			if f.Limit == "budget.daily_usd" {
+				return f.Used
+			}
+		}
+		return -1
+	}
+
+	var r generateResult
+	call(t, a, "generate", map[string]any{"model": "nova-pro", "messages": user("a small call"), "max_tokens": 200}, &r)
+	if r.EstimatedCostUSD == nil || *r.EstimatedCostUSD <= 0 {
+		t.Fatalf("first call cost %v", r.EstimatedCostUSD)
+	}
+	var sb limitsStats
+	call(t, b, "get_stats", nil, &sb)
+	if got := spent(sb); got != *r.EstimatedCostUSD {
+		t.Errorf("the other gateway counts $%v spent, want the first's $%v", got, *r.EstimatedCostUSD)
+	}
+	refusal(t, b, "budget_exceeded", big)
+
+	// A gateway started afresh on the same store still counts the spend.
+	b.Close()
+	c, _ := connect(t, env)
+	var sc limitsStats
+	call(t, c, "get_stats", nil, &sc)
+	if got := spent(sc); got != *r.EstimatedCostUSD {
+		t.Errorf("after a restart the store counts $%v spent, want $%v", got, *r.EstimatedCostUSD)
+	}
+	refusal(t, c, "budget_exceeded", big)
+
+	// Without the first call's spend, the same call fits: the refusals
+	// above came from the shared spend, not from the call alone.
+	fresh, _ := connect(t, gatewayEnv(url, "STORE_URL=sqlite:"+filepath.Join(t.TempDir(), "other.db"), "AGENT_NAME=shared-bot",
+		"POLICY_FILE="+writePolicy(t, "agents:\n  shared-bot: { budget: { daily_usd: 0.002 } }\n")))
+	call(t, fresh, "generate", big, nil)
+}
