@@ -36,8 +36,9 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	asJSON := fs.Bool("json", false, "print the results as JSON instead of tables")
 	out := fs.String("out", "", "also write the results as Markdown to this `file` (e.g. docs/BENCHMARKS.md)")
 	profile := fs.String("profile", "", "write a CPU profile of each served scenario's measured calls into this `directory`")
+	peers := fs.Bool("peers", false, "also measure a minimal Go reverse proxy and Portkey's gateway (needs node and npm; installs it once into the user cache directory) beside the OpenAI-compatible front")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: llm-gateway bench [--quick] [--json] [--out FILE] [--profile DIR]")
+		fmt.Fprintln(stderr, "Usage: llm-gateway bench [--quick] [--json] [--out FILE] [--profile DIR] [--peers]")
 		fmt.Fprintln(stderr, "\nMeasures the gateway against the MCP protocol floor and a direct Bedrock call, on a built-in simulator.")
 		fs.PrintDefaults()
 	}
@@ -67,6 +68,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		ChildArgs:  []string{"bench", "child"},
 		Wiring:     benchWiring(),
 		ProfileDir: *profile,
+		Peers:      *peers,
 		Progress:   stderr,
 		Version:    version,
 	})

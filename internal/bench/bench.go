@@ -40,6 +40,14 @@ type Options struct {
 	Progress io.Writer
 	// Version is the gateway's version, for the report.
 	Version string
+	// Peers also measures other paths to the same simulator beside
+	// llm-gateway's OpenAI-compatible front: a minimal Go reverse proxy
+	// (the floor of one more hop) and Portkey's open-source gateway, which
+	// needs node and npm and is installed into PeersDir on first use.
+	Peers bool
+	// PeersDir holds the peers' installations. If empty,
+	// $XDG_CACHE_HOME/llm-gateway/peers (os.UserCacheDir).
+	PeersDir string
 }
 
 // Credentials shared by the harness's simulator and the gateways it starts;
@@ -68,6 +76,8 @@ type harness struct {
 	nonce    string       // makes this run's prompts unique
 	children atomic.Int64 // children started, for their own store files
 	started  time.Time
+	// portkey starts Portkey's gateway for the peer rows; nil leaves it out.
+	portkey func(ctx context.Context) (*runSpec, func(*Result), error)
 }
 
 // Run starts the simulator, runs every scenario and returns the report.
@@ -112,6 +122,10 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	h.runMemory(ctx)
 	h.runStartup(ctx)
 	h.runAdmission(ctx)
+	if opts.Peers {
+		h.portkey = h.startPortkey
+		h.runPeers(ctx)
+	}
 	h.report.Elapsed = time.Since(start).Round(time.Millisecond).String()
 	h.report.Checks = checks(h.report)
 	return h.report, nil

@@ -90,6 +90,7 @@ const (
 	modeNoopStack    = "noop-stack"    // a no-op MCP tool behind the gateway's HTTP stack
 	modeGatewayStdio = "gateway-stdio" // the gateway over stdio
 	modeGatewayHTTP  = "gateway-http"  // the gateway over Streamable HTTP
+	modePeerProxy    = "peer-proxy"    // a minimal reverse proxy to the simulator: one more hop
 
 	// The stdio modes with the leanStdio transport instead of the SDK's.
 	modeNoopLean    = "noop-stdio-lean"
@@ -145,7 +146,7 @@ func RunChild(ctx context.Context, args []string, w Wiring, stdin io.Reader, std
 			defer gw.Close()
 		}
 		srv, ctl.gen, routes = gw.MCP, gw.Generator, gw.Routes
-	case modePipeEcho, modeHTTPEcho:
+	case modePipeEcho, modeHTTPEcho, modePeerProxy:
 	default:
 		return fmt.Errorf("bench child: unknown mode %q", mode)
 	}
@@ -170,6 +171,12 @@ func RunChild(ctx context.Context, args []string, w Wiring, stdin io.Reader, std
 		return fmt.Errorf("bench child: serve stdio: %w", err)
 	case modeHTTPEcho:
 		return serveHTTP(ctx, http.HandlerFunc(echoBody), ctl)
+	case modePeerProxy:
+		proxy, err := reverseProxy(os.Getenv("AWS_ENDPOINT_URL_BEDROCK_RUNTIME"))
+		if err != nil {
+			return fmt.Errorf("bench child: %w", err)
+		}
+		return serveHTTP(ctx, proxy, ctl)
 	case modeNoopHTTP:
 		return serveHTTP(ctx, sdkHandler(srv), ctl)
 	default:

@@ -96,3 +96,46 @@ func TestMemoryAndStartup(t *testing.T) {
 		}
 	}
 }
+
+// TestPeersProxy runs the --peers rows without Portkey: the direct call,
+// the reverse proxy and our OpenAI front, interleaved, and derives the
+// side-by-side table from them.
+func TestPeersProxy(t *testing.T) {
+	h := testHarness(t)
+	h.runPeers(t.Context())
+	if len(h.report.Peers) != 3 {
+		t.Fatalf("runPeers gave %d rows, want 3: %+v", len(h.report.Peers), h.report.Peers)
+	}
+	for _, r := range h.report.Peers {
+		if r.Errors != 0 || r.Calls != h.sizes.calls || r.P50 <= 0 || r.CPUPer1k <= 0 {
+			t.Errorf("%s = %+v, want %d calls, no errors, latency and CPU", r.Name, r, h.sizes.calls)
+		}
+	}
+	proxy, ok := findResult(h.report.Peers, namePeerProxy)
+	if !ok || proxy.Measured != measuredServer || proxy.PeakRSS <= 0 {
+		t.Errorf("proxy row = %+v, want the proxy process's usage", proxy)
+	}
+	ratios, err := peerRatios(h.report.Peers)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ratios) != 2 || ratios[0].Name != namePeerProxy || !ratios[1].IsGateway || ratios[1].CPURatio != 1 || ratios[1].RSSRatio != 1 {
+		t.Errorf("peerRatios = %+v, want the proxy, then llm-gateway at 1×", ratios)
+	}
+	var md strings.Builder
+	if err := h.report.WriteMarkdown(&md, "test"); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(md.String(), "| "+namePeerProxy+" |") || !strings.Contains(md.String(), "× ours") {
+		t.Errorf("markdown has no side-by-side table:\n%s", md.String())
+	}
+}
+
+func findResult(rs []Result, name string) (Result, bool) {
+	for _, r := range rs {
+		if r.Name == name {
+			return r, true
+		}
+	}
+	return Result{}, false
+}

@@ -182,6 +182,37 @@ func (r *Report) WriteMarkdown(w io.Writer, command string) error {
 		p("")
 	}
 
+	if len(r.Peers) > 0 {
+		p("## Side by side with peers (`--peers`)")
+		p("")
+		p("The same Converse call to the same simulator, made directly with the AWS SDK, through a minimal")
+		p("Go reverse proxy (`httputil.ReverseProxy`, the floor of one more hop), through llm-gateway's")
+		p("OpenAI-compatible front (`/v1/chat/completions`, a new question each call), and through Portkey's")
+		p("open-source gateway translating the same OpenAI chat completion to Converse. All rows run")
+		p("interleaved in blocks, as the latency rows do. *Added* is a row's percentile minus the direct")
+		p("call's; CPU and peak RSS are the serving process's own (the proxy's, the gateway's, Node's for")
+		p("Portkey). Ratios are to llm-gateway's figure.")
+		p("")
+		resultTable(bw, r.Peers)
+		p("")
+		ratios, err := peerRatios(r.Peers)
+		if err != nil {
+			p("No ratios: %s.", err)
+		} else {
+			var rows [][]string
+			for _, x := range ratios {
+				if x.Errors > 0 {
+					rows = append(rows, []string{x.Name, "error: " + x.FirstErr, "", "", "", "", "", ""})
+					continue
+				}
+				rows = append(rows, []string{x.Name, num(x.AddedP50), fmt.Sprintf("%.2f×", x.P50Ratio), num(x.AddedP99),
+					num(x.CPUPer1k), fmt.Sprintf("%.2f×", x.CPURatio), num(x.PeakRSS), fmt.Sprintf("%.2f×", x.RSSRatio)})
+			}
+			table(bw, []string{"path", "added p50 µs", "× ours", "added p99 µs", "CPU ms/1k requests", "× ours", "peak RSS MiB", "× ours"}, rows)
+		}
+		p("")
+	}
+
 	p("## Where the time goes")
 	p("")
 	p("From CPU and allocation profiles of the served scenarios (`--profile`); the rows named")
@@ -199,12 +230,22 @@ func (r *Report) WriteMarkdown(w io.Writer, command string) error {
 	p("")
 	p("## Reproduce")
 	p("")
+	p("`--peers` (off by default) adds a section *Side by side with peers*: the same Converse call to the")
+	p("same simulator made directly with the AWS SDK, through a minimal Go reverse proxy (the floor of one")
+	p("more hop), through llm-gateway's OpenAI-compatible front, and through Portkey's open-source gateway")
+	p("(npm `%s`, pinned to %s, installed once with npm into", portkeyPackage, portkeyVersion)
+	p("`$XDG_CACHE_HOME/llm-gateway/peers`, run by node on 127.0.0.1), with one table of added latency,")
+	p("CPU per request and peak RSS as ratios to llm-gateway's. Portkey signs its Bedrock requests for the")
+	p("endpoint's host name without its port, so the harness also serves the simulator on 127.0.0.1:80 for")
+	p("it (root or CAP_NET_BIND_SERVICE needed; otherwise its row says why).")
+	p("")
 	p("```sh")
 	p("go run ./cmd/llm-gateway bench                              # the full run, a few minutes")
 	p("go run ./cmd/llm-gateway bench --quick                      # seconds: every scenario runs (CI)")
 	p("go run ./cmd/llm-gateway bench --json                       # the same figures for machines")
 	p("go run ./cmd/llm-gateway bench --out docs/BENCHMARKS.md     # regenerate this file")
 	p("go run ./cmd/llm-gateway bench --profile /tmp/prof          # CPU profiles of the served scenarios")
+	p("go run ./cmd/llm-gateway bench --peers                      # also a reverse proxy and Portkey (node, npm)")
 	p("go test -run XXX -bench . -benchmem ./internal/...           # micro-benchmarks of the hot paths")
 	p("```")
 	if f := r.Failures(); len(f) > 0 {

@@ -23,14 +23,17 @@ type Report struct {
 	Admission  []Admission `json:"admission"`
 	// Experiments rerun scenarios with other runtime or gateway settings.
 	Experiments []Result `json:"experiments"`
-	Checks      []Check  `json:"checks"`
+	// Peers are the --peers rows: the direct call, one more hop, our
+	// OpenAI-compatible front and other gateways, side by side.
+	Peers  []Result `json:"peers,omitempty"`
+	Checks []Check  `json:"checks"`
 }
 
 // Failures lists every scenario that made an error, with its first error.
 // A run is sound when it is empty.
 func (r *Report) Failures() []string {
 	var out []string
-	for _, list := range [][]Result{r.Latency, r.Throughput, r.Experiments} {
+	for _, list := range [][]Result{r.Latency, r.Throughput, r.Experiments, r.Peers} {
 		for _, x := range list {
 			if x.Errors > 0 {
 				out = append(out, fmt.Sprintf("%s: %d error(s), first: %s", x.Name, x.Errors, x.FirstError))
@@ -88,6 +91,9 @@ func (r *Report) WriteText(w io.Writer) error {
 		row(resultRow(x)...)
 	}
 	for _, x := range r.Experiments {
+		row(resultRow(x)...)
+	}
+	for _, x := range r.Peers {
 		row(resultRow(x)...)
 	}
 	if err := tw.Flush(); err != nil {
