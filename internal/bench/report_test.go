@@ -172,3 +172,43 @@ func TestWriteReports(t *testing.T) {
 		t.Errorf("Failures() = %q, want the failed scenario", f)
 	}
 }
+
+// TestPeerRatios derives the side-by-side table: added latency over the
+// direct call, and each figure as a ratio to llm-gateway's.
+func TestPeerRatios(t *testing.T) {
+	peers := []Result{
+		{Name: namePeerDirect, P50: 400, P99: 600, CPUPer1k: 900, PeakRSS: 30},
+		{Name: namePeerProxy, P50: 600, P99: 900, CPUPer1k: 150, PeakRSS: 15},
+		{Name: namePeerOurs, P50: 800, P99: 1400, CPUPer1k: 500, PeakRSS: 25},
+		{Name: portkeyName, P50: 3600, P99: 5000, CPUPer1k: 3000, PeakRSS: 100},
+		{Name: "peers: broken", Errors: 1, FirstError: "boom"},
+	}
+	got, err := peerRatios(peers)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []PeerRatio{
+		{Name: namePeerProxy, AddedP50: 200, AddedP99: 300, CPUPer1k: 150, PeakRSS: 15, P50Ratio: 0.5, CPURatio: 0.3, RSSRatio: 0.6},
+		{Name: namePeerOurs, AddedP50: 400, AddedP99: 800, CPUPer1k: 500, PeakRSS: 25, P50Ratio: 1, CPURatio: 1, RSSRatio: 1, IsGateway: true},
+		{Name: portkeyName, AddedP50: 3200, AddedP99: 4400, CPUPer1k: 3000, PeakRSS: 100, P50Ratio: 8, CPURatio: 6, RSSRatio: 4},
+		{Name: "peers: broken", Errors: 1, FirstErr: "boom"},
+	}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("peerRatios (-want +got):\n%s", d)
+	}
+	if _, err := peerRatios(peers[1:]); err == nil {
+		t.Error("peerRatios without the direct call: no error")
+	}
+	var md strings.Builder
+	if err := (&Report{Peers: peers}).WriteMarkdown(&md, "test"); err != nil {
+		t.Fatal(err)
+	}
+	for _, row := range []string{
+		"| " + portkeyName + " | 3200 | 8.00× | 4400 | 3000 | 6.00× | 100 | 4.00× |",
+		"| peers: broken | error: boom |",
+	} {
+		if !strings.Contains(md.String(), row) {
+			t.Errorf("markdown lacks %q:\n%s", row, md.String())
+		}
+	}
+}
