@@ -12,6 +12,7 @@ import (
 	"github.com/llm-gateway/llm-gateway/internal/adminauth"
 	"github.com/llm-gateway/llm-gateway/internal/catalog"
 	"github.com/llm-gateway/llm-gateway/internal/config"
+	"github.com/llm-gateway/llm-gateway/internal/dashboard"
 	"github.com/llm-gateway/llm-gateway/internal/httpserver"
 	"github.com/llm-gateway/llm-gateway/internal/prom"
 	"github.com/llm-gateway/llm-gateway/internal/tracing"
@@ -128,5 +129,36 @@ func startTracing(ctx context.Context, cfg *config.Config, log *slog.Logger) (tr
 		if err := tr.Shutdown(sctx); err != nil {
 			log.Warn("flushing traces", "error", err)
 		}
+	}
+}
+
+// dashboardRoutes serve the dashboard at /ui/ on the http transport,
+// behind admin keys (agent keys do not open it).
+func dashboardRoutes(cfg *config.Config, a *app, log *slog.Logger) ([]httpserver.Route, error) {
+	if a.ledger == nil {
+		return nil, nil
+	}
+	g, err := adminauth.New(adminauth.Options{Keys: adminKeys(cfg), Loopback: adminauth.Loopback(cfg.Addr), Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	if g.Locked() {
+		log.Warn("the dashboard (/ui/) is refused to everyone: it is served beyond loopback with no admin key; set ADMIN_KEYS", "addr", cfg.Addr)
+	}
+	h := dashboard.New(dashboard.Options{Store: a.ledger, Guard: g, Models: dashboardModels(a.catalog), Logger: log})
+	// The dashboard checks keys itself, per path (its login form and
+	// assets are open), so its route's guard lets everything through.
+	open := func(next http.Handler) http.Handler { return next }
+	return []httpserver.Route{{Pattern: "/ui/", Handler: h, Guard: open}}, nil
+}
+
+// dashboardModels is the catalog as the dashboard shows it.
+func dashboardModels(cat *catalog.Catalog) func() []dashboard.Model {
+	return func() []dashboard.Model {
+		var out []dashboard.Model
+		for _, m := range cat.Models() {
+			out = append(out, dashboard.Model{Name: m.Name, Status: m.Status, EndOfLife: m.EndOfLife, Replacement: m.Replacement})
+		}
+		return out
 	}
 }

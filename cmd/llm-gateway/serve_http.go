@@ -27,6 +27,11 @@ func serveHTTP(ctx context.Context, cfg *config.Config, log *slog.Logger, a *app
 	if err != nil {
 		return err
 	}
+	ui, err := dashboardRoutes(cfg, a, log)
+	if err != nil {
+		return err
+	}
+	admin = append(admin, ui...)
 	srv, err := httpserver.New(httpserver.Options{
 		Server:              a.mcp,
 		Keys:                keys,

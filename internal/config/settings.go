@@ -268,7 +268,7 @@ var settings = []setting{
 	},
 	{
 		group: "Governance", envs: []string{"ADMIN_KEYS"}, secret: true,
-		help:  "Keys, as name:key,name:key, that authenticate like API_KEYS and also see every agent's usage and limits in get_stats, and open /metrics; other keys see only their own.",
+		help:  "Keys, as name:key,name:key, that authenticate like API_KEYS and also see every agent's usage and limits in get_stats, and open /metrics and the dashboard (/ui/); other keys see only their own.",
 		field: apiKeys(func(c *Config) *[]APIKey { return &c.AdminKeys }),
 	},
 
