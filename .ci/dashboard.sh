@@ -30,7 +30,7 @@ CGO_ENABLED=0 go build -trimpath -o "$root/bin/llm-gateway" ./cmd/llm-gateway
 gw="$root/bin/llm-gateway"
 admin=dashboard-admin-key-0123456789
 agent=dashboard-agent-key-0123456789
-BEDROCK_SIMULATOR=true LOG_FORMAT=json API_KEYS="ci-agent:$agent" ADMIN_KEYS="ops:$admin" \
+STORE_URL="sqlite:$work/gateway.db" BEDROCK_SIMULATOR=true LOG_FORMAT=json API_KEYS="ci-agent:$agent" ADMIN_KEYS="ops:$admin" \
   "$gw" --transport http --addr 127.0.0.1:0 2>"$work/gateway.log" &
 pids+=($!)
 url=""

@@ -44,7 +44,7 @@ token=observe-scrape-token-0123456789
 agent=observe-agent-key-0123456789
 
 echo "== observe: start a gateway (simulated Bedrock, http transport)"
-BEDROCK_SIMULATOR=true LOG_FORMAT=json API_KEYS="ci:$agent" ADMIN_KEYS="ops:$admin" METRICS_TOKEN="$token" \
+STORE_URL="sqlite:$work/gateway.db" BEDROCK_SIMULATOR=true LOG_FORMAT=json API_KEYS="ci:$agent" ADMIN_KEYS="ops:$admin" METRICS_TOKEN="$token" \
   "$gw" --transport http --addr 127.0.0.1:0 2>"$work/gateway.log" &
 pids+=($!)
 mcp_url=$(wait_log "$work/gateway.log" "gateway listening")

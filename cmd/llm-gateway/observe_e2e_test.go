@@ -1,11 +1,14 @@
 package main
 
 import (
+	"bufio"
 	"encoding/json"
 	"fmt"
 	"io"
 	"math"
 	"net/http"
+	"os"
+	"os/exec"
 	"strings"
 	"testing"
 
@@ -147,5 +150,49 @@ func TestStdioMetricsAddr(t *testing.T) {
 	status, m := scrape(t, url, "")
 	if status != http.StatusOK || m["llm_gateway_requests_total"] != 1 {
 		t.Errorf("GET %s = %d with llm_gateway_requests_total %v, want 200 and 1", url, status, m["llm_gateway_requests_total"])
+	}
+}
+
+// TestDashboardCommandReadsTheStore: `llm-gateway dashboard` shows the
+// calls a stdio gateway recorded in the shared store.
+func TestDashboardCommandReadsTheStore(t *testing.T) {
+	_, simURL := startSim(t)
+	store := "sqlite:" + t.TempDir() + "/gateway.db"
+	s, _ := connect(t, gatewayEnv(simURL, "STORE_URL="+store))
+	call(t, s, "generate", map[string]any{"model": "nova-lite", "messages": user("hello")}, nil)
+	call(t, s, "generate", map[string]any{"model": "nova-lite", "messages": user("hello")}, nil)
+	s.Close()
+
+	cmd := exec.Command(binary, "dashboard", "--addr", "127.0.0.1:0", "--store", store)
+	cmd.Env = gatewayEnv(simURL)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Signal(os.Interrupt); cmd.Wait() })
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil {
+		t.Fatalf("dashboard printed no address: %v", err)
+	}
+	url := strings.Fields(strings.TrimPrefix(line, "dashboard: "))[0]
+	resp, err := http.Get(url + "api/summary")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var sum struct {
+		All struct {
+			Requests  int64 `json:"requests"`
+			CacheHits int64 `json:"cache_hits"`
+		} `json:"all"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&sum); err != nil {
+		t.Fatal(err)
+	}
+	if sum.All.Requests != 2 || sum.All.CacheHits != 1 {
+		t.Errorf("dashboard over the store shows %+v, want 2 requests, 1 from the cache", sum.All)
 	}
 }

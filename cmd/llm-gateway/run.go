@@ -23,6 +23,7 @@ Commands:
                                       (llm-gateway call --help for its flags)
   llm-gateway bedrock-sim [--addr A]  run the Bedrock Runtime simulator
   llm-gateway models table [--write F] print the catalog as the README's model table
+  llm-gateway dashboard [--addr A]    serve the web dashboard over the usage ledger (STORE_URL)
   llm-gateway healthcheck [--addr A]  probe a running gateway's /healthz and /readyz; exit 0 or 1
   llm-gateway usage [--since 24h] [--by agent|model|day] [--format table|csv|json]
                                       print spend from the usage ledger (STORE_URL)
@@ -40,6 +41,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 			return runSim(ctx, args[2:], getenv, stdout, stderr)
 		case "models":
 			return runModels(ctx, args[2:], getenv, stdout, stderr)
+		case "dashboard":
+			return runDashboard(ctx, args[2:], getenv, stdout, stderr)
 		case "healthcheck":
 			return runHealthcheck(ctx, args[2:], getenv, stdout, stderr)
 		case "usage":
