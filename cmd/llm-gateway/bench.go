@@ -125,12 +125,17 @@ func benchWiring() bench.Wiring {
 				cfg.StoreURL = defaultStoreURL(getenv)
 			}
 			log := newLogger(cfg, stderr)
-			a, wait, err := build(ctx, cfg, log)
+			// The gateway's background work (the ledger's writer) ends with
+			// its context: Close ends it before waiting for it.
+			bctx, stop := context.WithCancel(ctx)
+			a, wait, err := build(bctx, cfg, log)
 			if err != nil {
+				stop()
 				done()
 				return nil, err
 			}
 			return &bench.Gateway{MCP: a.mcp, Generator: a.gateway, Routes: apiRoutes(a, log), Close: func() {
+				stop()
 				wait()
 				done()
 			}}, nil

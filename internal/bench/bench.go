@@ -174,9 +174,12 @@ func (h *harness) env(extra ...string) []string {
 		"API_KEYS=bench:" + benchAPIKey,
 		// The load levels open up to 256 sessions each with the one bench
 		// key, and earlier levels' sessions linger until idle: the caps
-		// that protect a gateway from one agent are not what is measured.
+		// that protect a gateway from one agent (sessions, calls in
+		// flight) are not what is measured.
 		"MAX_SESSIONS=10000",
 		"MAX_SESSIONS_PER_KEY=10000",
+		"MAX_CONCURRENT_CALLS=10000",
+		"MAX_CONCURRENT_CALLS_PER_KEY=10000",
 	}
 	return append(env, extra...)
 }
