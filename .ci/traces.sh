@@ -5,6 +5,12 @@
 # the spans of MCP calls; Jaeger's HTTP API must show the tool call span,
 # continuing the caller's traceparent, with the Bedrock call as its child
 # and the GenAI attributes on both, and no prompt text.
+#
+# NOT YET CALLED FROM .ci/run: when it was written, the Jaeger build (some
+# 300 modules; go-elasticsearch's esapi package alone took over 40 minutes
+# of one niced core on a machine shared by eight engineers) had not
+# finished, so this script has never run to the end. Run it by hand once
+# the build is cached, fix what it finds, then add it to .ci/run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
