@@ -1,3 +1,5 @@
+//lint:file-ignore SA1019 this test checks the deprecated MCP logging the server still sends.
+
 package main
 
 import (

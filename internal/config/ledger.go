@@ -26,7 +26,7 @@ func storeURL(ptr func(*Config) *string) field {
 			}
 			return s, nil
 		}
-		return s, errors.New("want sqlite:PATH, postgres://user@host/database or memory:")
+		return s, errors.New("want sqlite:PATH, postgres://user@host/database or memory: (nothing kept on disk)")
 	}}
 }
 

@@ -464,3 +464,24 @@ func TestNamesAreBoundedInEvents(t *testing.T) {
 		}
 	}
 }
+
+func TestContextWindowCheckedBeforeTheCall(t *testing.T) {
+	small := fakeCatalog{"small": {Name: "small", ID: "x.small-v1", MaxOutputTokens: 100, MaxTemperature: 1, Status: StatusActive, ContextWindow: 100}}
+	p := &fakeProvider{}
+	g, err := New(Options{Catalog: small, Provider: p})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 600 bytes may be 100 tokens or fewer: Bedrock judges.
+	if _, err := g.Generate(t.Context(), &Request{Model: "small", Messages: userMsg(strings.Repeat("word ", 120))}); err != nil {
+		t.Fatalf("a request that may fit: %v", err)
+	}
+	_, err = g.Generate(t.Context(), &Request{Model: "small", Messages: userMsg(strings.Repeat("word ", 1000))})
+	var e *Error
+	if !errors.As(err, &e) || e.Kind != KindInvalidRequest || !strings.Contains(e.Message, "at least 833 tokens") || !strings.Contains(e.Message, "context window of small (100 tokens)") {
+		t.Fatalf("a request far past the window: %v", err)
+	}
+	if n := p.calls.Load(); n != 1 {
+		t.Errorf("provider called %d times, want 1 (the refused request never reaches it)", n)
+	}
+}

@@ -168,6 +168,9 @@ func validate(req *Request, m Model, maxInputBytes int) (*Call, error) {
 			return nil, Invalid("guardrail.id", "%q is not a Bedrock guardrail identifier: lower-case letters and digits, or the guardrail's ARN", g.ID)
 		}
 	}
+	if err := checkContextWindow(c, m); err != nil {
+		return nil, err
+	}
 	return c, nil
 }
 

@@ -1,3 +1,5 @@
+//lint:file-ignore SA1019 MCP logging is deprecated from protocol 2026-07-28 but still what clients of earlier versions read; it stays until they are gone.
+
 package mcpserver
 
 import (

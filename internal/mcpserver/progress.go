@@ -78,7 +78,7 @@ func (p *progress) send(text string) {
 func (p *progress) stop() {
 	close(p.done)
 	p.wg.Wait()
-	//lint:ignore SA2001 the empty section waits for a send under way
 	p.mu.Lock() // wait for a send under way
+	//lint:ignore SA2001 the empty section waits for a send under way
 	p.mu.Unlock()
 }
