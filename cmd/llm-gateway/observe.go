@@ -14,18 +14,33 @@ import (
 	"github.com/llm-gateway/llm-gateway/internal/config"
 	"github.com/llm-gateway/llm-gateway/internal/dashboard"
 	"github.com/llm-gateway/llm-gateway/internal/httpserver"
+	"github.com/llm-gateway/llm-gateway/internal/policy"
 	"github.com/llm-gateway/llm-gateway/internal/prom"
 	"github.com/llm-gateway/llm-gateway/internal/tracing"
 )
 
 // newProm is the Prometheus recorder: the catalog's names are the only
 // model labels; inFlight reads the gateway, made after its recorders.
-func newProm(cat *catalog.Catalog, inFlight func() int) *prom.Recorder {
+func newProm(cat *catalog.Catalog, inFlight func() int, gov *policy.Governor) *prom.Recorder {
 	var names []string
 	for _, m := range cat.Models() {
 		names = append(names, m.Name)
 	}
-	return prom.New(prom.Options{Models: names, InFlight: inFlight, Version: version, Runtime: true})
+	opts := prom.Options{Models: names, InFlight: inFlight, Version: version, Runtime: true}
+	if gov != nil {
+		opts.Budgets = func(ctx context.Context) []prom.Budget {
+			var out []prom.Budget
+			for agent, figs := range gov.Limits(ctx, "", true).Agents {
+				for _, f := range figs {
+					if f.Unit == "usd" {
+						out = append(out, prom.Budget{Agent: agent, Period: f.Limit, RemainingUSD: f.Remaining})
+					}
+				}
+			}
+			return out
+		}
+	}
+	return prom.New(opts)
 }
 
 // adminKeys are the keys of ADMIN_KEYS.

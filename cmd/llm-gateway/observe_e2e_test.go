@@ -76,7 +76,11 @@ func scrape(t *testing.T, url, key string) (int, map[string]float64) {
 func TestHTTPMetrics(t *testing.T) {
 	_, simURL := startSim(t)
 	keysEnv, keys := agentKeys(2)
-	g := startHTTPGateway(t, gatewayEnv(simURL, keysEnv, "ADMIN_KEYS=ops:"+adminKeyE2E, "METRICS_TOKEN=scraper-token-0123456789"))
+	policy := t.TempDir() + "/policy.yaml"
+	if err := os.WriteFile(policy, []byte("agents:\n  agent-00:\n    budget: { daily_usd: 5 }\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	g := startHTTPGateway(t, gatewayEnv(simURL, keysEnv, "ADMIN_KEYS=ops:"+adminKeyE2E, "METRICS_TOKEN=scraper-token-0123456789", "POLICY_FILE="+policy))
 	s := httpSession(t, g, keys["agent-00"], false)
 
 	for i := range 3 { // two calls upstream, one from the cache
@@ -123,6 +127,9 @@ func TestHTTPMetrics(t *testing.T) {
 	}
 	if got := m["llm_gateway_cache_requests_total{result=hit}"]; got != float64(stats.Metrics.CacheHits) || got != 1 {
 		t.Errorf("cache hits = %v, get_stats says %d, want 1", got, stats.Metrics.CacheHits)
+	}
+	if got := m["llm_gateway_budget_remaining_usd{agent=agent-00,period=budget.daily_usd}"]; math.Abs(got-(5-stats.Metrics.TotalCostUSD)) > 1e-9 {
+		t.Errorf("agent-00's daily budget remaining = %v, want 5 less what it spent (%v)", got, stats.Metrics.TotalCostUSD)
 	}
 	if got := m["llm_gateway_requests_total{agent=agent-00,model=(other),outcome=unknown_model}"]; got != 1 {
 		t.Errorf("the unknown model's request is not counted under (other): %v", m)

@@ -190,7 +190,7 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger, problems .
 				return 0
 			}
 			return gw.InFlight()
-		})
+		}, gov)
 	}
 	tr, stopTracing := startTracing(ctx, cfg, log)
 	waits = append(waits, stopTracing)
