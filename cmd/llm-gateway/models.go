@@ -12,12 +12,20 @@ import (
 )
 
 const modelsUsage = `usage: llm-gateway models table [--write FILE] [--region R]
+       llm-gateway models check [--write FILE] [--region R]
   table   print the catalog as the README's Markdown model table; with --write,
           replace the table between the markers in FILE (the README)
+  check   ask your AWS account (Bedrock's control plane and the AWS Price List)
+          what it can call from the Region and at what price, and print every
+          difference from the catalog; with --write, write a MODELS_FILE that
+          corrects them
 `
 
 // runModels runs the catalog commands.
-func runModels(_ context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+func runModels(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "check" {
+		return runModelsCheck(ctx, args[1:], getenv, stdout, stderr)
+	}
 	if len(args) == 0 || args[0] != "table" {
 		fmt.Fprint(stderr, modelsUsage)
 		return exitError(2)

@@ -33,6 +33,7 @@ func runSim(ctx context.Context, args []string, getenv func(string) string, stdo
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
 	var models []bedrocksim.Model
+	var account []bedrocksim.AccountModel
 	if !*anyModel {
 		// The simulator answers for the models the gateway knows, with
 		// their rules, as Bedrock would.
@@ -40,10 +41,11 @@ func runSim(ctx context.Context, args []string, getenv func(string) string, stdo
 		if err != nil {
 			return err
 		}
-		models = simModels(cat)
+		models, account = simModels(cat), simAccount(cat)
 	}
 	opts := bedrocksim.Options{
 		Catalog:         models,
+		Account:         account,
 		MissingOptIns:   *missingOptIns,
 		AccessKeyID:     getenv("AWS_ACCESS_KEY_ID"),
 		SecretAccessKey: getenv("AWS_SECRET_ACCESS_KEY"),
@@ -56,7 +58,7 @@ func runSim(ctx context.Context, args []string, getenv func(string) string, stdo
 		log.Warn("AWS_ACCESS_KEY_ID is not set: signatures are not verified")
 	}
 	return bedrocksim.ListenAndServe(ctx, *addr, opts, func(a net.Addr) {
-		fmt.Fprintf(stdout, "Bedrock simulator listening on http://%s\nPoint the gateway at it: AWS_ENDPOINT_URL_BEDROCK_RUNTIME=http://%s\n", a, a)
+		fmt.Fprintf(stdout, "Bedrock simulator listening on http://%s\nPoint the gateway at it: AWS_ENDPOINT_URL_BEDROCK_RUNTIME=http://%s\n(models check: AWS_ENDPOINT_URL_BEDROCK and AWS_ENDPOINT_URL_PRICING, same address)\n", a, a)
 	})
 }
 

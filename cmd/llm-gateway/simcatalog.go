@@ -30,3 +30,31 @@ func simModels(cat *catalog.Catalog) []bedrocksim.Model {
 	}
 	return out
 }
+
+// simAccount is what the simulator's control plane and Price List say of
+// the account: the catalog's models as the catalog resolves them for its
+// Region (those it can call, through the profiles the Region may use, at
+// the catalog's prices), so that `models check` against the simulator finds
+// no difference until a test makes one.
+func simAccount(cat *catalog.Catalog) []bedrocksim.AccountModel {
+	var out []bedrocksim.AccountModel
+	for _, e := range cat.Models() {
+		if !e.Callable || e.Status == gateway.StatusEndOfLife {
+			continue
+		}
+		a := bedrocksim.AccountModel{
+			ID: e.BaseModelID, Name: e.Name, Provider: e.Provider,
+			Legacy:   e.Status == gateway.StatusLegacy,
+			OnDemand: e.Profile == "",
+			Input:    e.InputCostPer1K, Output: e.OutputCostPer1K,
+			CacheRead: e.CacheReadCostPer1K, CacheWrite: e.CacheWriteCostPer1K,
+		}
+		for _, p := range e.Profiles {
+			if catalog.ProfileServes(p, cat.Region()) {
+				a.Profiles = append(a.Profiles, p)
+			}
+		}
+		out = append(out, a)
+	}
+	return out
+}

@@ -49,6 +49,11 @@ type Options struct {
 	Latency time.Duration
 	// TokenDelay separates streamed deltas. Zero means none.
 	TokenDelay time.Duration
+	// Account is what the control plane (ListFoundationModels,
+	// ListInferenceProfiles, GetFoundationModelAvailability) and the Price
+	// List API (GetProducts) answer about the account in Region. If nil,
+	// those operations answer that nothing is offered.
+	Account []AccountModel
 	// Logger receives a debug line per call and signature refusals. If nil,
 	// logs are discarded.
 	Logger *slog.Logger
@@ -162,6 +167,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if aerr := s.verifySignature(r, body); aerr != nil {
 		s.log.Info("signature refused", logKeyRequestID, requestID, logKeyError, aerr.Error())
 		aerr.write(w, requestID)
+		return
+	}
+	if s.control(w, r, requestID, body) {
 		return
 	}
 	modelID, stream, ok := route(r)

@@ -75,11 +75,16 @@ func (s *Server) verifySignature(r *http.Request, body []byte) *apiError {
 		return authError(codeInvalidSignature, "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '%s' != '%s', from '%s'.",
 			h.date, signedAt.Format(scopeDateFormat), amzDate)
 	}
-	if h.region != s.opts.Region {
+	wantRegion, wantService := s.opts.Region, sigService
+	if isPricing(r) {
+		// The Price List API is its own service, served from us-east-1.
+		wantRegion, wantService = pricingRegion, pricingService
+	}
+	if h.region != wantRegion {
 		return authError(codeInvalidSignature, "Credential should be scoped to a valid region. ")
 	}
-	if h.service != sigService {
-		return authError(codeInvalidSignature, "Credential should be scoped to correct service: '%s'. ", sigService)
+	if h.service != wantService {
+		return authError(codeInvalidSignature, "Credential should be scoped to correct service: '%s'. ", wantService)
 	}
 	if h.terminator != sigTerminator {
 		return authError(codeInvalidSignature, "Credential should be scoped with a valid terminator: '%s', not '%s'. ", sigTerminator, h.terminator)

@@ -20,6 +20,10 @@ var profileSources = map[string]string{
 	profileAU:     "ap-southeast-2 and ap-southeast-4",
 }
 
+// ProfileServes reports whether Bedrock lets a source Region call a
+// cross-Region inference profile ("us", "eu", "global", …).
+func ProfileServes(profile, region string) bool { return profileServes(profile, region) }
+
 // profileServes reports whether Bedrock lets a source Region call a
 // cross-Region inference profile: geographic profiles serve the Regions of
 // their geography, global ones every commercial Region but GovCloud's.

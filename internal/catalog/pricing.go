@@ -194,3 +194,32 @@ func toPrice(p prices) *gateway.Price {
 		CacheWriteUnknown: p.CacheWriteCostPer1K == nil,
 	}
 }
+
+// RegionPrice is what a price list says one model costs from the
+// catalog's Region, in USD per 1,000 tokens; nil is not given.
+type RegionPrice struct {
+	Input, Output, CacheRead, CacheWrite *float64
+	// Source says where the rates come from and when they were read.
+	Source string
+}
+
+// PriceCorrection is the MODELS_FILE object that makes the named model's
+// default-tier rates from the catalog's Region those of p: the model's
+// price rules, kept, with one more for this Region after them (a later
+// rule refines the earlier ones).
+func (c *Catalog) PriceCorrection(name string, p RegionPrice) (map[string]any, bool) {
+	m, ok := c.byName[strings.ToLower(name)]
+	if !ok {
+		return nil, false
+	}
+	rules := slices.Clone(m.spec.Prices)
+	rules = append(rules, priceRule{
+		Regions: []string{c.region},
+		prices: prices{
+			InputCostPer1K: p.Input, OutputCostPer1K: p.Output,
+			CacheReadCostPer1K: p.CacheRead, CacheWriteCostPer1K: p.CacheWrite,
+		},
+		Source: p.Source,
+	})
+	return map[string]any{"name": m.spec.Name, "prices": rules}, true
+}
