@@ -23,7 +23,8 @@ func FuzzHTTPBody(f *testing.F) {
 	}
 	servers := map[bool]*Server{}
 	for _, stateless := range []bool{false, true} {
-		s, err := New(Options{Server: newMCPServer(newTools()), Stateless: stateless, MaxBodyBytes: 64 << 10})
+		// Every initialize opens a session that stays: no cap in the way.
+		s, err := New(Options{Server: newMCPServer(newTools()), Stateless: stateless, MaxBodyBytes: 64 << 10, MaxSessions: 1 << 30})
 		if err != nil {
 			f.Fatal(err)
 		}
