@@ -85,8 +85,12 @@ func New(opts Options) (*Fleet, error) {
 	ro.DialTimeout = opts.OpTimeout
 	ro.ReadTimeout = opts.OpTimeout
 	ro.WriteTimeout = opts.OpTimeout
-	ro.MaxRetries = 0    // an outage is reported, not retried into the caller's latency
-	ro.DialerRetries = 1 // likewise
+	// One retry, at once, on a fresh connection: after Redis restarts, the
+	// pool's old connections fail on first use. An outage costs two quick
+	// refused dials, not a backoff in the caller's latency.
+	ro.MaxRetries = 1
+	ro.MinRetryBackoff, ro.MaxRetryBackoff = -1, -1
+	ro.DialerRetries = 1
 	ro.DisableIdentity = true
 	quietDriver.Do(func() {
 		// go-redis reports dial failures through a logger of its own, one
