@@ -227,7 +227,7 @@ func (g *Governor) Reserve(ctx context.Context, res gateway.Reservation) (gatewa
 		return nil, g.refusal(p, &s, grant.Refused, now, res.Model.Name)
 	}
 	if budgets {
-		g.warnSoft(&s)
+		g.warnSoft(ctx, &s)
 	}
 	return func(ctx context.Context, used gateway.Usage, cost gateway.PicoUSD, _ bool) {
 		spent := make([]int64, len(s.claims))
@@ -304,7 +304,7 @@ func (g *Governor) once(key string, window int64) bool {
 
 // warnSoft logs, once per period, a budget that spend and holds have taken
 // past its soft threshold.
-func (g *Governor) warnSoft(s *claimSet) {
+func (g *Governor) warnSoft(ctx context.Context, s *claimSet) {
 	for i, a := range s.about {
 		c := &s.claims[i]
 		if a.warnAt == 0 || !strings.HasPrefix(a.limit, budgetPrefix) {
@@ -313,6 +313,12 @@ func (g *Governor) warnSoft(s *claimSet) {
 		if float64(c.Used+c.Held+c.Amount) < a.warnAt*float64(c.Max) {
 			continue
 		}
+		// The caller hears it on every call past the threshold (an MCP log
+		// notification, where the front has one); the log, once a period.
+		gateway.Notify(ctx, gateway.Notice{Level: "warning", Kind: "budget", Message: fmt.Sprintf(
+			"%s's %s is nearly spent: %s of %s used or reserved, past its warning threshold of %.0f%%; it resets at %s",
+			a.scope, a.limit, money(c.Used+c.Held+c.Amount), money(c.Max), 100*a.warnAt,
+			time.Unix(c.End, 0).UTC().Format(time.RFC3339))})
 		if g.once("warn:"+c.Key, c.Window) {
 			g.log.Warn("budget past its soft threshold", "scope", a.scope, "budget", a.limit,
 				"limit_usd", usd(c.Max), "spent_usd", usd(c.Used), "reserved_usd", usd(c.Held),

@@ -213,11 +213,17 @@ func TestSoftThresholdAndRefusalLoggedOncePerPeriod(t *testing.T) {
 	log := slog.New(slog.NewTextHandler(&buf, nil))
 	now := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
 	g := New(mustParse(t, "defaults: {budget: {daily_usd: 1, warn_at: 0.5}}"), Options{Logger: log})
-	ctx := t.Context()
+	var notices []gateway.Notice
+	ctx := gateway.WithNotify(t.Context(), func(n gateway.Notice) { notices = append(notices, n) })
 	for range 12 {
 		if s, err := g.Reserve(ctx, reservation("a", novaPro, tenCents, now)); err == nil {
 			s(ctx, gateway.Usage{}, tenCents, true)
 		}
+	}
+	// Calls 5 to 10 of a $1 budget at 10 cents each pass its 50% mark; each
+	// tells its caller, as an MCP log notification would.
+	if len(notices) != 6 || notices[0].Kind != "budget" || !strings.Contains(notices[0].Message, "nearly spent") {
+		t.Errorf("notices = %+v, want 6 budget notices, one per call past the threshold", notices)
 	}
 	out := buf.String()
 	if n := strings.Count(out, "soft threshold"); n != 1 {
