@@ -159,7 +159,9 @@ func TestLedgerSurvivesSIGKILL(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	_ = cmd.Wait()
+	// The session's transport reaps the process (it calls cmd.Wait itself:
+	// a second Wait here would race with it).
+	_ = s.Close()
 	if answered.Load() < killAfter {
 		t.Fatalf("only %d calls answered before the process ended; want %d", answered.Load(), killAfter)
 	}
