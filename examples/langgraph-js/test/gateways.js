@@ -13,7 +13,10 @@ const REPO = resolve(import.meta.dirname, "../../..");
 
 // Settings shared by both transports: the simulator, one Bedrock attempt
 // per call (so that a throttled call reaches the agent), a quiet log.
-const GATEWAY_ENV = { BEDROCK_MAX_ATTEMPTS: "1", LOG_LEVEL: "WARN" };
+// Each gateway keeps its ledger and shared answer cache in memory: with the
+// default SQLite file in the data directory, one test's answers would be
+// cache hits in the next (and in the next run).
+const GATEWAY_ENV = { BEDROCK_MAX_ATTEMPTS: "1", LOG_LEVEL: "WARN", STORE_URL: "memory:" };
 
 /** The gateway binary: LLM_GATEWAY_BIN, or one built from this repository. */
 export function gatewayBinary() {

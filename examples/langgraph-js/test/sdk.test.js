@@ -19,7 +19,7 @@ import { LoggingMessageNotificationSchema } from "@modelcontextprotocol/sdk/type
 import { gatewayBinary, httpGateway } from "./gateways.js";
 
 const bin = gatewayBinary();
-const ENV = { BEDROCK_MAX_ATTEMPTS: "1", LOG_LEVEL: "WARN" };
+const ENV = { BEDROCK_MAX_ATTEMPTS: "1", LOG_LEVEL: "WARN", STORE_URL: "memory:" };
 
 describe("TypeScript SDK client", () => {
   let http;
