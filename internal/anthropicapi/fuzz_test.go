@@ -5,6 +5,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/llm-gateway/llm-gateway/internal/httpapi"
 )
 
 // FuzzRequest feeds any body through decoding and mapping: neither may
@@ -21,7 +23,7 @@ func FuzzRequest(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
 		var in MessagesRequest
-		if err := decode(bytes.NewReader(body), &in); err != nil {
+		if err := httpapi.Decode(bytes.NewReader(body), &in); err != nil {
 			if err.Error() == "" {
 				t.Errorf("decode(%q) failed with an empty message", body)
 			}

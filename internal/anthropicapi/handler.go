@@ -3,15 +3,13 @@ package anthropicapi
 import (
 	"context"
 	"crypto/rand"
-	"encoding/json"
-	"errors"
-	"io"
 	"log/slog"
 	"net/http"
 	"strings"
 
 	"github.com/llm-gateway/llm-gateway/internal/catalog"
 	"github.com/llm-gateway/llm-gateway/internal/gateway"
+	"github.com/llm-gateway/llm-gateway/internal/httpapi"
 )
 
 // Generator answers requests; *gateway.Gateway is one.
@@ -59,7 +57,7 @@ func New(opts Options) *API {
 // request reads and maps a Messages request body, resolving its model.
 func (a *API) request(r *http.Request) (*MessagesRequest, *gateway.Request, error) {
 	var in MessagesRequest
-	if err := decode(r.Body, &in); err != nil {
+	if err := httpapi.Decode(r.Body, &in); err != nil {
 		return nil, nil, err
 	}
 	req, err := toGateway(&in)
@@ -159,21 +157,6 @@ func (a *API) logFailure(r *http.Request, err error) {
 	if gateway.KindOf(err) == gateway.KindInternal {
 		a.log.ErrorContext(r.Context(), "message failed", "error", err)
 	}
-}
-
-// decode reads a JSON request body, naming the field of a type mismatch.
-func decode(body io.Reader, v any) error {
-	err := json.NewDecoder(body).Decode(v)
-	var typeErr *json.UnmarshalTypeError
-	switch {
-	case err == nil:
-		return nil
-	case errors.As(err, &typeErr) && typeErr.Field != "":
-		return gateway.Invalid(typeErr.Field, "has the wrong type: got JSON %s", typeErr.Value)
-	case errors.Is(err, io.EOF):
-		return gateway.Invalid("body", "is empty; send a JSON object")
-	}
-	return gateway.Invalid("body", "is not a valid JSON object: %v", err)
 }
 
 // ListModels serves GET /v1/models: every catalog model by its catalog

@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/llm-gateway/llm-gateway/internal/gateway"
+	"github.com/llm-gateway/llm-gateway/internal/httpapi"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata")
@@ -96,7 +97,7 @@ func TestRequestGolden(t *testing.T) {
 				t.Fatal(err)
 			}
 			var in MessagesRequest
-			err = decode(bytes.NewReader(body), &in)
+			err = httpapi.Decode(bytes.NewReader(body), &in)
 			var req *gateway.Request
 			if err == nil {
 				req, err = toGateway(&in)

@@ -181,7 +181,7 @@ func contentBlock(field string, b Block) ([]gateway.Block, error) {
 		if err != nil {
 			return nil, err
 		}
-		gb = gateway.Block{Type: gateway.BlockDocument, Format: documentFormat(mime), Name: documentName(b.Title), Data: data}
+		gb = gateway.Block{Type: gateway.BlockDocument, Format: documentFormat(mime), Name: gateway.DocumentName(b.Title), Data: data}
 	case "tool_use":
 		return nil, gateway.Invalid(field+".type", "tool_use blocks belong in assistant turns")
 	default:
@@ -230,29 +230,6 @@ func documentFormat(mime string) string {
 		return "md"
 	}
 	return mime // refused by the gateway with the list of formats
-}
-
-// documentName makes a title one Bedrock accepts as a document name:
-// letters, digits, single spaces, hyphens, parentheses and brackets.
-func documentName(title string) string {
-	var b strings.Builder
-	space := false
-	for _, r := range title {
-		switch {
-		case r < 128 && (r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-()[]", r)):
-			if space && b.Len() > 0 {
-				b.WriteByte(' ')
-			}
-			space = false
-			b.WriteRune(r)
-		default:
-			space = true
-		}
-	}
-	if b.Len() == 0 {
-		return "document"
-	}
-	return b.String()
 }
 
 // emptyToolResult stands for a tool result with no content, which

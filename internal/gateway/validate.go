@@ -41,6 +41,30 @@ var (
 	guardrailID = regexp.MustCompile(`^([a-z0-9]+|arn:aws(-[^:]+)?:bedrock:[a-z0-9-]{1,20}:[0-9]{12}:guardrail/[a-z0-9]+)$`)
 )
 
+// DocumentName makes a title or file name one Bedrock accepts as a
+// document's name (documentName above): every run of other characters
+// becomes one space; "document" if nothing is left.
+func DocumentName(title string) string {
+	var b strings.Builder
+	space := false
+	for _, r := range title {
+		switch {
+		case r < 128 && (r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-()[]", r)):
+			if space && b.Len() > 0 {
+				b.WriteByte(' ')
+			}
+			space = false
+			b.WriteRune(r)
+		default:
+			space = true
+		}
+	}
+	if b.Len() == 0 {
+		return "document"
+	}
+	return b.String()
+}
+
 // validate checks a request against the model it names and turns it into
 // the Call a provider makes. Every rule lives here, so that nothing invalid
 // reaches Bedrock and every refusal says what to change.

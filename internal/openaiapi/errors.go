@@ -4,16 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"math"
 	"net/http"
-	"strconv"
 
 	"github.com/llm-gateway/llm-gateway/internal/gateway"
+	"github.com/llm-gateway/llm-gateway/internal/httpapi"
 )
-
-// retryAfter is the Retry-After, in seconds, of a throttled or unavailable
-// answer: the official SDKs wait that long before their next attempt.
-const retryAfter = 1
 
 // errorStatus maps a gateway error kind to OpenAI's status code and error
 // type, so that SDKs raise the error class their users catch and retry what
@@ -68,32 +63,8 @@ func errorBody(err error) (int, *ErrorBody) {
 // SDKs obey over their own rule for 5xx.
 func writeError(w http.ResponseWriter, err error) {
 	status, body := errorBody(err)
-	setRetryHeaders(w.Header(), err, status)
+	httpapi.SetRetryHeaders(w.Header(), err, status)
 	writeJSON(w, status, body)
-}
-
-// setRetryHeaders tells the SDKs' retry logic what to do: wait as long as
-// an admission refusal says (Retry-After), or one second when Bedrock is
-// throttling or overloaded; or not retry at all (x-should-retry: false,
-// which the official SDKs obey over their own rule for 429 and 5xx) when
-// waiting will not help, as with a budget spent for its period.
-func setRetryHeaders(h http.Header, err error, status int) {
-	if r := gateway.RefusalOf(err); r != nil {
-		if r.RetryAfter > 0 {
-			h.Set("Retry-After", strconv.Itoa(int(math.Ceil(r.RetryAfter.Seconds()))))
-		} else {
-			h.Set("X-Should-Retry", "false")
-		}
-		return
-	}
-	switch {
-	case gateway.KindOf(err) == gateway.KindBudgetExceeded:
-		h.Set("X-Should-Retry", "false")
-	case status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable || status == 529:
-		h.Set("Retry-After", strconv.Itoa(retryAfter))
-	case status >= 500 && !gateway.IsRetryable(err):
-		h.Set("X-Should-Retry", "false")
-	}
 }
 
 // Refuse answers a request the HTTP server refused before it reached the

@@ -3,9 +3,6 @@ package openaiapi
 import (
 	"context"
 	"crypto/rand"
-	"encoding/json"
-	"errors"
-	"io"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -13,6 +10,7 @@ import (
 
 	"github.com/llm-gateway/llm-gateway/internal/catalog"
 	"github.com/llm-gateway/llm-gateway/internal/gateway"
+	"github.com/llm-gateway/llm-gateway/internal/httpapi"
 )
 
 // Generator answers requests; *gateway.Gateway is one.
@@ -62,7 +60,7 @@ func New(opts Options) *API {
 // ChatCompletions serves POST /v1/chat/completions.
 func (a *API) ChatCompletions(w http.ResponseWriter, r *http.Request) {
 	var in ChatRequest
-	if err := decode(r.Body, &in); err != nil {
+	if err := httpapi.Decode(r.Body, &in); err != nil {
 		writeError(w, err)
 		return
 	}
@@ -106,21 +104,6 @@ func (a *API) logFailure(r *http.Request, err error) {
 	if gateway.KindOf(err) == gateway.KindInternal {
 		a.log.ErrorContext(r.Context(), "chat completion failed", "error", err)
 	}
-}
-
-// decode reads a JSON request body, naming the field of a type mismatch.
-func decode(body io.Reader, v any) error {
-	err := json.NewDecoder(body).Decode(v)
-	var typeErr *json.UnmarshalTypeError
-	switch {
-	case err == nil:
-		return nil
-	case errors.As(err, &typeErr) && typeErr.Field != "":
-		return gateway.Invalid(typeErr.Field, "has the wrong type: got JSON %s", typeErr.Value)
-	case errors.Is(err, io.EOF):
-		return gateway.Invalid("body", "is empty; send a JSON object")
-	}
-	return gateway.Invalid("body", "is not a valid JSON object: %v", err)
 }
 
 // ListModels serves GET /v1/models: every catalog model by its catalog

@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/llm-gateway/llm-gateway/internal/gateway"
+	"github.com/llm-gateway/llm-gateway/internal/httpapi"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata")
@@ -95,7 +96,7 @@ func TestRequestGolden(t *testing.T) {
 				t.Fatal(err)
 			}
 			var in ChatRequest
-			err = decode(bytes.NewReader(body), &in)
+			err = httpapi.Decode(bytes.NewReader(body), &in)
 			var req *gateway.Request
 			if err == nil {
 				req, err = toGateway(&in)

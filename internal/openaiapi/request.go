@@ -261,30 +261,6 @@ func documentFormat(mime string) string {
 	return mime // refused by the gateway with the list of formats
 }
 
-// documentName makes a file name one Bedrock accepts: letters, digits,
-// single spaces, hyphens, parentheses and brackets.
-func documentName(filename string) string {
-	base, _, _ := strings.Cut(filename, ".")
-	var b strings.Builder
-	space := false
-	for _, r := range base {
-		switch {
-		case r < 128 && (r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-()[]", r)):
-			if space && b.Len() > 0 {
-				b.WriteByte(' ')
-			}
-			space = false
-			b.WriteRune(r)
-		default:
-			space = true
-		}
-	}
-	if b.Len() == 0 {
-		return "document"
-	}
-	return b.String()
-}
-
 // tools reads tools and tool_choice.
 func tools(in *ChatRequest, out *gateway.Request) error {
 	for i, t := range in.Tools {
@@ -335,4 +311,11 @@ func hasToolCalls(msgs []gateway.Message) bool {
 		}
 	}
 	return false
+}
+
+// documentName makes a file name, less its extension, a name Bedrock
+// accepts for a document.
+func documentName(filename string) string {
+	base, _, _ := strings.Cut(filename, ".")
+	return gateway.DocumentName(base)
 }
