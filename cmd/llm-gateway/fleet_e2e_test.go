@@ -1,19 +1,12 @@
 package main
 
 import (
-	"bufio"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"os/exec"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -21,50 +14,15 @@ import (
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
-	"github.com/redis/go-redis/v9"
 
 	"github.com/llm-gateway/llm-gateway/internal/bedrocksim"
+	"github.com/llm-gateway/llm-gateway/internal/fleet/redistest"
 )
 
-// fleetRedis returns the Redis URL the fleet tests share, and a key prefix
-// of the test's own, whose keys are deleted when it ends. In CI a Redis
-// that does not answer fails the test.
-func fleetRedis(t *testing.T) (url, prefix string) {
-	t.Helper()
-	url = os.Getenv("REDIS_TEST_URL")
-	if url == "" {
-		url = "redis://127.0.0.1:6379/0"
-	}
-	ro, err := redis.ParseURL(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := redis.NewClient(ro)
-	t.Cleanup(func() { c.Close() })
-	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Second)
-	defer cancel()
-	if err := c.Ping(ctx).Err(); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("Redis at %s does not answer (%v); CI must start it (.ci/run)", url, err)
-		}
-		t.Skipf("Redis at %s does not answer (%v); start it to run this test", url, err)
-	}
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	prefix = "test:" + hex.EncodeToString(b[:]) + ":"
-	t.Cleanup(func() {
-		ctx := context.Background()
-		if keys, _ := c.Keys(ctx, prefix+"*").Result(); len(keys) > 0 {
-			c.Del(ctx, keys...)
-		}
-	})
-	return url, prefix
-}
-
-// fleetGateway starts n HTTP replicas on one Redis and one simulator.
+// fleetReplicas starts n HTTP replicas on one Redis and one simulator.
 func fleetReplicas(t *testing.T, n int, simURL string, extra ...string) ([]*httpGateway, string) {
 	t.Helper()
-	url, prefix := fleetRedis(t)
+	url, prefix := redistest.URL(t)
 	env := gatewayEnv(simURL, append([]string{"REDIS_URL=" + url, "REDIS_PREFIX=" + prefix, "ALLOW_INSECURE_NO_AUTH=true", "LOG_LEVEL=INFO"}, extra...)...)
 	replicas := make([]*httpGateway, n)
 	for i := range replicas {
@@ -296,75 +254,14 @@ func TestFleetRateLimitAcrossReplicas(t *testing.T) {
 	t.Fatal("three rounds each crossed a minute")
 }
 
-// ownRedis runs a redis-server of the test's own on a free port, so that
-// the test can stop and restart it; start returns once it is ready, stop
-// kills it.
-func ownRedis(t *testing.T) (url string, start func(), stop func()) {
-	t.Helper()
-	fleetRedis(t) // Redis is installed and running here (fails in CI if not)
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		t.Fatal("redis-server is not installed")
-	}
-	port := freePortOutsideEphemeral(t)
-	var cmd *exec.Cmd
-	start = func() {
-		cmd = exec.Command(bin, "--port", port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", t.TempDir())
-		out, err := cmd.StdoutPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-			if strings.Contains(sc.Text(), "Ready to accept connections") {
-				go io.Copy(io.Discard, out)
-				return
-			}
-		}
-		t.Fatal("redis-server exited before it was ready")
-	}
-	stop = func() {
-		if cmd != nil && cmd.Process != nil {
-			cmd.Process.Kill()
-			cmd.Wait()
-		}
-	}
-	t.Cleanup(stop)
-	return "redis://127.0.0.1:" + port + "/0", start, stop
-}
-
-// freePortOutsideEphemeral returns a free loopback port below Linux's
-// ephemeral range (32768 and up). While the test's Redis is stopped, the
-// gateways keep dialing its port; a port in the ephemeral range can then be
-// taken by one of those dials connecting to itself (TCP simultaneous open),
-// and the restarted Redis is never reached.
-func freePortOutsideEphemeral(t *testing.T) string {
-	t.Helper()
-	var b [2]byte
-	for range 100 {
-		_, _ = rand.Read(b[:])
-		port := 20000 + int(b[0])<<8%10000 + int(b[1])
-		l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(port))
-		if err == nil {
-			l.Close()
-			return strconv.Itoa(port)
-		}
-	}
-	t.Fatal("no free port between 20000 and 30255")
-	return ""
-}
-
 // TestFleetRedisStopsAndReturns: with Redis stopped, every call still gets
 // its answer from the replica's own state and /readyz names the outage;
 // once Redis is back, the replicas share again by themselves.
 func TestFleetRedisStopsAndReturns(t *testing.T) {
 	_, simURL := startSim(t)
-	url, startRedis, stopRedis := ownRedis(t)
-	startRedis()
-	env := gatewayEnv(simURL, "REDIS_URL="+url, "ALLOW_INSECURE_NO_AUTH=true", "LOG_LEVEL=INFO")
+	redisTest := redistest.NewServer(t)
+	redisTest.Start()
+	env := gatewayEnv(simURL, "REDIS_URL="+redisTest.URL, "ALLOW_INSECURE_NO_AUTH=true", "LOG_LEVEL=INFO")
 	a, b := startHTTPGateway(t, env), startHTTPGateway(t, env)
 	ask := func(g *httpGateway, prompt string) generateResult {
 		t.Helper()
@@ -391,7 +288,7 @@ func TestFleetRedisStopsAndReturns(t *testing.T) {
 	if r := ask(b, "before the outage"); !r.Cached {
 		t.Error("with Redis up, b did not get a's answer from the shared cache")
 	}
-	stopRedis()
+	redisTest.Stop()
 	for i := range 5 {
 		ask(a, fmt.Sprintf("during the outage %d", i))
 		ask(b, fmt.Sprintf("during the outage %d", i))
@@ -399,7 +296,7 @@ func TestFleetRedisStopsAndReturns(t *testing.T) {
 	if body := readyz(a); !strings.Contains(body, "degraded: redis unreachable") {
 		t.Errorf("/readyz during the outage = %q, want it to name Redis", body)
 	}
-	startRedis()
+	redisTest.Start()
 	// The Redis driver stops dialing after a run of failed dials and tries
 	// again in the background once a second: the replicas find Redis back
 	// within about a second. Watched through /readyz, bounded.

@@ -7,6 +7,8 @@ import (
 
 	"github.com/llm-gateway/llm-gateway/internal/gateway"
 	"github.com/llm-gateway/llm-gateway/internal/policy"
+
+	"github.com/llm-gateway/llm-gateway/internal/fleet/redistest"
 )
 
 // What each use of Redis costs a call, against the Redis on this machine:
@@ -15,7 +17,7 @@ import (
 
 func benchFleet(b *testing.B) *Fleet {
 	b.Helper()
-	url := redisURL(b)
+	url, _ := redistest.URL(b)
 	f, err := New(Options{URL: url, Prefix: "bench:" + strconv.FormatInt(time.Now().UnixNano(), 36) + ":"})
 	if err != nil {
 		b.Fatal(err)

@@ -1,17 +1,10 @@
 package fleet
 
 import (
-	"bufio"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
-	"io"
 	"net"
-	"os"
-	"os/exec"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -19,50 +12,13 @@ import (
 
 	"github.com/llm-gateway/llm-gateway/internal/cache/cachetest"
 	"github.com/llm-gateway/llm-gateway/internal/gateway"
+
+	"github.com/llm-gateway/llm-gateway/internal/fleet/redistest"
 )
 
-// redisURL is the Redis the tests use: REDIS_TEST_URL, else the one these
-// machines run. In CI a Redis that does not answer fails the tests.
-func redisURL(t testing.TB) string {
-	t.Helper()
-	url := os.Getenv("REDIS_TEST_URL")
-	if url == "" {
-		url = "redis://127.0.0.1:6379/0"
-	}
-	ro, err := redis.ParseURL(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := redis.NewClient(ro)
-	defer c.Close()
-	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Second)
-	defer cancel()
-	if err := c.Ping(ctx).Err(); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("Redis at %s does not answer (%v); CI must start it (.ci/run)", url, err)
-		}
-		t.Skipf("Redis at %s does not answer (%v); start it to run this test", url, err)
-	}
-	return url
-}
-
-// testPrefix is a key prefix of the test's own, whose keys are deleted
-// when it ends.
-func testPrefix(t *testing.T, url string) string {
-	t.Helper()
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	prefix := "test:" + hex.EncodeToString(b[:]) + ":"
-	t.Cleanup(func() {
-		ro, _ := redis.ParseURL(url)
-		c := redis.NewClient(ro)
-		defer c.Close()
-		ctx := context.Background()
-		keys, _ := c.Keys(ctx, prefix+"*").Result()
-		if len(keys) > 0 {
-			c.Del(ctx, keys...)
-		}
-	})
+// newPrefix is a key prefix of the test's own on the shared test Redis.
+func newPrefix(t testing.TB) string {
+	_, prefix := redistest.URL(t)
 	return prefix
 }
 
@@ -77,15 +33,15 @@ func newFleet(t *testing.T, opts Options) *Fleet {
 }
 
 func TestCacheContract(t *testing.T) {
-	url := redisURL(t)
+	url, _ := redistest.URL(t)
 	cachetest.RunCacheContract(t, func(t *testing.T, now func() time.Time) gateway.Cache {
-		return newFleet(t, Options{URL: url, Prefix: testPrefix(t, url), TTL: cachetest.TTL, Now: now}).Cache()
+		return newFleet(t, Options{URL: url, Prefix: newPrefix(t), TTL: cachetest.TTL, Now: now}).Cache()
 	})
 }
 
 func TestCacheSharedBetweenReplicas(t *testing.T) {
-	url := redisURL(t)
-	prefix := testPrefix(t, url)
+	url, _ := redistest.URL(t)
+	prefix := newPrefix(t)
 	a := newFleet(t, Options{URL: url, Prefix: prefix, MaxValueBytes: 1024})
 	b := newFleet(t, Options{URL: url, Prefix: prefix, MaxValueBytes: 1024})
 	a.Cache().Set(t.Context(), "k", &gateway.Completion{Content: "shared"})
@@ -109,7 +65,7 @@ func waitingFleet(t *testing.T, url, prefix string, lockTTL time.Duration) (*Fle
 }
 
 func TestCoalescerWaiterGetsTheHolderOutcome(t *testing.T) {
-	url := redisURL(t)
+	url, _ := redistest.URL(t)
 	answer := &gateway.Completion{Content: "one call", Usage: gateway.Usage{InputTokens: 3}}
 	tests := []struct {
 		name     string
@@ -122,7 +78,7 @@ func TestCoalescerWaiterGetsTheHolderOutcome(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			prefix := testPrefix(t, url)
+			prefix := newPrefix(t)
 			a := newFleet(t, Options{URL: url, Prefix: prefix})
 			b, waits := waitingFleet(t, url, prefix, 0)
 			comp, lease, err := a.Coalescer().Acquire(t.Context(), "k")
@@ -169,10 +125,10 @@ func TestCoalescerWaiterGetsTheHolderOutcome(t *testing.T) {
 // lock stops renewing it; a waiter claims the call once the lock expires.
 // A cancelled call publishes nothing, and a waiter takes it over at once.
 func TestCoalescerTakesOverFromDeadHolder(t *testing.T) {
-	url := redisURL(t)
+	url, _ := redistest.URL(t)
 	for _, cancelled := range []bool{false, true} {
 		t.Run("cancelled="+strconv.FormatBool(cancelled), func(t *testing.T) {
-			prefix := testPrefix(t, url)
+			prefix := newPrefix(t)
 			const lockTTL = 300 * time.Millisecond
 			a := newFleet(t, Options{URL: url, Prefix: prefix, LockTTL: lockTTL})
 			b, waits := waitingFleet(t, url, prefix, lockTTL)
@@ -214,8 +170,8 @@ func TestCoalescerTakesOverFromDeadHolder(t *testing.T) {
 // TestCoalescerRenewsWhileCalling: a call longer than the lock's TTL keeps
 // its lock, so no second replica makes the same call.
 func TestCoalescerRenewsWhileCalling(t *testing.T) {
-	url := redisURL(t)
-	prefix := testPrefix(t, url)
+	url, _ := redistest.URL(t)
+	prefix := newPrefix(t)
 	const lockTTL = 150 * time.Millisecond
 	a := newFleet(t, Options{URL: url, Prefix: prefix, LockTTL: lockTTL})
 	_, lease, err := a.Coalescer().Acquire(t.Context(), "k")
@@ -263,56 +219,21 @@ func TestRedisDown(t *testing.T) {
 // TestRedisRestart: sharing stops while Redis is down and resumes by
 // itself when it is back.
 func TestRedisRestart(t *testing.T) {
-	redisURL(t) // Redis is installed on this machine
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("redis-server is not installed")
-		}
-		t.Skip("redis-server is not installed")
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
-	l.Close()
-	// start runs redis-server and returns once it says it is ready.
-	start := func() *exec.Cmd {
-		cmd := exec.Command(bin, "--port", port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", t.TempDir())
-		out, err := cmd.StdoutPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-			if strings.Contains(sc.Text(), "Ready to accept connections") {
-				go io.Copy(io.Discard, out)
-				return cmd
-			}
-		}
-		t.Fatal("redis-server exited before it was ready")
-		return nil
-	}
-	f := newFleet(t, Options{URL: "redis://127.0.0.1:" + port})
-	srv := start()
+	srv := redistest.NewServer(t)
+	f := newFleet(t, Options{URL: srv.URL})
+	srv.Start()
 	f.Cache().Set(t.Context(), "k", &gateway.Completion{Content: "before"})
 	if _, ok := f.Cache().Get(t.Context(), "k"); !ok {
 		t.Fatal("no hit with Redis up")
 	}
-	srv.Process.Kill()
-	srv.Wait()
+	srv.Stop()
 	if _, ok := f.Cache().Get(t.Context(), "k"); ok {
 		t.Error("hit with Redis stopped")
 	}
 	if ok, _ := f.Health(); ok {
 		t.Error("Health() ok with Redis stopped")
 	}
-	start()
+	srv.Start()
 	f.Cache().Set(t.Context(), "k", &gateway.Completion{Content: "after"})
 	if got, ok := f.Cache().Get(t.Context(), "k"); !ok || got.Content != "after" {
 		t.Errorf("after restart Get = %v, %v; want sharing resumed", got, ok)

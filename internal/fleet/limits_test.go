@@ -9,20 +9,22 @@ import (
 
 	"github.com/llm-gateway/llm-gateway/internal/policy"
 	"github.com/llm-gateway/llm-gateway/internal/policy/policytest"
+
+	"github.com/llm-gateway/llm-gateway/internal/fleet/redistest"
 )
 
 func TestLimitsContract(t *testing.T) {
-	url := redisURL(t)
+	url, _ := redistest.URL(t)
 	policytest.Run(t, func(t *testing.T) policy.State {
-		return newFleet(t, Options{URL: url, Prefix: testPrefix(t, url)}).Limits()
+		return newFleet(t, Options{URL: url, Prefix: newPrefix(t)}).Limits()
 	})
 }
 
 // TestLimitsExactBeyondFloat: pico-dollar budgets pass 2^53, where Lua's
 // numbers round; a claim one pico-dollar over the limit is still refused.
 func TestLimitsExactBeyondFloat(t *testing.T) {
-	url := redisURL(t)
-	l := newFleet(t, Options{URL: url, Prefix: testPrefix(t, url)}).Limits()
+	url, _ := redistest.URL(t)
+	l := newFleet(t, Options{URL: url, Prefix: newPrefix(t)}).Limits()
 	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
 	const limit = 20_000*gateway.PicoPerUSD + 1 // $20,000 and one pico-dollar
 	c := func(amount int64) []policy.Claim {

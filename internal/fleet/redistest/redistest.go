@@ -1,0 +1,130 @@
+// Package redistest gives tests the Redis they run against: the shared one
+// with a key prefix of their own, or a redis-server of their own that they
+// can stop and start again.
+package redistest
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// DefaultURL is the Redis the tests use when REDIS_TEST_URL is unset: the
+// one this project's machines and CI run.
+const DefaultURL = "redis://127.0.0.1:6379/0"
+
+// URL returns the shared test Redis's URL and a key prefix of the test's
+// own, whose keys are deleted when the test ends. When Redis does not
+// answer the test fails in CI (CI=true) and is skipped elsewhere.
+func URL(t testing.TB) (url, prefix string) {
+	t.Helper()
+	url = os.Getenv("REDIS_TEST_URL")
+	if url == "" {
+		url = DefaultURL
+	}
+	ro, err := redis.ParseURL(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := redis.NewClient(ro)
+	t.Cleanup(func() { c.Close() })
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if err := c.Ping(ctx).Err(); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("Redis at %s does not answer (%v); CI must start it (.ci/services.sh)", url, err)
+		}
+		t.Skipf("Redis at %s does not answer (%v); start it to run this test", url, err)
+	}
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	prefix = "test:" + hex.EncodeToString(b[:]) + ":"
+	t.Cleanup(func() {
+		ctx := context.Background()
+		if keys, _ := c.Keys(ctx, prefix+"*").Result(); len(keys) > 0 {
+			c.Del(ctx, keys...)
+		}
+	})
+	return url, prefix
+}
+
+// Server is a redis-server of the test's own, on a loopback port below
+// Linux's ephemeral range: while it is stopped, clients keep dialing its
+// port, and a port in the ephemeral range can be taken by one of those
+// dials connecting to itself (TCP simultaneous open), so that a restarted
+// server would never be reached.
+type Server struct {
+	URL string
+	t   testing.TB
+	bin string
+	cmd *exec.Cmd
+}
+
+// NewServer finds redis-server and a free port; Start runs it. The server
+// is stopped when the test ends.
+func NewServer(t testing.TB) *Server {
+	t.Helper()
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("redis-server is not installed")
+		}
+		t.Skip("redis-server is not installed")
+	}
+	s := &Server{t: t, bin: bin}
+	var b [2]byte
+	for range 100 {
+		_, _ = rand.Read(b[:])
+		port := strconv.Itoa(20000 + (int(b[0])<<8|int(b[1]))%10000)
+		if l, err := net.Listen("tcp", "127.0.0.1:"+port); err == nil {
+			l.Close()
+			s.URL = "redis://127.0.0.1:" + port + "/0"
+			t.Cleanup(s.Stop)
+			return s
+		}
+	}
+	t.Fatal("no free port between 20000 and 30000")
+	return nil
+}
+
+// Start runs the server and returns once it says it is ready.
+func (s *Server) Start() {
+	s.t.Helper()
+	port := s.URL[strings.LastIndex(s.URL, ":")+1 : strings.LastIndex(s.URL, "/")]
+	s.cmd = exec.Command(s.bin, "--port", port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", s.t.TempDir())
+	out, err := s.cmd.StdoutPipe()
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	if err := s.cmd.Start(); err != nil {
+		s.t.Fatal(err)
+	}
+	sc := bufio.NewScanner(out)
+	for sc.Scan() {
+		if strings.Contains(sc.Text(), "Ready to accept connections") {
+			go io.Copy(io.Discard, out)
+			return
+		}
+	}
+	s.t.Fatal("redis-server exited before it was ready")
+}
+
+// Stop kills the server, if it runs.
+func (s *Server) Stop() {
+	if s.cmd != nil && s.cmd.Process != nil {
+		s.cmd.Process.Kill()
+		s.cmd.Wait()
+		s.cmd = nil
+	}
+}
