@@ -194,10 +194,7 @@ func (g *Gateway) upstream(ctx context.Context, agent string, m Model, call *Cal
 	ev.Usage = ev.Usage.Add(a.Usage)
 	ev.UsageEstimated = ev.UsageEstimated || a.UsageEstimated
 	ev.Cost += a.Cost
-	if err != nil {
-		return comp, err
-	}
-	return comp, nil
+	return comp, err
 }
 
 // price is what a completion of m costs at time at, on the service tier
