@@ -9,8 +9,9 @@
 // (headers, timeouts, sampler, resource attributes, service name, batch
 // sizes), so they work as they do for every OpenTelemetry SDK. Spans leave
 // over OTLP/HTTP with protobuf, the protocol the specification makes the
-// default. Prompt and answer text is never put on a span unless
-// LOG_PROMPTS asks for it.
+// default, or over OTLP/gRPC when OTEL_EXPORTER_OTLP_PROTOCOL (or
+// OTEL_EXPORTER_OTLP_TRACES_PROTOCOL) is grpc. Prompt and answer text is
+// never put on a span unless LOG_PROMPTS asks for it.
 package tracing
 
 import (
@@ -21,6 +22,7 @@ import (
 	"strings"
 
 	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/sdk/resource"
@@ -43,6 +45,30 @@ func Enabled(getenv func(string) string) bool {
 		return false
 	}
 	return getenv("OTEL_EXPORTER_OTLP_ENDPOINT") != "" || getenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") != ""
+}
+
+// The OTLP protocols spans can leave over.
+const (
+	ProtocolHTTP = "http/protobuf"
+	ProtocolGRPC = "grpc"
+)
+
+// Protocol is the OTLP protocol the environment asks for:
+// OTEL_EXPORTER_OTLP_TRACES_PROTOCOL, else OTEL_EXPORTER_OTLP_PROTOCOL,
+// else http/protobuf (the specification's default). http/json, which the
+// Go SDK does not send, and unknown values are an error saying what to set.
+func Protocol(getenv func(string) string) (string, error) {
+	name, proto := "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", strings.TrimSpace(getenv("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL"))
+	if proto == "" {
+		name, proto = "OTEL_EXPORTER_OTLP_PROTOCOL", strings.TrimSpace(getenv("OTEL_EXPORTER_OTLP_PROTOCOL"))
+	}
+	switch proto {
+	case "", ProtocolHTTP:
+		return ProtocolHTTP, nil
+	case ProtocolGRPC:
+		return ProtocolGRPC, nil
+	}
+	return "", fmt.Errorf("%s=%s: traces go out over grpc (the collector's port 4317) or http/protobuf (port 4318); set one of those, or unset it for http/protobuf", name, proto)
 }
 
 // Options configure Start.
@@ -86,16 +112,19 @@ func Start(ctx context.Context, opts Options) (*Tracing, error) {
 	if !Enabled(getenv) {
 		return Off(), nil
 	}
-	proto := getenv("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL")
-	if proto == "" {
-		proto = getenv("OTEL_EXPORTER_OTLP_PROTOCOL")
-	}
-	if proto != "" && proto != "http/protobuf" {
-		return nil, fmt.Errorf("OTEL_EXPORTER_OTLP_PROTOCOL=%s: this gateway sends traces over http/protobuf only; unset it, or point the endpoint at the collector's OTLP/HTTP port (4318)", proto)
-	}
-	exp, err := otlptracehttp.New(ctx)
+	proto, err := Protocol(getenv)
 	if err != nil {
-		return nil, fmt.Errorf("otlp trace exporter: %w", err)
+		return nil, err
+	}
+	var exp sdktrace.SpanExporter
+	switch proto {
+	case ProtocolGRPC:
+		exp, err = otlptracegrpc.New(ctx)
+	default:
+		exp, err = otlptracehttp.New(ctx)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("otlp trace exporter (%s): %w", proto, err)
 	}
 	name := opts.ServiceName
 	if name == "" {
@@ -111,7 +140,7 @@ func Start(ctx context.Context, opts Options) (*Tracing, error) {
 	}
 	sdk := sdktrace.NewTracerProvider(sdktrace.WithBatcher(exp), sdktrace.WithResource(res))
 	if opts.Logger != nil {
-		opts.Logger.Info("exporting traces over OTLP/HTTP", "service", name)
+		opts.Logger.Info("exporting traces over OTLP", "protocol", proto, "service", name)
 	}
 	return &Tracing{Provider: sdk, tracer: sdk.Tracer(InstrumentationName), sdk: sdk}, nil
 }

@@ -283,10 +283,32 @@ func TestEnabled(t *testing.T) {
 	}
 }
 
-func TestGRPCProtocolRefused(t *testing.T) {
-	env := map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:4317", "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc"}
+func TestProtocol(t *testing.T) {
+	tests := []struct {
+		env     map[string]string
+		want    string
+		wantErr string
+	}{
+		{nil, tracing.ProtocolHTTP, ""},
+		{map[string]string{"OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf"}, tracing.ProtocolHTTP, ""},
+		{map[string]string{"OTEL_EXPORTER_OTLP_PROTOCOL": "grpc"}, tracing.ProtocolGRPC, ""},
+		{map[string]string{"OTEL_EXPORTER_OTLP_TRACES_PROTOCOL": "grpc", "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf"}, tracing.ProtocolGRPC, ""},
+		{map[string]string{"OTEL_EXPORTER_OTLP_TRACES_PROTOCOL": "http/protobuf", "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc"}, tracing.ProtocolHTTP, ""},
+		{map[string]string{"OTEL_EXPORTER_OTLP_PROTOCOL": "http/json"}, "", "OTEL_EXPORTER_OTLP_PROTOCOL=http/json"},
+		{map[string]string{"OTEL_EXPORTER_OTLP_TRACES_PROTOCOL": "thrift"}, "", "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL=thrift"},
+	}
+	for _, tt := range tests {
+		got, err := tracing.Protocol(func(k string) string { return tt.env[k] })
+		if got != tt.want || (err == nil) != (tt.wantErr == "") || (err != nil && !strings.Contains(err.Error(), tt.wantErr)) {
+			t.Errorf("Protocol(%v) = %q, %v, want %q, error with %q", tt.env, got, err, tt.want, tt.wantErr)
+		}
+	}
+}
+
+func TestUnknownProtocolRefused(t *testing.T) {
+	env := map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:4318", "OTEL_EXPORTER_OTLP_PROTOCOL": "http/json"}
 	_, err := tracing.Start(t.Context(), tracing.Options{Getenv: func(k string) string { return env[k] }})
-	if err == nil || !strings.Contains(err.Error(), "http/protobuf") {
-		t.Errorf("Start with grpc = %v, want an error saying http/protobuf", err)
+	if err == nil || !strings.Contains(err.Error(), "grpc") || !strings.Contains(err.Error(), "http/protobuf") {
+		t.Errorf("Start with http/json = %v, want an error naming grpc and http/protobuf", err)
 	}
 }
