@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/llm-gateway/llm-gateway/internal/adminauth"
+	"github.com/llm-gateway/llm-gateway/internal/authbackoff"
 	"github.com/llm-gateway/llm-gateway/internal/catalog"
 	"github.com/llm-gateway/llm-gateway/internal/config"
 	"github.com/llm-gateway/llm-gateway/internal/dashboard"
@@ -69,7 +70,10 @@ func runDashboard(ctx context.Context, args []string, getenv func(string) string
 	if err != nil {
 		return fmt.Errorf("dashboard: %w", err)
 	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	// Wrong admin keys slow down as on the gateway's own listener (the
+	// backoff's defaults: AUTH_BACKOFF_AFTER and AUTH_BACKOFF_MAX).
+	plain := func(w http.ResponseWriter, _ *http.Request, status int, msg string) { http.Error(w, msg, status) }
+	srv := &http.Server{Handler: authbackoff.New(authbackoff.Options{Logger: log}).Watch(plain, h), ReadHeaderTimeout: 10 * time.Second}
 	fmt.Fprintf(stdout, "dashboard: http://%s/ui/ (store %s)\n", ln.Addr(), config.RedactStoreURL(*storeURL))
 	stop := context.AfterFunc(ctx, func() {
 		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

@@ -255,8 +255,9 @@ func TestHTTPManyAgentsShareOneGateway(t *testing.T) {
 func TestHTTPRefusals(t *testing.T) {
 	_, simURL := startSim(t)
 	keysEnv, keys := agentKeys(1)
-	g := startHTTPGateway(t, gatewayEnv(simURL, keysEnv))
+	g := startHTTPGateway(t, gatewayEnv(simURL, keysEnv, "AUTH_BACKOFF_AFTER=3"))
 	initialize := `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"raw","version":"1"}}}`
+	wrongKey := map[string]string{"Authorization": "Bearer key-99-0123456789abcdef"}
 	tests := []struct {
 		name       string
 		header     map[string]string
@@ -274,6 +275,11 @@ func TestHTTPRefusals(t *testing.T) {
 		{name: "oversize body", header: map[string]string{"Authorization": "Bearer " + keys["agent-00"]},
 			body: strings.Repeat(" ", 5<<20) + initialize, wantStatus: http.StatusRequestEntityTooLarge, wantBody: "request body too large: the limit is 4 MiB"},
 		{name: "good key", header: map[string]string{"Authorization": "Bearer " + keys["agent-00"]}, body: initialize, wantStatus: http.StatusOK},
+		// AUTH_BACKOFF_AFTER failures in a row (the good key reset the count),
+		// then this address waits, whatever key it sends.
+		{name: "wrong key 1", header: wrongKey, body: initialize, wantStatus: http.StatusUnauthorized, wantBody: "invalid API key"},
+		{name: "wrong key 2", header: wrongKey, body: initialize, wantStatus: http.StatusUnauthorized, wantBody: "invalid API key"},
+		{name: "wrong key 3", header: wrongKey, body: initialize, wantStatus: http.StatusUnauthorized, wantBody: "invalid API key"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -296,6 +302,33 @@ func TestHTTPRefusals(t *testing.T) {
 				t.Errorf("%s = %q, want it to start with %q", h[0], resp.Header.Get(h[0]), h[1])
 			}
 		})
+	}
+	// Now this address waits (429, Retry-After) before its keys are checked
+	// again. The first wait is a second: on a slow machine it may be over
+	// before the next request, which then fails again and waits longer.
+	backedOff := false
+	for range 8 {
+		req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, g.url+"/mcp", strings.NewReader(initialize))
+		req.Header.Set("Authorization", wrongKey["Authorization"])
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusTooManyRequests {
+			if resp.Header.Get("Retry-After") == "" || !strings.Contains(string(body), "too many requests with a missing or wrong key") {
+				t.Errorf("backing off: Retry-After %q, body %q", resp.Header.Get("Retry-After"), body)
+			}
+			backedOff = true
+			break
+		}
+		if resp.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("wrong key after AUTH_BACKOFF_AFTER failures = %d %q, want 429 (or 401 once a wait is over)", resp.StatusCode, body)
+		}
+	}
+	if !backedOff {
+		t.Errorf("wrong keys from one address were never made to wait")
 	}
 	if strings.Contains(g.stderr.String(), keys["agent-00"]) {
 		t.Errorf("the logs show an API key:\n%s", g.stderr.String())

@@ -102,7 +102,8 @@ func serveMetrics(ctx context.Context, cfg *config.Config, a *app, log *slog.Log
 		return wait
 	}
 	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", g.Require(a.prom.Handler()))
+	plain := func(w http.ResponseWriter, _ *http.Request, status int, msg string) { http.Error(w, msg, status) }
+	mux.Handle("GET /metrics", a.authBackoff.Guard(plain, g.Require, a.prom.Handler()))
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelDebug)}
 	log.Info("metrics listening", "url", "http://"+ln.Addr().String()+"/metrics")
 	done := make(chan struct{})
@@ -164,7 +165,7 @@ func dashboardRoutes(cfg *config.Config, a *app, log *slog.Logger) ([]httpserver
 	// The dashboard checks keys itself, per path (its login form and
 	// assets are open), so its route's guard lets everything through.
 	open := func(next http.Handler) http.Handler { return next }
-	return []httpserver.Route{{Pattern: "/ui/", Handler: h, Guard: open}}, nil
+	return []httpserver.Route{{Pattern: "/ui/", Handler: h, Guard: open, ChecksKeys: true}}, nil
 }
 
 // dashboardModels is the catalog as the dashboard shows it.

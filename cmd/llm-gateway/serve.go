@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/llm-gateway/llm-gateway/internal/authbackoff"
 	"github.com/llm-gateway/llm-gateway/internal/bedrock"
 	"github.com/llm-gateway/llm-gateway/internal/bedrocksim"
 	"github.com/llm-gateway/llm-gateway/internal/cache"
@@ -43,6 +44,9 @@ type app struct {
 	setup     *setup
 	fleet     *fleet.Fleet // nil without REDIS_URL
 	ledger    *usageLedger
+	// authBackoff is shared by the HTTP listeners that check keys (MCP
+	// and its routes, METRICS_ADDR); nil when AUTH_BACKOFF_AFTER is 0.
+	authBackoff *authbackoff.Table
 }
 
 // serve wires the gateway from its settings and serves MCP until ctx ends
@@ -61,6 +65,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, stdin io.R
 	}
 	defer wait()
 	defer stopBackground() // runs before wait
+	a.authBackoff = newAuthBackoff(cfg, log)
 	defer serveMetrics(bg, cfg, a, log)()
 
 	switch cfg.Transport {

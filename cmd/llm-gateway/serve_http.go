@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/llm-gateway/llm-gateway/internal/authbackoff"
 	"github.com/llm-gateway/llm-gateway/internal/config"
 	"github.com/llm-gateway/llm-gateway/internal/httpserver"
 )
@@ -46,6 +47,8 @@ func serveHTTP(ctx context.Context, cfg *config.Config, log *slog.Logger, a *app
 		MaxBytesInFlight:    cfg.MaxBytesInFlight,
 		MaxSessionsPerKey:   cfg.MaxSessionsPerKey,
 		SessionIdleTimeout:  cfg.SessionIdleTimeout,
+		AuthBackoff:         a.authBackoff,
+		NoAuthBackoff:       a.authBackoff == nil,
 		Ready:               readiness(a),
 		Degraded:            a.degraded,
 		ShutdownGrace:       cfg.ShutdownGrace,
@@ -62,6 +65,15 @@ func serveHTTP(ctx context.Context, cfg *config.Config, log *slog.Logger, a *app
 		return fmt.Errorf("%w\nGive each agent a key with API_KEYS=name:key,… or API_KEYS_FILE, listen on 127.0.0.1 only, or set ALLOW_INSECURE_NO_AUTH=true to serve without keys anyway.", err)
 	}
 	return err
+}
+
+// newAuthBackoff is the backoff of failed key checks that AUTH_BACKOFF_AFTER
+// and AUTH_BACKOFF_MAX ask for; nil (off) when AUTH_BACKOFF_AFTER is 0.
+func newAuthBackoff(cfg *config.Config, log *slog.Logger) *authbackoff.Table {
+	if cfg.AuthBackoffAfter <= 0 {
+		return nil
+	}
+	return authbackoff.New(authbackoff.Options{After: cfg.AuthBackoffAfter, Max: cfg.AuthBackoffMax, Logger: log})
 }
 
 // readiness returns the /readyz check: the catalog has models and no

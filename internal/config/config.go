@@ -235,6 +235,13 @@ type Config struct {
 	MaxConcurrentPerKey int
 	MaxBytesInFlight    int64
 
+	// AuthBackoffAfter is how many failed key checks over HTTP one address
+	// may make before it must wait; 0 turns the backoff off.
+	// AUTH_BACKOFF_AFTER; default 5.
+	AuthBackoffAfter int
+	// AuthBackoffMax caps that wait. AUTH_BACKOFF_MAX; default 5m.
+	AuthBackoffMax time.Duration
+
 	// Version is true when --version was given. Load then returns at once
 	// with every other field zero and no validation, so that printing the
 	// version never fails on a bad setting.

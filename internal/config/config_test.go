@@ -60,6 +60,8 @@ func defaults() Config {
 		MaxConcurrent:       512,
 		MaxConcurrentPerKey: 128,
 		MaxBytesInFlight:    64 << 20,
+		AuthBackoffAfter:    5,
+		AuthBackoffMax:      5 * time.Minute,
 	}
 }
 

@@ -143,6 +143,8 @@ func TestRedacted(t *testing.T) {
 		"MAX_CONCURRENT_CALLS":             "512",
 		"MAX_CONCURRENT_CALLS_PER_KEY":     "128",
 		"MAX_BYTES_IN_FLIGHT":              "64MiB",
+		"AUTH_BACKOFF_AFTER":               "5",
+		"AUTH_BACKOFF_MAX":                 "300s",
 		"BEDROCK_MAX_ATTEMPTS":             "3",
 		"BEDROCK_MAX_BACKOFF":              "20s",
 		"BEDROCK_SIMULATOR":                "false",

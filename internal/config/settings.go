@@ -321,6 +321,17 @@ var settings = []setting{
 	},
 
 	{
+		group: "Limits", envs: []string{"AUTH_BACKOFF_AFTER"}, flag: "auth-backoff-after", def: "5", arg: "N",
+		help:  "Failed key checks over HTTP (a missing or wrong API key or admin key) one address may make before it must wait: 429 with Retry-After, its keys unchecked, 1s after the Nth failure and twice as long after each further one, up to AUTH_BACKOFF_MAX; a success resets it. 0: no backoff (behind a reverse proxy every client has the proxy's address).",
+		field: number(func(c *Config) *int { return &c.AuthBackoffAfter }, 0, math.MaxInt32),
+	},
+	{
+		group: "Limits", envs: []string{"AUTH_BACKOFF_MAX"}, flag: "auth-backoff-max", def: "5m", arg: "SECONDS",
+		help:  "Longest wait AUTH_BACKOFF_AFTER imposes: whole seconds or a duration.",
+		field: seconds(func(c *Config) *time.Duration { return &c.AuthBackoffMax }, true),
+	},
+
+	{
 		group: "Other", flag: "version", def: "false",
 		help:  "Print the version and exit.",
 		field: boolean(func(c *Config) *bool { return &c.Version }),

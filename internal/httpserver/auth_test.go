@@ -4,10 +4,13 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/llm-gateway/llm-gateway/internal/authbackoff"
 )
 
 func TestAuthRefusals(t *testing.T) {
-	r := start(t, Options{Keys: testKeys})
+	// More refusals from 127.0.0.1 than the backoff's default lets through.
+	r := start(t, Options{Keys: testKeys, AuthBackoff: authbackoff.New(authbackoff.Options{After: 100})})
 	tests := []struct {
 		name          string
 		path          string
@@ -99,5 +102,54 @@ func TestKeyring(t *testing.T) {
 func TestKeyStringHidesSecret(t *testing.T) {
 	if got := (Key{Name: "a", Secret: keyA}).String(); strings.Contains(got, keyA) {
 		t.Errorf("Key.String() = %q, shows the secret", got)
+	}
+}
+
+// Failed keys from one address, on /mcp and on routes alike, make it wait
+// (429 with Retry-After) before any key of its is checked again; turned
+// off, they never do. The growth of the wait is authbackoff's own test.
+func TestAuthBacksOff(t *testing.T) {
+	route := Route{Pattern: "POST /v1/thing", Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {})}
+	admin := Route{Pattern: "GET /admin", Handler: route.Handler, Guard: func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Header.Get("Authorization") != "Bearer "+keyB {
+				http.Error(w, "admin only", http.StatusUnauthorized)
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	}}
+	r := start(t, Options{Keys: testKeys, Routes: []Route{route, admin}})
+	bad := map[string]string{"Authorization": "Bearer not-a-key-of-anyone-at-all"}
+	good := map[string]string{"Authorization": "Bearer " + keyA}
+	// One failure on each surface, up to the default threshold.
+	for i, path := range []string{"/mcp", "/v1/thing", "/mcp", "/v1/thing", "/admin"} {
+		var resp *http.Response
+		if path == "/admin" {
+			req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, r.url+path, nil)
+			req.Header.Set("Authorization", "Bearer "+keyA) // an agent's key is no admin key
+			resp, _ = do(t, req)
+		} else {
+			resp, _ = post(t, r.url+path, initializeBody, bad)
+		}
+		if resp.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("failure %d (%s) = %d, want 401", i+1, path, resp.StatusCode)
+		}
+	}
+	for _, path := range []string{"/mcp", "/v1/thing"} {
+		resp, body := post(t, r.url+path, initializeBody, good) // unchecked, even right
+		if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") == "" || !strings.Contains(body, "retry after") {
+			t.Errorf("%s after %d failures = %d Retry-After %q %q; want 429 with Retry-After", path, authbackoff.DefaultAfter, resp.StatusCode, resp.Header.Get("Retry-After"), body)
+		}
+	}
+
+	off := start(t, Options{Keys: testKeys, NoAuthBackoff: true})
+	for i := range 2 * authbackoff.DefaultAfter {
+		if resp, _ := post(t, off.url+"/mcp", initializeBody, bad); resp.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("backoff off: failure %d = %d, want 401", i+1, resp.StatusCode)
+		}
+	}
+	if resp, body := post(t, off.url+"/mcp", initializeBody, good); resp.StatusCode != http.StatusOK {
+		t.Errorf("backoff off: right key = %d %q, want 200", resp.StatusCode, body)
 	}
 }

@@ -6,11 +6,14 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+
+	"github.com/llm-gateway/llm-gateway/internal/authbackoff"
 )
 
 // Route is an HTTP surface served beside MCP, such as an OpenAI-compatible
 // API. Its requests pass the same checks as /mcp's, in the same order:
-// Origin (403), API key (401), body size (413); its handler finds the key's
+// Origin (403), API key (401, and 429 while the source backs off after
+// failed keys), body size (413); its handler finds the key's
 // holder with AgentFrom. Its handlers are cancelled, like MCP calls, when
 // the shutdown grace period is over.
 type Route struct {
@@ -27,6 +30,10 @@ type Route struct {
 	// authenticates in its own way, as the admin surfaces (/metrics, the
 	// dashboard) do with admin keys that agents' keys must not replace.
 	Guard func(http.Handler) http.Handler
+	// ChecksKeys says that Handler checks keys itself along its paths
+	// (Guard then lets everything through): its 401 answers count for the
+	// backoff of failed keys, and nothing it serves resets it.
+	ChecksKeys bool
 }
 
 // refuseFunc writes a refusal of the request with status and a message that
@@ -53,7 +60,17 @@ func (s *Server) mount(mux *http.ServeMux, rt Route) error {
 	if rt.Guard != nil {
 		auth = rt.Guard
 	}
-	h := s.checkOrigin(refuse, auth(s.limitBody(refuse, s.logServed(s.abortable(rt.Handler)))))
+	inner := s.limitBody(refuse, s.logServed(s.abortable(rt.Handler)))
+	var h http.Handler
+	switch {
+	case rt.ChecksKeys:
+		h = s.backoff.Watch(authbackoff.Refuse(refuse), auth(inner))
+	case rt.Guard == nil && s.keys.empty(): // no key is checked: nothing to back off from
+		h = auth(inner)
+	default:
+		h = s.backoff.Guard(authbackoff.Refuse(refuse), auth, inner)
+	}
+	h = s.checkOrigin(refuse, h)
 	// ServeMux panics on a bad or clashing pattern; say which instead.
 	var err error
 	func() {

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/llm-gateway/llm-gateway/internal/authbackoff"
 )
 
 // Defaults for the zero Options.
@@ -100,6 +102,15 @@ type Options struct {
 	// (503); a single body is always let through. If zero, 64 MiB.
 	MaxBytesInFlight int64
 
+	// AuthBackoff slows down key guessing: a source address whose key
+	// checks failed too often is answered 429 with Retry-After, unchecked,
+	// on every surface that checks a key (MCP, routes, admin routes). If
+	// nil, the backoff's defaults (authbackoff.New(authbackoff.Options{}));
+	// to turn it off, set NoAuthBackoff.
+	AuthBackoff *authbackoff.Table
+	// NoAuthBackoff turns the backoff off.
+	NoAuthBackoff bool
+
 	// MaxBodyBytes bounds a request body, in bytes; larger ones get 413.
 	// If zero, 4 MiB.
 	MaxBodyBytes int64
@@ -139,6 +150,7 @@ type Server struct {
 	streams  *sseSessions
 	sessions *sessionCaps
 	inFlight *inFlight
+	backoff  *authbackoff.Table
 
 	// Requests in flight, for shutdown: every HTTP handler; the POST and
 	// DELETE handlers (which, unlike GET streams, end by themselves); and
@@ -174,6 +186,13 @@ func New(opts Options) (*Server, error) {
 	s := &Server{opts: opts, log: log, keys: keys, origins: origins, streams: newSSESessions()}
 	s.sessions = &sessionCaps{s: s, owner: make(map[string]string)}
 	s.inFlight = newInFlight(opts, !keys.empty())
+	switch {
+	case opts.NoAuthBackoff:
+	case opts.AuthBackoff != nil:
+		s.backoff = opts.AuthBackoff
+	default:
+		s.backoff = authbackoff.New(authbackoff.Options{Logger: log})
+	}
 	s.abort, s.cancelCalls = context.WithCancel(context.Background())
 	opts.Server.AddReceivingMiddleware(s.trackCalls)
 
@@ -247,11 +266,16 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.handler.ServeHTTP(w, r)
 }
 
-// guard is what stands before the MCP handlers: origin, key, body size.
+// guard is what stands before the MCP handlers: origin, key (with its
+// backoff), body size.
 // The order matters: a cross-site request is refused before its key is
 // looked at, and nobody's body is read before their key is checked.
 func (s *Server) guard(next http.Handler) http.Handler {
-	return s.checkOrigin(plainRefusal, s.authenticate(s.sessions.limit(s.limitBody(plainRefusal, s.logServed(next)))))
+	inner := s.sessions.limit(s.limitBody(plainRefusal, s.logServed(next)))
+	if s.keys.empty() { // no key is checked: nothing to back off from
+		return s.checkOrigin(plainRefusal, s.authenticate(inner))
+	}
+	return s.checkOrigin(plainRefusal, s.backoff.Guard(authbackoff.Refuse(plainRefusal), s.authenticate, inner))
 }
 
 // healthz says the process is alive and serving.
