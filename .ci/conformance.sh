@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The official MCP conformance suite (@modelcontextprotocol/conformance) against
 # the gateway's Streamable HTTP transport, with sessions and stateless, and one
-# MCP Inspector CLI call over HTTP with an API key.
+# MCP Inspector CLI call over HTTP with an API key, whose schema portability
+# check must find nothing.
 #
 # The tools are pinned in .ci/conformance/package-lock.json and installed with
 # npm ci into a cache directory outside the tree (reused while the lock file is
@@ -107,7 +108,20 @@ done
 echo "== inspector: tools/list over Streamable HTTP with an API key"
 key="ci-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
 start_gateway "$work/gateway-keys.log" "API_KEYS=ci-agent:$key"
-inspector --cli "$url" --transport http --header "Authorization: Bearer $key" --method tools/list > "$work/tools.json"
+# --strict: the Inspector's schema portability check, every finding on stderr
+# (path, issue, fix). Input schemas reach model providers as function
+# declarations, so any finding there fails CI; output schemas are held to
+# the same standard (the gateway spells nullable values as anyOf).
+inspector --cli "$url" --transport http --header "Authorization: Bearer $key" --method tools/list --strict \
+  > "$work/tools.json" 2> "$work/portability.txt"
+# The Inspector prints nothing when it finds nothing.
+if grep -q 'Path: inputSchema' "$work/portability.txt"; then
+  echo "tool input schemas are not portable (model providers may refuse the tools):"; cat "$work/portability.txt"; exit 1
+fi
+if grep -qE '^(Warning|Error): ' "$work/portability.txt"; then
+  echo "tool output schemas are not portable:"; cat "$work/portability.txt"; exit 1
+fi
+echo "schema portability (Inspector --strict): no findings"
 node -e '
   const names = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).tools.map(t => t.name).sort();
   console.log("tools:", names.join(", "));

@@ -29,6 +29,8 @@ type ListModelsInput struct {
 	New            *bool  `json:"new,omitempty" jsonschema:"true: only models released in the last 90 days; false: only the others"`
 	Callable       *bool  `json:"callable,omitempty" jsonschema:"true: only models this gateway can call; false: only those listed but served elsewhere (bedrock-mantle). Without callable or status, only models that can be called now are listed (no end-of-life ones)"`
 	Detail         bool   `json:"detail,omitempty" jsonschema:"true: the whole catalog as it is, every model (end-of-life ones too) with every field (Bedrock IDs, inference profiles, Regions, price bands, request rules, sources); default false: the models callable now with the fields needed to choose one"`
+	// Fields picks the fields of each listed model; see fields.go.
+	Fields []string `json:"fields,omitempty" jsonschema:"only these fields of each model (name is always given), from the summary's and the full record's, e.g. [\"context_window\", \"input_cost_per_1k\", \"model_id\"]; default: the summary's fields, or every field with detail"`
 }
 
 // ModelSummary is a model as list_models shows it by default: what an
@@ -68,7 +70,8 @@ func summarize(m *ModelInfo) ModelSummary {
 // list; it is wrapped in an object because MCP clients before SEP-2106
 // accept only an object as structuredContent.
 type ListModelsOutput struct {
-	// Models are ModelSummary values, or ModelInfo values with detail.
+	// Models are ModelSummary values, ModelInfo values with detail, or
+	// the fields asked for.
 	Models []any `json:"models"`
 	Count  int   `json:"count"`
 	// Hidden counts the models left out by default (end-of-life, or not
@@ -93,7 +96,7 @@ func listModelsOutputSchema() *jsonschema.Schema {
 
 const listModelsDescription = `List the AWS Bedrock foundation models this gateway can call now, each with its context window, max output tokens, capabilities, lifecycle status and on-demand price in USD per 1K input and output tokens (null when unknown). ` +
 	`Optional filters: provider, capability, status, family, released_after, released_before, new, callable; end-of-life models are listed only with status, callable or detail. ` +
-	`detail: true gives the whole catalog with every field (model IDs, inference profiles, temperature range, request rules, price bands, sources). Models released in the last 90 days are marked new. Use a model's "name" as generate's "model".`
+	`detail: true gives the whole catalog with every field (model IDs, inference profiles, temperature range, request rules, price bands, sources); fields: [names] gives only those fields of each model. Models released in the last 90 days are marked new. Use a model's "name" as generate's "model".`
 
 var capabilities = map[string]func(m *ModelInfo) bool{
 	"images":         func(m *ModelInfo) bool { return m.SupportsImages },
@@ -119,6 +122,9 @@ func (s *server) listModels(_ context.Context, req *mcp.CallToolRequest) (*mcp.C
 		has = f
 	}
 	if err := in.checkFilters(); err != nil {
+		return toolError(err), nil
+	}
+	if err := checkFields(in.Fields); err != nil {
 		return toolError(err), nil
 	}
 	all := s.opts.Models()
@@ -149,9 +155,12 @@ func (s *server) listModels(_ context.Context, req *mcp.CallToolRequest) (*mcp.C
 			out.Hidden++
 			continue
 		}
-		if in.Detail {
+		switch {
+		case len(in.Fields) > 0:
+			out.Models = append(out.Models, pickFields(m, in.Fields))
+		case in.Detail:
 			out.Models = append(out.Models, *m)
-		} else {
+		default:
 			out.Models = append(out.Models, summarize(m))
 		}
 	}

@@ -1,10 +1,15 @@
 package mcpserver
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"testing"
+
+	"github.com/google/jsonschema-go/jsonschema"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
 // portabilityWarnings checks a tool input schema against what the strictest
@@ -111,5 +116,86 @@ func TestPortabilityWarnings(t *testing.T) {
 	}}
 	if got := portabilityWarnings("t", bad); len(got) != 6 {
 		t.Errorf("warnings = %d %q, want 6", len(got), got)
+	}
+}
+
+// typeLists lists the paths in a schema (as JSON) whose type is a list,
+// which the MCP Inspector's portability check warns about in output
+// schemas too.
+func typeLists(path string, v any) []string {
+	var out []string
+	switch v := v.(type) {
+	case map[string]any:
+		if _, ok := v["type"].([]any); ok {
+			out = append(out, path)
+		}
+		for _, k := range slices.Sorted(maps.Keys(v)) {
+			out = append(out, typeLists(path+"."+k, v[k])...)
+		}
+	case []any:
+		for i, e := range v {
+			out = append(out, typeLists(fmt.Sprintf("%s[%d]", path, i), e)...)
+		}
+	}
+	return out
+}
+
+// Output schemas spell a nullable value as anyOf, and every tool's result
+// still validates against its output schema (nulls included).
+func TestOutputSchemasArePortableAndHold(t *testing.T) {
+	type stats struct {
+		Cost   *float64         `json:"cost_usd"`
+		Ledger *struct{ N int } `json:"ledger"`
+		Agents map[string][]int `json:"agents"`
+		Names  []string         `json:"names"`
+		Nested struct{ P *int } `json:"nested"`
+	}
+	cs := connect(t, Options{
+		Generator:   &fakeGenerator{},
+		StatsSchema: SchemaFor[stats](),
+		Stats:       func(context.Context, Caller) any { return stats{Agents: map[string][]int{"a": nil}} },
+	}, nil)
+	tools, err := cs.ListTools(t.Context(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	schemas := map[string]*jsonschema.Resolved{}
+	for _, tool := range tools.Tools {
+		raw, _ := json.Marshal(tool.OutputSchema)
+		var v any
+		_ = json.Unmarshal(raw, &v)
+		for _, p := range typeLists(tool.Name+".outputSchema", v) {
+			t.Errorf("%s: type is a list; want anyOf", p)
+		}
+		var s jsonschema.Schema
+		if err := json.Unmarshal(raw, &s); err != nil {
+			t.Fatal(err)
+		}
+		rs, err := s.Resolve(nil)
+		if err != nil {
+			t.Fatalf("%s output schema: %v", tool.Name, err)
+		}
+		schemas[tool.Name] = rs
+	}
+	for _, c := range []struct {
+		tool string
+		args map[string]any
+	}{
+		{"generate", map[string]any{"model": "nova-lite", "messages": []map[string]any{{"role": "user", "content": "hi"}}}},
+		{"list_models", nil},
+		{"list_models", map[string]any{"detail": true}},
+		{"list_models", map[string]any{"fields": []string{"input_cost_per_1k", "rules"}}},
+		{"get_stats", nil},
+	} {
+		res, err := cs.CallTool(t.Context(), &mcp.CallToolParams{Name: c.tool, Arguments: c.args})
+		if err != nil || res.IsError {
+			t.Fatalf("%s(%v) = %v, %v", c.tool, c.args, res, err)
+		}
+		raw, _ := json.Marshal(res.StructuredContent)
+		var v any
+		_ = json.Unmarshal(raw, &v)
+		if err := schemas[c.tool].Validate(v); err != nil {
+			t.Errorf("%s(%v) result does not validate against its output schema: %v\n%s", c.tool, c.args, err, raw)
+		}
 	}
 }

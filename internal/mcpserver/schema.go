@@ -99,6 +99,7 @@ func portableListModelsSchema(providers []string) *jsonschema.Schema {
 	p["capability"].Enum = anys(capabilityNames())
 	p["status"].Enum = anys(statuses)
 	p["detail"].Default = rawDefault(false)
+	p["fields"].Items.Enum = anys(modelFieldNames())
 	return s
 }
 
@@ -131,4 +132,48 @@ func providersOf(models []ModelInfo) []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// Output schemas say where a value may be null (an unknown cost, a list
+// that may be absent). A type list such as ["null", "number"] says it in a
+// way that clients mapping schemas onto a one-type dialect (Gemini's
+// OpenAPI subset) drop or refuse, so output schemas spell it as
+// anyOf [{"type": "null"}, {"type": "number", …}], which accepts the same
+// values and is what the MCP Inspector's portability check asks for.
+
+// portableOutput returns a copy of s with every nullable type list
+// rewritten as anyOf, all the way down.
+func portableOutput(s *jsonschema.Schema) *jsonschema.Schema {
+	s = s.CloneSchemas()
+	nullAsAnyOf(s)
+	return s
+}
+
+func nullAsAnyOf(s *jsonschema.Schema) {
+	if s == nil {
+		return
+	}
+	for _, p := range s.Properties {
+		nullAsAnyOf(p)
+	}
+	nullAsAnyOf(s.Items)
+	nullAsAnyOf(s.AdditionalProperties)
+	for _, b := range s.AnyOf {
+		nullAsAnyOf(b)
+	}
+	for _, d := range s.Defs {
+		nullAsAnyOf(d)
+	}
+	if len(s.Types) != 2 || !slices.Contains(s.Types, "null") {
+		return
+	}
+	// The branch keeps every keyword of the value's type; the annotations
+	// stay on the property.
+	branch := *s
+	branch.Type, branch.Types = s.Types[1-slices.Index(s.Types, "null")], nil
+	branch.Title, branch.Description, branch.Default, branch.Examples = "", "", nil, nil
+	*s = jsonschema.Schema{
+		Title: s.Title, Description: s.Description, Default: s.Default, Examples: s.Examples,
+		AnyOf: []*jsonschema.Schema{{Type: "null"}, &branch},
+	}
 }

@@ -98,7 +98,7 @@ func New(opts Options) *mcp.Server {
 		Title:        "Generate with a Bedrock model",
 		Description:  generateDescription,
 		InputSchema:  portableGenerateSchema(lim),
-		OutputSchema: mustSchema[gateway.Response](),
+		OutputSchema: portableOutput(mustSchema[gateway.Response]()),
 		Annotations:  &mcp.ToolAnnotations{ReadOnlyHint: false, OpenWorldHint: ptr(true)},
 	}, s.generate)
 	srv.AddTool(&mcp.Tool{
@@ -106,7 +106,7 @@ func New(opts Options) *mcp.Server {
 		Title:        "List Bedrock models",
 		Description:  listModelsDescription,
 		InputSchema:  portableListModelsSchema(providersOf(models)),
-		OutputSchema: listModelsOutputSchema(),
+		OutputSchema: portableOutput(listModelsOutputSchema()),
 		Annotations:  &mcp.ToolAnnotations{ReadOnlyHint: true, IdempotentHint: true, OpenWorldHint: ptr(false)},
 	}, s.listModels)
 	statsTool := &mcp.Tool{
@@ -119,7 +119,9 @@ func New(opts Options) *mcp.Server {
 	if opts.StatsFor != nil {
 		statsTool.InputSchema = mustSchema[StatsQuery]()
 	}
-	if opts.StatsSchema != nil {
+	if schema, ok := opts.StatsSchema.(*jsonschema.Schema); ok {
+		statsTool.OutputSchema = portableOutput(schema)
+	} else if opts.StatsSchema != nil {
 		statsTool.OutputSchema = opts.StatsSchema
 	}
 	srv.AddTool(statsTool, s.getStats)

@@ -66,6 +66,9 @@ describe("TypeScript SDK client", () => {
         assert.ok(models.structuredContent.count > 0);
         const full = await client.callTool({ name: "list_models", arguments: { detail: true } });
         assert.ok(full.structuredContent.count > models.structuredContent.count);
+        const picked = await client.callTool({ name: "list_models", arguments: { fields: ["context_window", "input_cost_per_1k"] } });
+        assert.ok(!picked.isError, JSON.stringify(picked.content));
+        assert.deepEqual(Object.keys(picked.structuredContent.models[0]).sort(), ["context_window", "input_cost_per_1k", "name"]);
 
         await client.setLoggingLevel("warning");
         const res = await client.callTool({
