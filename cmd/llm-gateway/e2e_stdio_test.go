@@ -25,6 +25,14 @@ type rawStdio struct {
 
 func startRawStdio(t *testing.T, env []string) *rawStdio {
 	t.Helper()
+	r, _ := startRawStdioAt(t, env, "2025-06-18")
+	return r
+}
+
+// startRawStdioAt is startRawStdio initializing at protocol version, and
+// the answer to initialize.
+func startRawStdioAt(t *testing.T, env []string, version string) (*rawStdio, rawAnswer) {
+	t.Helper()
 	cmd := exec.Command(binary)
 	cmd.Env = env
 	cmd.Dir = t.TempDir()
@@ -46,10 +54,10 @@ func startRawStdio(t *testing.T, env []string) *rawStdio {
 		_ = cmd.Process.Kill()
 		<-r.done
 	})
-	r.send(`{"jsonrpc":"2.0","id":"init","method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"raw","version":"1"}}}`)
-	r.want("init")
+	r.send(fmt.Sprintf(`{"jsonrpc":"2.0","id":"init","method":"initialize","params":{"protocolVersion":%q,"capabilities":{},"clientInfo":{"name":"raw","version":"1"}}}`, version))
+	init := r.want("init")
 	r.send(`{"jsonrpc":"2.0","method":"notifications/initialized"}`)
-	return r
+	return r, init
 }
 
 func (r *rawStdio) send(line string) {
@@ -59,12 +67,14 @@ func (r *rawStdio) send(line string) {
 	}
 }
 
+// rawAnswer is one JSON-RPC answer.
 type rawAnswer struct {
 	ID     json.RawMessage `json:"id"`
 	Result json.RawMessage `json:"result"`
 	Error  *struct {
-		Code    int    `json:"code"`
-		Message string `json:"message"`
+		Code    int             `json:"code"`
+		Message string          `json:"message"`
+		Data    json.RawMessage `json:"data"`
 	} `json:"error"`
 }
 
