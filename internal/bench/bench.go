@@ -119,6 +119,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	h.runThroughput(ctx)
 	h.runConnectionPool(ctx)
 	h.runCoalescing(ctx)
+	h.runFleet(ctx)
 	h.runMemory(ctx)
 	h.runStartup(ctx)
 	h.runAdmission(ctx)

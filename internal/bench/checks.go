@@ -109,6 +109,10 @@ func checks(r *Report) []Check {
 		judge(fmt.Sprintf("%d identical concurrent requests → 1 upstream call", co.Requests), co.Errors == 0 || co.UpstreamCalls > 0,
 			co.UpstreamCalls == 1 && co.Errors == 0, "%d upstream call(s), %d errors", co.UpstreamCalls, co.Errors)
 	}
+	if fl := r.Fleet; fl != nil && fl.Skipped == "" {
+		judge(fmt.Sprintf("%d identical concurrent requests over %d replicas sharing one Redis → 1 upstream call", fl.Requests, fl.Replicas),
+			fl.Rounds > 0, fl.UpstreamCalls == int64(fl.Rounds) && fl.Errors == 0, "%d upstream call(s) in %d round(s), %d errors", fl.UpstreamCalls, fl.Rounds, fl.Errors)
+	}
 	if m := r.Memory; m != nil {
 		judge(fmt.Sprintf("RSS under %.0f MiB idle", targetIdleRSS), m.IdleRSS > 0, m.IdleRSS < targetIdleRSS, "%.1f MiB", m.IdleRSS)
 		if n := len(m.Points); n > 0 {

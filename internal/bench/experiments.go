@@ -1,10 +1,6 @@
 package bench
 
-import (
-	"net"
-	"strings"
-	"time"
-)
+import "strings"
 
 // experiment reruns served scenarios with other settings in the child's
 // environment, so that a proposed default is measured beside the current
@@ -28,31 +24,9 @@ var experiments = []experiment{
 	{"lean stdio transport", nil, true, []string{nameStdioFloor, nameStdioHit, nameStdioMiss}},
 	{labelAll, []string{"GOGC=400", "LOG_LEVEL=WARN"}, true, []string{nameStdioFloor, nameStdioHit}},
 	{"GOGC=400 LOG_LEVEL=WARN", []string{"GOGC=400", "LOG_LEVEL=WARN"}, false, []string{nameHTTPFloor, nameHTTPHit}},
-	// What a fleet's Redis costs a call: a hit is served by the replica's
-	// own cache before Redis is asked; a miss adds the shared cache's
-	// lookup and fill, and the claim and release of the call. Run when a
-	// Redis answers on this machine.
-	{labelFleet, []string{"REDIS_URL=" + benchRedisURL, "REDIS_PREFIX=llm-gateway-bench:"}, false, []string{nameHTTPHit, nameHTTPMiss}},
 	// The served rows run with the default ledger (SQLite, a commit before
 	// each answer); this one runs without it, to show what it costs.
 	{labelNoLedger, []string{"STORE_URL=memory:"}, false, []string{nameStdioHit, nameStdioMiss, nameHTTPHit, nameHTTPMiss}},
-}
-
-// labelFleet is the experiment with a Redis shared by replicas.
-const labelFleet = "REDIS_URL (fleet)"
-
-// benchRedisURL is the Redis the fleet experiment uses.
-const benchRedisURL = "redis://127.0.0.1:6379/0"
-
-// redisAnswers reports whether a Redis listens where the fleet experiment
-// expects one.
-func redisAnswers() bool {
-	c, err := net.DialTimeout("tcp", "127.0.0.1:6379", 200*time.Millisecond)
-	if err != nil {
-		return false
-	}
-	c.Close()
-	return true
 }
 
 // labelNoLedger is the experiment without a durable ledger.

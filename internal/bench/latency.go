@@ -96,10 +96,6 @@ func (h *harness) runLatency(ctx context.Context) {
 		if !h.sizes.experiments && !e.lean {
 			continue // a quick run needs only the experiments that run other code
 		}
-		if e.label == labelFleet && !redisAnswers() {
-			h.progress("skip %s: no Redis at %s", e.label, benchRedisURL)
-			continue
-		}
 		for _, s := range h.served() {
 			if !slices.Contains(e.scenarios, s.name) {
 				continue

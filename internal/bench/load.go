@@ -131,6 +131,18 @@ func (h *harness) runCoalescing(ctx context.Context) {
 	}
 	params := generateParams(fmt.Sprintf("[sim:latency=%s] bench %s: one question asked by %d agents at once", coalesceLatency, h.nonce, n))
 	before := h.sim.Calls()
+	shared, wall := identicalAtOnce(ctx, clients, params, fail)
+	co.Shared, co.Wall = shared, wall.Round(time.Millisecond).String()
+	co.UpstreamCalls = h.sim.Calls() - before
+	if co.UpstreamCalls != 1 && co.Errors == 0 {
+		fail(errors.New("identical concurrent requests were not coalesced into one upstream call"))
+	}
+}
+
+// identicalAtOnce sends params from every client at the same moment and
+// returns how many answers came from the cache (or joined another call),
+// and the time until the last answer. Errors go to fail.
+func identicalAtOnce(ctx context.Context, clients []*httpClient, params []byte, fail func(error)) (shared int, wall time.Duration) {
 	var (
 		mu    sync.Mutex
 		wg    sync.WaitGroup
@@ -148,16 +160,12 @@ func (h *harness) runCoalescing(ctx context.Context) {
 			case err != nil:
 				fail(err)
 			case cached:
-				co.Shared++
+				shared++
 			}
 		})
 	}
 	t0 := time.Now()
 	close(start)
 	wg.Wait()
-	co.Wall = time.Since(t0).Round(time.Millisecond).String()
-	co.UpstreamCalls = h.sim.Calls() - before
-	if co.UpstreamCalls != 1 && co.Errors == 0 {
-		fail(errors.New("identical concurrent requests were not coalesced into one upstream call"))
-	}
+	return shared, time.Since(t0)
 }

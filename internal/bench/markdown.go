@@ -107,6 +107,10 @@ func (r *Report) WriteMarkdown(w io.Writer, command string) error {
 		p("")
 	}
 
+	if fl := r.Fleet; fl != nil {
+		writeFleet(bw, fl)
+	}
+
 	if mem := r.Memory; mem != nil {
 		p("## Memory")
 		p("")

@@ -18,6 +18,7 @@ type Report struct {
 	Latency    []Result    `json:"latency"`
 	Throughput []Result    `json:"throughput"`
 	Coalescing *Coalescing `json:"coalescing"`
+	Fleet      *Fleet      `json:"fleet"`
 	Memory     *Memory     `json:"memory"`
 	Startup    []Startup   `json:"startup"`
 	Admission  []Admission `json:"admission"`
@@ -42,6 +43,16 @@ func (r *Report) Failures() []string {
 	}
 	if co := r.Coalescing; co != nil && co.Errors > 0 {
 		out = append(out, fmt.Sprintf("coalescing: %d error(s), first: %s", co.Errors, co.FirstError))
+	}
+	if fl := r.Fleet; fl != nil {
+		if fl.Errors > 0 {
+			out = append(out, fmt.Sprintf("fleet: %d error(s), first: %s", fl.Errors, fl.FirstError))
+		}
+		for _, x := range fl.Cost {
+			if x.Errors > 0 {
+				out = append(out, fmt.Sprintf("fleet, %s: %d error(s), first: %s", x.Name, x.Errors, x.FirstError))
+			}
+		}
 	}
 	for _, a := range r.Admission {
 		if a.Error != "" {
@@ -103,6 +114,11 @@ func (r *Report) WriteText(w io.Writer) error {
 	if co := r.Coalescing; co != nil {
 		fmt.Fprintf(w, "coalescing: %d identical concurrent requests → %d upstream call(s), %d answered as cached, %d errors, %s\n",
 			co.Requests, co.UpstreamCalls, co.Shared, co.Errors, co.Wall)
+	}
+	if fl := r.Fleet; fl != nil {
+		for _, line := range fl.summary() {
+			fmt.Fprintln(w, line)
+		}
 	}
 	if m := r.Memory; m != nil {
 		fmt.Fprintf(w, "memory: idle RSS %.1f MiB", m.IdleRSS)

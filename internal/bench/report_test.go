@@ -87,8 +87,14 @@ func sampleReport() *Report {
 			{Name: nameInProcessMiss, Calls: 10, P50: 350, P99: 700},
 		},
 		Coalescing: &Coalescing{Requests: 100, Sessions: 100, UpstreamCalls: 1, Shared: 99, Wall: "301ms"},
-		Memory:     &Memory{IdleRSS: 12, AnswerBytes: 1024, Points: []MemoryPoint{{Entries: 1000, RSS: 20, RSSPerAnswer: 2048, Overhead: 1}}},
-		Startup:    []Startup{{Name: nameStartGateway, Runs: 3, P50: 12, P99: 15}},
+		Fleet: &Fleet{Replicas: 3, Requests: 60, Rounds: 5, UpstreamCalls: 5, Shared: 295, Wall: "305ms", Cost: []Result{
+			{Name: nameFleetLocalHit, Calls: 10, P50: 100, P99: 200, CPUPer1k: 90},
+			{Name: nameFleetSharedHit, Calls: 10, P50: 180, P99: 400, CPUPer1k: 130},
+			{Name: nameFleetMissAlone, Calls: 10, P50: 350, P99: 700, CPUPer1k: 400},
+			{Name: nameFleetMiss, Calls: 10, P50: 700, P99: 1500, CPUPer1k: 550},
+		}},
+		Memory:  &Memory{IdleRSS: 12, AnswerBytes: 1024, Points: []MemoryPoint{{Entries: 1000, RSS: 20, RSSPerAnswer: 2048, Overhead: 1}}},
+		Startup: []Startup{{Name: nameStartGateway, Runs: 3, P50: 12, P99: 15}},
 		Experiments: []Result{
 			{Name: experimentName(nameStdioHit, "GOGC=400"), Calls: 10, P50: 420, P99: 650},
 		},
@@ -118,6 +124,7 @@ func TestChecks(t *testing.T) {
 		"gateway overhead on a miss (miss − direct SDK call) under 100 µs p50 and 300 µs p99":                statusMet,
 		"zero errors at 256 concurrent sessions; throughput rising with concurrency until the CPUs saturate": statusMet,
 		"100 identical concurrent requests → 1 upstream call":                                                statusMet,
+		"60 identical concurrent requests over 3 replicas sharing one Redis → 1 upstream call":               statusMet,
 		"RSS under 30 MiB idle":                                         statusMet,
 		"under 2.5 KiB of overhead per cached 1 KiB answer":             statusMet,
 		"start-up to the initialize answer under 30 ms":                 statusMet,
@@ -156,6 +163,9 @@ func TestWriteReports(t *testing.T) {
 		"gateway core on a miss, in process (Gateway.Generate − direct Converse): +50 µs p50, +200 µs p99",
 		"| " + nameStdioHit + " | GOGC=400 | 480 → 420 | 700 → 650 |",
 		"| 100 | 1 | 99 | 0 | 301ms |",
+		"| 3 | 60 | 5 | 5 | 295 | 0 | 305ms |",
+		"| " + nameFleetSharedHit + " | " + nameFleetLocalHit + " | 80.0 | 200 | 40.0 |",
+		"| " + nameFleetMiss + " | " + nameFleetMissAlone + " | 350 | 800 | 150 |",
 	} {
 		if !strings.Contains(md.String(), want) {
 			t.Errorf("markdown lacks %q:\n%s", want, md.String())
@@ -164,12 +174,43 @@ func TestWriteReports(t *testing.T) {
 	if !strings.Contains(text.String(), "[met] 100 identical concurrent requests → 1 upstream call") {
 		t.Errorf("text report lacks the coalescing check:\n%s", text.String())
 	}
+	if !strings.Contains(text.String(), "fleet, Redis per call: "+nameFleetMiss+" adds 350 µs p50") {
+		t.Errorf("text report lacks what Redis adds to a miss:\n%s", text.String())
+	}
 	if f := r.Failures(); len(f) != 0 {
 		t.Errorf("Failures() = %q, want none", f)
 	}
+	r.Fleet.Cost[3].Errors, r.Fleet.Cost[3].FirstError = 1, "redis down"
+	if f := r.Failures(); len(f) != 1 || !strings.Contains(f[0], "redis down") {
+		t.Errorf("Failures() = %q, want the fleet's failed row", f)
+	}
+	r.Fleet.Cost[3].Errors = 0
 	r.Latency[0].Errors, r.Latency[0].FirstError = 2, "boom"
 	if f := r.Failures(); len(f) != 1 || !strings.Contains(f[0], "boom") {
 		t.Errorf("Failures() = %q, want the failed scenario", f)
+	}
+}
+
+// TestFleetSkipped: without a Redis the fleet section says so, and no
+// check judges it.
+func TestFleetSkipped(t *testing.T) {
+	r := sampleReport()
+	r.Fleet = &Fleet{Skipped: "no Redis at " + benchRedisURL}
+	r.Checks = checks(r)
+	var md, text strings.Builder
+	if err := r.WriteMarkdown(&md, "test"); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.WriteText(&text); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(md.String(), "Skipped: no Redis at") || !strings.Contains(text.String(), "fleet: skipped: no Redis at") {
+		t.Errorf("reports do not say the fleet was skipped:\n%s\n%s", md.String(), text.String())
+	}
+	for _, c := range r.Checks {
+		if strings.Contains(c.Target, "replicas") {
+			t.Errorf("check %q judged a skipped fleet", c.Target)
+		}
 	}
 }
 
