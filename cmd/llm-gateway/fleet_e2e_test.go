@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -13,10 +14,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/llm-gateway/llm-gateway/internal/bedrocksim"
 	"github.com/llm-gateway/llm-gateway/internal/fleet/redistest"
+	"github.com/llm-gateway/llm-gateway/internal/postgres/pgtest"
 )
 
 // fleetReplicas starts n HTTP replicas on one Redis and one simulator.
@@ -271,19 +274,6 @@ func TestFleetRedisStopsAndReturns(t *testing.T) {
 		}
 		return r
 	}
-	readyz := func(g *httpGateway) string {
-		resp, err := http.Get(g.url + "/readyz")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		body, _ := io.ReadAll(resp.Body)
-		if resp.StatusCode != http.StatusOK {
-			t.Errorf("/readyz = %d %s; want 200 (the replica still answers)", resp.StatusCode, body)
-		}
-		return string(body)
-	}
-
 	ask(a, "before the outage")
 	if r := ask(b, "before the outage"); !r.Cached {
 		t.Error("with Redis up, b did not get a's answer from the shared cache")
@@ -293,14 +283,14 @@ func TestFleetRedisStopsAndReturns(t *testing.T) {
 		ask(a, fmt.Sprintf("during the outage %d", i))
 		ask(b, fmt.Sprintf("during the outage %d", i))
 	}
-	if body := readyz(a); !strings.Contains(body, "degraded: redis unreachable") {
+	if body := readyzBody(t, a); !strings.Contains(body, "degraded: redis unreachable") {
 		t.Errorf("/readyz during the outage = %q, want it to name Redis", body)
 	}
 	redisTest.Start()
 	// The Redis driver stops dialing after a run of failed dials and tries
 	// again in the background once a second: the replicas find Redis back
 	// within about a second. Watched through /readyz, bounded.
-	for i := 0; strings.Contains(readyz(a)+readyz(b), "degraded"); i++ {
+	for i := 0; strings.Contains(readyzBody(t, a)+readyzBody(t, b), "degraded"); i++ {
 		if i == 100 {
 			t.Fatal("the replicas did not find Redis back within 10s")
 		}
@@ -310,7 +300,154 @@ func TestFleetRedisStopsAndReturns(t *testing.T) {
 	if r := ask(b, "after the outage"); !r.Cached {
 		t.Error("after Redis returned, b did not get a's answer: sharing did not resume")
 	}
-	if body := readyz(a); strings.Contains(body, "degraded") {
+	if body := readyzBody(t, a); strings.Contains(body, "degraded") {
 		t.Errorf("/readyz after the outage = %q, want plain ready", body)
 	}
+}
+
+// TestFleetPostgresStopsMidLoad: two replicas write one PostgreSQL ledger
+// under load; the server is stopped (as a crash would) and started again
+// mid-load. Every call is answered meanwhile, /readyz names the ledger's
+// outage, and once the spools are written out every answered call is in
+// the ledger exactly once (by the request ID each answer carries).
+func TestFleetPostgresStopsMidLoad(t *testing.T) {
+	_, simURL := startSim(t)
+	pg := pgtest.NewServer(t)
+	pg.Start()
+	env := gatewayEnv(simURL, "STORE_URL="+pg.URL, "ALLOW_INSECURE_NO_AUTH=true", "LOG_LEVEL=INFO")
+	replicas := []*httpGateway{startHTTPGateway(t, env), startHTTPGateway(t, env)}
+
+	// The load: workers ask new questions through both replicas until
+	// stopped (each at most maxCalls), and report each answer's request ID.
+	const workers, maxCalls, step = 6, 200, 15
+	answered := make(chan string, workers*maxCalls)
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			g := replicas[w%len(replicas)]
+			for i := range maxCalls {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				id, err := chatCompletion(t.Context(), g.url, fmt.Sprintf("worker %d question %d", w, i))
+				if err != nil {
+					t.Errorf("worker %d call %d: %v", w, i, err)
+					return
+				}
+				answered <- id
+			}
+		})
+	}
+	var ids []string
+	// waitFor collects answers until n more have come (or the load ended).
+	waitFor := func(n int) {
+		for range n {
+			select {
+			case id := <-answered:
+				ids = append(ids, id)
+			case <-time.After(60 * time.Second):
+				t.Fatalf("no answer within 60s after %d answers", len(ids))
+			}
+		}
+	}
+	waitFor(step)
+	pg.Stop()
+	waitFor(step) // answered with the ledger down
+	body := readyzBody(t, replicas[0]) + readyzBody(t, replicas[1])
+	if !strings.Contains(body, "degraded:") {
+		t.Errorf("/readyz of the replicas with PostgreSQL stopped = %q, want the ledger's outage named", body)
+	}
+	pg.Start()
+	waitFor(step)
+	close(stop)
+	wg.Wait()
+	close(answered)
+	for id := range answered {
+		ids = append(ids, id)
+	}
+
+	// The spools are written out on each replica's retry timer: watched,
+	// bounded.
+	conn, err := pgx.Connect(t.Context(), pg.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	var rows, distinct int
+	for i := 0; ; i++ {
+		if err := conn.QueryRow(t.Context(), "SELECT count(*), count(DISTINCT request_id) FROM requests").Scan(&rows, &distinct); err != nil {
+			t.Fatal(err)
+		}
+		if rows >= len(ids) || i == 300 {
+			break
+		}
+		time.Sleep(100 * time.Millisecond) // the replicas' retry timers; nothing to wait on
+	}
+	t.Logf("%d calls answered, %d records in the ledger", len(ids), rows)
+	if rows != len(ids) || distinct != len(ids) {
+		t.Errorf("ledger holds %d records (%d request IDs) for %d answered calls; want each call once", rows, distinct, len(ids))
+	}
+	inLedger := map[string]int{}
+	rs, err := conn.Query(t.Context(), "SELECT request_id FROM requests")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rs.Next() {
+		var id string
+		if err := rs.Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		inLedger[id]++
+	}
+	if err := rs.Err(); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range ids {
+		if n := inLedger[id]; n != 1 {
+			t.Errorf("answered request %s is in the ledger %d times, want once", id, n)
+		}
+	}
+}
+
+// chatCompletion asks one question through the OpenAI-compatible API and
+// returns the answer's request ID, which the ledger records.
+func chatCompletion(ctx context.Context, base, prompt string) (string, error) {
+	body, _ := json.Marshal(map[string]any{"model": "nova-lite", "max_tokens": 16, "messages": []map[string]string{{"role": "user", "content": prompt}}})
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"/v1/chat/completions", strings.NewReader(string(body)))
+	if err != nil {
+		return "", err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		return "", fmt.Errorf("POST /v1/chat/completions = %d %s", resp.StatusCode, b)
+	}
+	id := resp.Header.Get("X-Request-Id")
+	if id == "" {
+		return "", errors.New("answer without an X-Request-Id")
+	}
+	return id, nil
+}
+
+// readyzBody is a replica's /readyz, which must stay 200.
+func readyzBody(t *testing.T, g *httpGateway) string {
+	t.Helper()
+	resp, err := http.Get(g.url + "/readyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("/readyz = %d %s; want 200 (the replica still answers)", resp.StatusCode, body)
+	}
+	return string(body)
 }

@@ -108,9 +108,13 @@ func (d *DB) migrate(ctx context.Context) error {
 const insertRecord = `INSERT INTO requests (time, request_id, agent, frontend, transport, session, model, model_id, key_hash,
 	cached, coalesced, stream, kind, finish_reason, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens,
 	usage_estimated, cost_pico, priced, unpriced, saved_pico, latency_us, fallbacks, attempts)
-	VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25,$26)`
+	VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25,$26)
+	ON CONFLICT (request_id) DO NOTHING`
 
-// Append implements ledger.Store: one transaction, one round trip.
+// Append implements ledger.Store: one transaction, one round trip. A
+// record whose request_id is already there is not written again: the
+// ledger retries a batch whose commit it did not hear of, and so each
+// request is in the ledger once.
 func (d *DB) Append(ctx context.Context, recs []ledger.Record) error {
 	if len(recs) == 0 {
 		return nil

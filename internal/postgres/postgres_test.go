@@ -55,3 +55,39 @@ func TestOpenConcurrentlyAndShare(t *testing.T) {
 		t.Errorf("totals = %d requests, cost %d, %d agents, %v; want %d, %d, %d", got.Requests, got.Cost, len(got.ByAgent), err, procs*each, procs*each*11, procs)
 	}
 }
+
+// TestServerStopsAndReturns: the store fails while its server is down and
+// works again, on the same pool, once it is back; what was committed
+// before stays, and a batch written twice (a commit whose acknowledgement
+// was lost, retried by the spool) is there once.
+func TestServerStopsAndReturns(t *testing.T) {
+	srv := pgtest.NewServer(t)
+	srv.Start()
+	db, err := postgres.Open(t.Context(), srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	rec := func(id string) ledger.Record {
+		return ledger.FromEvent(gateway.Event{Time: time.Now(), RequestID: id, Agent: "a", Cost: 7, Priced: true})
+	}
+	if err := db.Append(t.Context(), []ledger.Record{rec("before")}); err != nil {
+		t.Fatal(err)
+	}
+	srv.Stop()
+	if err := db.Append(t.Context(), []ledger.Record{rec("during")}); err == nil {
+		t.Fatal("Append with the server stopped: no error")
+	}
+	srv.Start()
+	batch := []ledger.Record{rec("during"), rec("after")}
+	if err := db.Append(t.Context(), batch); err != nil {
+		t.Fatalf("Append once the server is back: %v", err)
+	}
+	if err := db.Append(t.Context(), batch); err != nil {
+		t.Fatalf("Append of the same batch again: %v", err)
+	}
+	got, err := db.Totals(t.Context(), ledger.Filter{})
+	if err != nil || got.Requests != 3 || got.Cost != 21 {
+		t.Errorf("totals = %d requests, cost %d, %v; want 3 requests (each once), cost 21", got.Requests, got.Cost, err)
+	}
+}

@@ -9,15 +9,15 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"io"
-	"net"
 	"os"
 	"os/exec"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/llm-gateway/llm-gateway/internal/testport"
 )
 
 // DefaultURL is the Redis the tests use when REDIS_TEST_URL is unset: the
@@ -60,10 +60,7 @@ func URL(t testing.TB) (url, prefix string) {
 }
 
 // Server is a redis-server of the test's own, on a loopback port below
-// Linux's ephemeral range: while it is stopped, clients keep dialing its
-// port, and a port in the ephemeral range can be taken by one of those
-// dials connecting to itself (TCP simultaneous open), so that a restarted
-// server would never be reached.
+// Linux's ephemeral range (testport.Free says why).
 type Server struct {
 	URL string
 	t   testing.TB
@@ -82,20 +79,9 @@ func NewServer(t testing.TB) *Server {
 		}
 		t.Skip("redis-server is not installed")
 	}
-	s := &Server{t: t, bin: bin}
-	var b [2]byte
-	for range 100 {
-		_, _ = rand.Read(b[:])
-		port := strconv.Itoa(20000 + (int(b[0])<<8|int(b[1]))%10000)
-		if l, err := net.Listen("tcp", "127.0.0.1:"+port); err == nil {
-			l.Close()
-			s.URL = "redis://127.0.0.1:" + port + "/0"
-			t.Cleanup(s.Stop)
-			return s
-		}
-	}
-	t.Fatal("no free port between 20000 and 30000")
-	return nil
+	s := &Server{t: t, bin: bin, URL: "redis://127.0.0.1:" + testport.Free(t) + "/0"}
+	t.Cleanup(s.Stop)
+	return s
 }
 
 // Start runs the server and returns once it says it is ready.
