@@ -26,7 +26,7 @@ func TestGatewayFaults(t *testing.T) {
 		"BEDROCK_MAX_BACKOFF=50ms",
 		"BEDROCK_RETRY_QUOTA=false", // every call keeps its three attempts, whatever the rows before it did
 		"BEDROCK_ATTEMPT_TIMEOUT=1s",
-		"REQUEST_TIMEOUT=2m", // far past three cut attempts: if it ends a call, the attempt timeout did not
+		"REQUEST_TIMEOUT=2m",     // far past three cut attempts: if it ends a call, the attempt timeout did not
 		"MAX_ANSWER_BYTES=16KiB", // below the simulator's huge answer cut at the default maxTokens
 		"LOG_LEVEL=WARN",
 	))
