@@ -71,6 +71,9 @@ func printToolHelp(w io.Writer, t *mcp.Tool) {
 			Description string `json:"description"`
 			Enum        []any  `json:"enum"`
 			Default     any    `json:"default"`
+			Items       *struct {
+				Enum []any `json:"enum"`
+			} `json:"items"`
 		} `json:"properties"`
 		Required []string `json:"required"`
 	}
@@ -95,6 +98,9 @@ func printToolHelp(w io.Writer, t *mcp.Tool) {
 		}
 		if len(p.Enum) > 0 {
 			extra += fmt.Sprintf(", one of %v", p.Enum)
+		}
+		if p.Items != nil && len(p.Items.Enum) > 0 {
+			extra += fmt.Sprintf(", each one of %v", p.Items.Enum)
 		}
 		if p.Default != nil {
 			extra += fmt.Sprintf(", default %v", p.Default)

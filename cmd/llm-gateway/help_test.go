@@ -16,6 +16,7 @@ func TestHelpAndCallFrictions(t *testing.T) {
 	}{
 		{[]string{"help"}, 0, []string{"Commands:", "llm-gateway help [TOOL]"}},
 		{[]string{"help", "generate"}, 0, []string{"generate — ", "messages (array, required)", "temperature (number", "role"}},
+		{[]string{"help", "list_models"}, 0, []string{"fields (array, each one of [", "context_window"}},
 		{[]string{"help", "nosuch"}, 2, []string{`no tool "nosuch"`, "generate, get_stats, list_models"}},
 		{[]string{"call", "--help"}, 0, []string{"Usage: llm-gateway call TOOL"}},
 		{[]string{"call", "nosuch", "--simulate"}, 1, []string{`no tool "nosuch"`, "generate, get_stats, list_models"}},
