@@ -42,11 +42,11 @@ func runDashboard(ctx context.Context, args []string, getenv func(string) string
 		return exitError(2)
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
-	st, _, err := openStore(ctx, *storeURL)
+	st, err := openReader(ctx, *storeURL, log)
 	if err != nil {
 		return fmt.Errorf("dashboard: %w", err)
 	}
-	defer st.Close()
+	defer st.Close(context.WithoutCancel(ctx))
 	var keys []adminauth.Key
 	for _, kv := range strings.Split(getenv("ADMIN_KEYS"), ",") {
 		name, secret, ok := strings.Cut(strings.TrimSpace(kv), ":")

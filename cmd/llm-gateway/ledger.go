@@ -56,6 +56,27 @@ func openStore(ctx context.Context, url string) (st ledger.Store, sqliteDB *sqli
 	return nil, nil, fmt.Errorf("STORE_URL=%s: want sqlite:PATH, postgres://user@host/database or memory:", config.RedactStoreURL(url))
 }
 
+// journalDir is where the ledger journals of the processes sharing a
+// SQLite file live; none for other stores, which are written before each
+// answer.
+func journalDir(db *sqlite.DB) string {
+	if db == nil {
+		return ""
+	}
+	return db.JournalDir()
+}
+
+// openReader opens the store a URL names for reading, as the usage and
+// dashboard commands do: its reads first move the records that gateways
+// sharing it have journaled and not yet moved. Close closes the store.
+func openReader(ctx context.Context, url string, log *slog.Logger) (*ledger.Ledger, error) {
+	st, db, err := openStore(ctx, url)
+	if err != nil {
+		return nil, err
+	}
+	return ledger.New(st, ledger.Options{JournalDir: journalDir(db), Logger: log}), nil
+}
+
 // usageLedger is the wired ledger: where it lives and whether it is on.
 type usageLedger struct {
 	*ledger.Ledger
@@ -85,7 +106,7 @@ func openLedger(ctx context.Context, cfg *config.Config, log *slog.Logger) (*usa
 		}, 0, func(ledger.Store) { log.Warn("ledger store opened", "store", u.url) })
 	}
 	u.sqlite = db
-	u.Ledger = ledger.New(st, ledger.Options{Retention: cfg.LedgerRetention, Logger: log})
+	u.Ledger = ledger.New(st, ledger.Options{Retention: cfg.LedgerRetention, JournalDir: journalDir(db), Logger: log})
 	if err != nil {
 		_ = u.Check(ctx) // marks it failing, for /readyz, get_stats and LEDGER_REQUIRED
 	}
@@ -112,7 +133,7 @@ func (u *usageLedger) ready() (warning string, err error) {
 	if h.OK {
 		return "", nil
 	}
-	msg := fmt.Sprintf("the ledger store %s cannot be written (%s); %d records spooled in memory, %d lost", u.url, h.Error, h.Spooled, h.Dropped)
+	msg := fmt.Sprintf("the ledger store %s cannot be written (%s); %d records waiting in the journal, %d spooled in memory, %d lost", u.url, h.Error, h.Journaled, h.Spooled, h.Dropped)
 	if u.required {
 		return "", errors.New(msg + "; LEDGER_REQUIRED=true refuses calls until it can")
 	}
@@ -219,11 +240,17 @@ func (s statsSource) statsFor(ctx context.Context, c mcpserver.Caller, q mcpserv
 		return nil, gateway.Invalid("agent", "only an admin key may see another agent's usage; omit agent, or give your own (%q)", c.Agent)
 	}
 	out := s.stats(ctx, c).(Stats)
+	if s.ledger.sqlite != nil {
+		// The answers this process gave are in the shared cache for the
+		// others from now on, if not already.
+		s.ledger.sqlite.Flush(ctx)
+	}
+	// Totals move every process's journaled records into the store first.
+	t, err := s.ledger.Totals(ctx, ledger.Filter{Since: since, Agent: q.Agent, Model: q.Model})
 	info := LedgerInfo{Store: s.ledger.url, Health: s.ledger.Health(), Scope: statsScope, Agent: q.Agent, Model: q.Model}
 	if !since.IsZero() {
 		info.Since = since.UTC().Format(time.RFC3339)
 	}
-	t, err := s.ledger.Totals(ctx, ledger.Filter{Since: since, Agent: q.Agent, Model: q.Model})
 	if err != nil {
 		// The totals cannot be read: this process's own figures, said so.
 		info.Scope = "the ledger cannot be read (" + err.Error() + "): every figure is this process's own, since it started, unfiltered"

@@ -95,9 +95,12 @@ func TestLedgerSharedByStdioGateways(t *testing.T) {
 		t.Errorf("usage total requests = %d; want %d", r.Total.Requests, procs*each)
 	}
 
-	// An answer given by process 0 is a cache hit in process 7.
+	// An answer given by process 0 is a cache hit in process 7. It is
+	// written to the shared cache just after it is sent, within a commit's
+	// time; a read of process 0's get_stats waits for that.
 	var first, again generateResult
 	call(t, sessions[0], "generate", generateArgs("asked once, answered for all"), &first)
+	getLedgerStats(t, sessions[0], nil)
 	call(t, sessions[procs-1], "generate", generateArgs("asked once, answered for all"), &again)
 	if first.Cached || !again.Cached || again.Content != first.Content {
 		t.Errorf("the same question in two processes: cached %v then %v (%q, %q); want a miss then a hit with the same answer", first.Cached, again.Cached, first.Content, again.Content)

@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"slices"
 	"strconv"
@@ -98,11 +99,11 @@ func runUsage(ctx context.Context, args []string, getenv func(string) string, st
 	if url == "" {
 		url = defaultStoreURL(getenv)
 	}
-	st, _, err := openStore(ctx, url)
+	st, err := openReader(ctx, url, slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
 	if err != nil {
 		return fmt.Errorf("usage: ledger %s: %w", config.RedactStoreURL(url), err)
 	}
-	defer st.Close()
+	defer st.Close(context.WithoutCancel(ctx))
 
 	t, err := st.Totals(ctx, ledger.Filter{Since: from})
 	if err != nil {

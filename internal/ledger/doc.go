@@ -7,10 +7,14 @@
 // postgres). Every store passes the contract suite in package ledgertest.
 //
 // A Ledger sits in front of a Store. It is the gateway.Recorder the core
-// calls before an answer is returned: concurrent Records are written
-// together in one commit (group commit), so an answer that reached an
-// agent is in the store, at the price of one commit per batch rather than
-// per call. When the store cannot be written, the Ledger keeps answering:
+// calls before an answer is returned. Over a Journaled store (SQLite) with
+// a JournalDir, a Record is one write(2) to this process's journal file,
+// which survives the process being killed; a background goroutine moves
+// records into the store, each exactly once, and the journals of ended
+// processes are moved by whichever process looks next (every read does).
+// Over other stores, concurrent Records are written together in one
+// commit (group commit). Either way an answer that reached an agent is in
+// the ledger. When the store cannot be written, the Ledger keeps answering:
 // records wait in a bounded spool, the failure is logged and reported by
 // Health, and the spool is written out when the store comes back. Run
 // prunes records older than the retention period.

@@ -37,6 +37,15 @@ type Options struct {
 	MaxBatch int
 	// WriteTimeout bounds one commit. If zero, 5s.
 	WriteTimeout time.Duration
+	// JournalDir, if set and the store is Journaled (SQLite), is where
+	// this process keeps its journal: Record appends the record to it
+	// with one write(2), which survives the process being killed, and
+	// returns at once; a background goroutine moves records into the
+	// store in batches, and moves those of ended processes' journals
+	// left in the directory. Readers move every journal in the directory
+	// first, so they see every call answered by any process sharing it.
+	// If empty, Record writes to the store before returning.
+	JournalDir string
 	// Now reads the clock; if nil, time.Now.
 	Now    func() time.Time
 	Logger *slog.Logger
@@ -45,6 +54,10 @@ type Options struct {
 // Ledger records every finished request in a Store before the answer is
 // returned, and reads totals from it. Create it with New; it is safe for
 // concurrent use.
+//
+// With a JournalDir over a Journaled store, Record appends to this
+// process's journal file and returns: about 10 µs rather than a commit.
+// Without, it commits:
 //
 // Group commit: the first Record that finds no commit under way writes its
 // record at once; Records arriving meanwhile queue, and the next commit
@@ -64,6 +77,23 @@ type Ledger struct {
 	since   time.Time // when the store began failing
 	dropped int64
 	written int64
+
+	// The journal, when Options.JournalDir is set over a Journaled store.
+	js        Journaled     // the store, when journaling
+	jf        *journalFile  // this process's journal; nil until the first record
+	jerr      error         // the journal cannot be written: Record commits instead
+	jfailed   time.Time     // when it last failed, to try again after RetryEvery
+	pending   []pendingRec  // journaled, not yet moved into the store
+	kick      chan struct{} // wakes the mover
+	stop      chan struct{} // ends the mover
+	moverDone chan struct{}
+	moving    sync.Mutex // one move of the own journal at a time
+}
+
+// pendingRec is a record in the journal, not yet in the store.
+type pendingRec struct {
+	start, end int64 // its frame's offsets in the journal
+	rec        Record
 }
 
 type waiter struct {
@@ -98,13 +128,25 @@ func New(store Store, opts Options) *Ledger {
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	return &Ledger{Store: store, opts: opts, log: log, healthy: true}
+	l := &Ledger{Store: store, opts: opts, log: log, healthy: true}
+	if js, ok := store.(Journaled); ok && opts.JournalDir != "" {
+		l.js = js
+		l.kick = make(chan struct{}, 1)
+		l.stop = make(chan struct{})
+		l.moverDone = make(chan struct{})
+		go l.mover()
+	}
+	return l
 }
 
-// Record implements gateway.Recorder: it returns once ev's record is
-// committed to the store, or spooled if the store cannot be written.
+// Record implements gateway.Recorder: it returns once ev's record is in
+// the journal (see Options.JournalDir), or else committed to the store, or
+// else spooled in memory if the store cannot be written.
 func (l *Ledger) Record(ctx context.Context, ev gateway.Event) {
 	rec := FromEvent(ev)
+	if l.js != nil && l.journal(&rec) {
+		return
+	}
 	l.mu.Lock()
 	if !l.healthy {
 		// Keep the order: nothing goes to the store before the spool.
@@ -180,7 +222,11 @@ func (l *Ledger) commit(ctx context.Context) {
 func (l *Ledger) failLocked(err error) {
 	if l.healthy {
 		l.since = l.opts.Now()
-		l.log.Error("LEDGER STORE UNWRITABLE: answering on, spooling records in memory until it can be written", "error", err, "max_spool", l.opts.MaxSpool)
+		where := "in memory"
+		if l.js != nil && l.jerr == nil {
+			where = "in the journal " + l.opts.JournalDir
+		}
+		l.log.Error("LEDGER STORE UNWRITABLE: answering on, keeping records "+where+" until it can be written", "error", err, "max_spool", l.opts.MaxSpool)
 	}
 	l.healthy = false
 	l.lastErr = err
@@ -207,6 +253,9 @@ type Health struct {
 	FailingSince *time.Time `json:"failing_since,omitempty"`
 	// Spooled is the records waiting in memory for the store.
 	Spooled int `json:"spooled"`
+	// Journaled is the records in this process's journal on disk, not yet
+	// moved into the store: a few at most while the store is writable.
+	Journaled int `json:"journaled"`
 	// Dropped is the records lost because the spool was full.
 	Dropped int64 `json:"dropped"`
 	// Written is the records this process wrote to the store.
@@ -217,7 +266,7 @@ type Health struct {
 func (l *Ledger) Health() Health {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	h := Health{OK: l.healthy, Spooled: len(l.spool), Dropped: l.dropped, Written: l.written}
+	h := Health{OK: l.healthy, Spooled: len(l.spool), Journaled: len(l.pending), Dropped: l.dropped, Written: l.written}
 	if !l.healthy {
 		since := l.since
 		h.FailingSince = &since
@@ -231,6 +280,11 @@ func (l *Ledger) Health() Health {
 // Flush tries to write the spool out. It returns nil when the spool is
 // empty and the store writable, the store's error otherwise.
 func (l *Ledger) Flush(ctx context.Context) error {
+	if l.js != nil {
+		if err := l.moveOwn(ctx); err != nil {
+			return err
+		}
+	}
 	for {
 		l.mu.Lock()
 		if len(l.spool) == 0 && !l.healthy {
@@ -323,8 +377,10 @@ func (l *Ledger) prune(ctx context.Context) {
 	}
 }
 
-// Close writes out what the spool holds, if it can, and closes the store.
+// Close moves the journal into the store and writes out what the spool
+// holds, if it can, and closes the store.
 func (l *Ledger) Close(ctx context.Context) error {
+	_ = l.closeJournal(ctx) // a failure is logged; the journal stays for the next process
 	err := l.Flush(ctx)
 	h := l.Health()
 	if err != nil || h.Spooled > 0 || h.Dropped > 0 {

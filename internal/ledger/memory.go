@@ -13,12 +13,14 @@ import (
 // Memory is a Store in this process's memory: nothing survives it, and no
 // other process sees it (STORE_URL=memory:). It is safe for concurrent use.
 type Memory struct {
-	mu     sync.Mutex
-	recs   []Record // in order of Append
-	closed bool
+	mu       sync.Mutex
+	recs     []Record // in order of Append
+	journals map[string]int64
+	closed   bool
+	txMu     sync.Mutex // one MoveJournals at a time
 }
 
-var _ Store = (*Memory)(nil)
+var _ Journaled = (*Memory)(nil)
 
 // NewMemory returns an empty store.
 func NewMemory() *Memory { return &Memory{} }
@@ -150,3 +152,62 @@ func errBucket(b time.Duration) error {
 // ErrBucket is the error every store returns for a bucket width that is
 // not positive.
 func ErrBucket(b time.Duration) error { return errBucket(b) }
+
+// MoveJournals implements Journaled.
+func (m *Memory) MoveJournals(_ context.Context, fn func(JournalTx) error) error {
+	m.txMu.Lock()
+	defer m.txMu.Unlock()
+	tx := &memoryTx{m: m, moved: map[string]int64{}, forget: map[string]bool{}}
+	if err := fn(tx); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return ErrClosed
+	}
+	if m.journals == nil {
+		m.journals = map[string]int64{}
+	}
+	for _, r := range tx.recs {
+		r.Attempts = slices.Clone(r.Attempts)
+		m.recs = append(m.recs, r)
+	}
+	for name, off := range tx.moved {
+		m.journals[name] = off
+	}
+	for name := range tx.forget {
+		delete(m.journals, name)
+	}
+	return nil
+}
+
+// memoryTx gathers a MoveJournals' changes, applied when it succeeds.
+type memoryTx struct {
+	m      *Memory
+	recs   []Record
+	moved  map[string]int64
+	forget map[string]bool
+}
+
+func (tx *memoryTx) Moved(name string) (int64, error) {
+	if off, ok := tx.moved[name]; ok {
+		return off, nil
+	}
+	tx.m.mu.Lock()
+	defer tx.m.mu.Unlock()
+	return tx.m.journals[name], nil
+}
+
+func (tx *memoryTx) Append(name string, recs []Record, moved int64) error {
+	tx.recs = append(tx.recs, recs...)
+	tx.moved[name] = moved
+	delete(tx.forget, name)
+	return nil
+}
+
+func (tx *memoryTx) Forget(name string) error {
+	tx.forget[name] = true
+	delete(tx.moved, name)
+	return nil
+}

@@ -1,12 +1,15 @@
 package sqlite
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
+	"slices"
+	"sync"
 	"time"
 
 	"github.com/llm-gateway/llm-gateway/internal/gateway"
@@ -38,15 +41,48 @@ type CacheOptions struct {
 // Cache is the answer cache in the SQLite file: every gateway process that
 // opens the file shares it. It implements gateway.Cache; a failure to read
 // is a miss and a failure to write drops the answer, both logged.
+//
+// Set does not write: it queues the answer (this process's Gets find it
+// there at once) and a background writer commits the queue in batches,
+// within a few milliseconds of the answer, so a miss pays no commit before
+// it is answered. Other processes find the answer
+// once it is committed; Flush waits for that. Close, or the DB's Close,
+// writes out the queue.
 type Cache struct {
 	d    *DB
 	opts CacheOptions
 	log  *slog.Logger
+
+	mu      sync.Mutex
+	queue   map[string]queued // answers set and not yet written
+	seq     uint64
+	kick    chan struct{} // wakes the writer
+	stop    chan struct{}
+	done    chan struct{}
+	dropped bool       // an answer was dropped for a full queue: logged once
+	writing sync.Mutex // one batch at a time
+	closing sync.Once
 }
+
+// queued is an answer waiting for the writer.
+type queued struct {
+	value []byte // the completion as JSON
+	at    int64  // when it was set, Unix µs
+	seq   uint64 // the order of Sets
+}
+
+// maxQueued bounds the answers waiting to be written; past it an answer is
+// not shared (it is still in this process's memory tier).
+const maxQueued = 4096
+
+// writeDelay is how long the writer waits after an answer is set before it
+// writes what has been set: answers close together share a commit.
+const writeDelay = 2 * time.Millisecond
 
 var _ gateway.Cache = (*Cache)(nil)
 
-// Cache returns the file's answer cache.
+// Cache returns the file's answer cache, with its writer running until
+// Close or the DB's Close.
 func (d *DB) Cache(opts CacheOptions) *Cache {
 	if opts.MaxEntries <= 0 {
 		opts.MaxEntries = DefaultCacheEntries
@@ -61,16 +97,32 @@ func (d *DB) Cache(opts CacheOptions) *Cache {
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	return &Cache{d: d, opts: opts, log: log}
+	c := &Cache{d: d, opts: opts, log: log, queue: map[string]queued{},
+		kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
+	d.mu.Lock()
+	d.caches = append(d.caches, c)
+	d.mu.Unlock()
+	go c.writer()
+	return c
 }
 
 // Get implements gateway.Cache.
 func (c *Cache) Get(ctx context.Context, key string) (*gateway.Completion, bool) {
-	var value []byte
-	err := c.d.retry(ctx, func() error {
-		return c.d.db.QueryRowContext(ctx, "SELECT value FROM answers WHERE key = ? AND expires_us > ?",
-			key, c.d.now().UnixMicro()).Scan(&value)
-	})
+	now := c.d.now().UnixMicro()
+	c.mu.Lock()
+	q, ok := c.queue[key]
+	c.mu.Unlock()
+	if ok && now >= q.at+c.opts.TTL.Microseconds() {
+		return nil, false
+	}
+	value := q.value
+	err := error(nil)
+	if !ok {
+		err = c.d.retry(ctx, func() error {
+			return c.d.db.QueryRowContext(ctx, "SELECT value FROM answers WHERE key = ? AND expires_us > ?",
+				key, now).Scan(&value)
+		})
+	}
 	if err != nil {
 		if !errors.Is(err, sql.ErrNoRows) {
 			c.log.Warn("shared cache: read failed; a miss", "error", err)
@@ -85,9 +137,9 @@ func (c *Cache) Get(ctx context.Context, key string) (*gateway.Completion, bool)
 	return &comp, true
 }
 
-// Set implements gateway.Cache: the answer is written, expired answers are
-// dropped, and the oldest go while the cache is over a bound.
-func (c *Cache) Set(ctx context.Context, key string, comp *gateway.Completion) {
+// Set implements gateway.Cache: the answer is queued for the writer, as
+// JSON (a copy: the caller may change comp).
+func (c *Cache) Set(_ context.Context, key string, comp *gateway.Completion) {
 	if comp == nil {
 		return
 	}
@@ -96,22 +148,117 @@ func (c *Cache) Set(ctx context.Context, key string, comp *gateway.Completion) {
 		c.log.Warn("shared cache: answer not stored", "error", err)
 		return
 	}
-	size := int64(len(key) + len(value))
-	if size > c.opts.MaxBytes {
+	if int64(len(key)+len(value)) > c.opts.MaxBytes {
 		return
 	}
+	at := c.d.now().UnixMicro()
+	c.mu.Lock()
+	if _, ok := c.queue[key]; !ok && len(c.queue) >= maxQueued {
+		if !c.dropped {
+			c.log.Warn("shared cache: the writer is behind; answers are not shared until it catches up", "queued", len(c.queue))
+		}
+		c.dropped = true
+		c.mu.Unlock()
+		return
+	}
+	c.seq++
+	c.queue[key] = queued{value: value, at: at, seq: c.seq}
+	c.mu.Unlock()
+	select {
+	case c.kick <- struct{}{}:
+	default:
+	}
+}
+
+// writer commits the queue whenever answers arrive, until Close.
+func (c *Cache) writer() {
+	defer close(c.done)
+	for {
+		select {
+		case <-c.stop:
+			return
+		case <-c.kick:
+			// Answers of the next few calls join: one commit for several.
+			select {
+			case <-time.After(writeDelay):
+			case <-c.stop:
+			}
+		}
+		c.write(context.Background())
+	}
+}
+
+// Flush writes the answers queued so far, so that every process sharing
+// the file finds them.
+func (c *Cache) Flush(ctx context.Context) {
+	c.write(ctx)
+}
+
+// Close writes out the queue and stops the writer.
+func (c *Cache) Close() {
+	c.closing.Do(func() {
+		close(c.stop)
+		<-c.done
+		c.write(context.Background())
+	})
+}
+
+// write commits the queue in batches of at most 256 answers.
+func (c *Cache) write(ctx context.Context) {
+	c.writing.Lock()
+	defer c.writing.Unlock()
+	for {
+		c.mu.Lock()
+		batch := make([]entry, 0, len(c.queue))
+		for k, q := range c.queue {
+			batch = append(batch, entry{k, q})
+		}
+		c.mu.Unlock()
+		// The oldest first, as the bounds evict by the time written.
+		slices.SortFunc(batch, func(a, b entry) int { return cmp.Compare(a.seq, b.seq) })
+		batch = batch[:min(len(batch), 256)]
+		if len(batch) == 0 {
+			return
+		}
+		if err := c.commit(ctx, batch); err != nil {
+			c.log.Warn("shared cache: answers not stored", "answers", len(batch), "error", err)
+		}
+		c.mu.Lock()
+		for _, e := range batch {
+			if c.queue[e.key].seq == e.seq { // not set again meanwhile
+				delete(c.queue, e.key)
+			}
+		}
+		if len(c.queue) == 0 {
+			c.dropped = false
+		}
+		c.mu.Unlock()
+	}
+}
+
+// entry is a queued answer and its key.
+type entry struct {
+	key string
+	queued
+}
+
+// commit writes a batch of answers in one transaction, oldest first; then,
+// if the cache is over a bound, expired answers are dropped and the oldest
+// go.
+func (c *Cache) commit(ctx context.Context, rows []entry) error {
 	now := c.d.now().UnixMicro()
-	err = c.d.retry(ctx, func() error {
+	return c.d.retry(ctx, func() error {
 		tx, err := c.d.db.BeginTx(ctx, nil)
 		if err != nil {
 			return err
 		}
 		defer tx.Rollback()
-		if _, err := tx.ExecContext(ctx, `INSERT INTO answers (key, value, size, expires_us, written_us) VALUES (?, ?, ?, ?, ?)
-			ON CONFLICT (key) DO UPDATE SET value = excluded.value, size = excluded.size,
-			expires_us = excluded.expires_us, written_us = excluded.written_us`,
-			key, value, size, now+c.opts.TTL.Microseconds(), now); err != nil {
-			return err
+		upsert := tx.StmtContext(ctx, c.d.upsertAnswer)
+		defer upsert.Close()
+		for _, r := range rows {
+			if _, err := upsert.ExecContext(ctx, r.key, r.value, int64(len(r.key)+len(r.value)), r.at+c.opts.TTL.Microseconds(), r.at); err != nil {
+				return err
+			}
 		}
 		var entries, bytes int64
 		if err := tx.QueryRowContext(ctx, "SELECT entries, bytes FROM answers_size").Scan(&entries, &bytes); err != nil {
@@ -121,7 +268,9 @@ func (c *Cache) Set(ctx context.Context, key string, comp *gateway.Completion) {
 			if _, err := tx.ExecContext(ctx, "DELETE FROM answers WHERE expires_us <= ?", now); err != nil {
 				return err
 			}
-			// Then the oldest written, a few at a time, until under both bounds.
+			// Then the oldest written, a few at a time, until under both
+			// bounds; never the answer written last.
+			last := rows[len(rows)-1].key
 			for {
 				if err := tx.QueryRowContext(ctx, "SELECT entries, bytes FROM answers_size").Scan(&entries, &bytes); err != nil {
 					return err
@@ -131,17 +280,18 @@ func (c *Cache) Set(ctx context.Context, key string, comp *gateway.Completion) {
 					break
 				}
 				if _, err := tx.ExecContext(ctx, `DELETE FROM answers WHERE key IN
-					(SELECT key FROM answers WHERE key <> ? ORDER BY written_us LIMIT ?)`, key, max(over, 1)); err != nil {
+					(SELECT key FROM answers WHERE key <> ? ORDER BY written_us LIMIT ?)`, last, max(over, 1)); err != nil {
 					return err
 				}
 			}
 		}
 		return tx.Commit()
 	})
-	if err != nil {
-		c.log.Warn("shared cache: answer not stored", "error", err)
-	}
 }
+
+const upsertAnswer = `INSERT INTO answers (key, value, size, expires_us, written_us) VALUES (?, ?, ?, ?, ?)
+	ON CONFLICT (key) DO UPDATE SET value = excluded.value, size = excluded.size,
+	expires_us = excluded.expires_us, written_us = excluded.written_us`
 
 // Len is the number of answers stored, expired ones included until dropped.
 func (c *Cache) Len(ctx context.Context) (int, error) {

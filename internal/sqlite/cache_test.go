@@ -47,6 +47,7 @@ func TestCacheBounds(t *testing.T) {
 				c.Set(t.Context(), fmt.Sprint("k", i), &gateway.Completion{Content: strings.Repeat("x", tt.answerSize)})
 				clock.Advance(time.Millisecond)
 			}
+			c.Flush(t.Context())
 			if n, err := c.Len(t.Context()); err != nil || n != tt.wantLen {
 				t.Errorf("Len after %d Sets = %d, %v; want %d", tt.set, n, err, tt.wantLen)
 			}
@@ -74,9 +75,39 @@ func TestCacheSharedBetweenHandles(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer b.Close()
-	a.Cache(sqlite.CacheOptions{}).Set(t.Context(), "k", &gateway.Completion{Content: "from a"})
+	ca := a.Cache(sqlite.CacheOptions{})
+	ca.Set(t.Context(), "k", &gateway.Completion{Content: "from a"})
+	ca.Flush(t.Context()) // Set only queues the answer for the writer
 	got, ok := b.Cache(sqlite.CacheOptions{}).Get(t.Context(), "k")
 	if !ok || got.Content != "from a" {
 		t.Errorf("Get in the other handle = %+v, %v; want the answer", got, ok)
+	}
+}
+
+// Answers queued when the file is closed are written out, not lost.
+func TestCacheWrittenOutAtClose(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "gateway.db")
+	a, err := sqlite.Open(t.Context(), path, sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := a.Cache(sqlite.CacheOptions{})
+	for i := range 300 { // more than one batch
+		c.Set(t.Context(), fmt.Sprint("k", i), &gateway.Completion{Content: fmt.Sprint("answer ", i)})
+	}
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+	b, err := sqlite.Open(t.Context(), path, sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	cb := b.Cache(sqlite.CacheOptions{})
+	if n, err := cb.Len(t.Context()); err != nil || n != 300 {
+		t.Errorf("after Close and Open: %d answers, %v; want 300", n, err)
+	}
+	if got, ok := cb.Get(t.Context(), "k299"); !ok || got.Content != "answer 299" {
+		t.Errorf("Get(k299) after Close and Open = %+v, %v; want answer 299", got, ok)
 	}
 }

@@ -29,6 +29,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	sqlite3 "modernc.org/sqlite"
@@ -44,10 +45,14 @@ const busyTimeout = 5 * time.Second
 
 // DB is an open SQLite file. It is safe for concurrent use.
 type DB struct {
-	db     *sql.DB
-	insert *sql.Stmt // insertRecord
-	path   string
-	now    func() time.Time
+	db           *sql.DB
+	insert       *sql.Stmt // insertRecord
+	upsertAnswer *sql.Stmt // upsertAnswer
+	path         string
+	now          func() time.Time
+
+	mu     sync.Mutex
+	caches []*Cache // to write out and stop at Close
 }
 
 // Options configure Open. The zero value gives the defaults.
@@ -92,14 +97,42 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("sqlite %s: %w", path, err)
 	}
+	if d.upsertAnswer, err = db.PrepareContext(ctx, upsertAnswer); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("sqlite %s: %w", path, err)
+	}
 	return d, nil
 }
 
 // Path is the file's path.
 func (d *DB) Path() string { return d.path }
 
-// Close closes the file.
-func (d *DB) Close() error { return d.db.Close() }
+// JournalDir is where the gateway processes sharing the file keep their
+// ledger journals (ledger.Options.JournalDir): beside it, PATH.journals.
+func (d *DB) JournalDir() string { return d.path + ".journals" }
+
+// Close writes out what its caches hold and closes the file.
+func (d *DB) Close() error {
+	d.mu.Lock()
+	caches := d.caches
+	d.caches = nil
+	d.mu.Unlock()
+	for _, c := range caches {
+		c.Close()
+	}
+	return d.db.Close()
+}
+
+// Flush writes out what its caches hold, so that every process sharing the
+// file finds it.
+func (d *DB) Flush(ctx context.Context) {
+	d.mu.Lock()
+	caches := d.caches
+	d.mu.Unlock()
+	for _, c := range caches {
+		c.Flush(ctx)
+	}
+}
 
 // migrate applies the embedded scripts the file has not seen, in order, in
 // one immediate transaction: a process starting at the same moment waits

@@ -1,7 +1,6 @@
 package sqlite_test
 
 import (
-	"context"
 	"database/sql"
 	"fmt"
 	"path/filepath"
@@ -103,28 +102,4 @@ func TestReopenKeepsRecords(t *testing.T) {
 	if err != nil || got.Requests != int64(len(ledgertest.Records())) {
 		t.Errorf("after reopening: %d requests, %v; want %d", got.Requests, err, len(ledgertest.Records()))
 	}
-}
-
-func BenchmarkLedgerRecord(b *testing.B) {
-	db, err := sqlite.Open(b.Context(), filepath.Join(b.TempDir(), "bench.db"), sqlite.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer db.Close()
-	l := ledger.New(db, ledger.Options{})
-	ev := gateway.Event{Time: time.Now(), RequestID: "0123456789abcdef", Agent: "agent", Frontend: "mcp", Transport: "stdio",
-		Model: "nova-lite", ModelID: "us.amazon.nova-lite-v1:0", KeyHash: "0123456789abcdef0123456789abcdef", Cached: true, Priced: true, Saved: 1234}
-	b.Run("serial", func(b *testing.B) {
-		for b.Loop() {
-			l.Record(b.Context(), ev)
-		}
-	})
-	b.Run("parallel", func(b *testing.B) {
-		b.SetParallelism(16)
-		b.RunParallel(func(pb *testing.PB) {
-			for pb.Next() {
-				l.Record(context.Background(), ev)
-			}
-		})
-	})
 }

@@ -4,6 +4,7 @@ package ledgertest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"testing"
@@ -117,6 +118,61 @@ func RunStoreContract(t *testing.T, newStore func(t *testing.T) ledger.Store) {
 		}
 		return s
 	}
+
+	t.Run("JournalMovedOnce", func(t *testing.T) {
+		js, ok := open(t).(ledger.Journaled)
+		if !ok {
+			return // written before each answer: no journal
+		}
+		recs := Records()
+		move := func(name string, from, to int, moved int64, fail error) error {
+			return js.MoveJournals(t.Context(), func(tx ledger.JournalTx) error {
+				if err := tx.Append(name, recs[from:to], moved); err != nil {
+					return err
+				}
+				return fail
+			})
+		}
+		moved := func(name string) int64 {
+			t.Helper()
+			var got int64
+			if err := js.MoveJournals(t.Context(), func(tx ledger.JournalTx) (err error) {
+				got, err = tx.Moved(name)
+				return err
+			}); err != nil {
+				t.Fatal(err)
+			}
+			return got
+		}
+		if got := moved("a.journal"); got != 0 {
+			t.Errorf("Moved of a journal never seen = %d; want 0", got)
+		}
+		if err := move("a.journal", 0, 2, 100, nil); err != nil {
+			t.Fatal(err)
+		}
+		if err := move("a.journal", 2, 4, 250, errors.New("the reader failed")); err == nil {
+			t.Error("MoveJournals returned nil when fn failed")
+		}
+		if err := move("b.journal", 2, len(recs), 70, nil); err != nil {
+			t.Fatal(err)
+		}
+		if got := moved("a.journal"); got != 100 {
+			t.Errorf("Moved(a) after a failed move = %d; want 100, as before it", got)
+		}
+		if got := moved("b.journal"); got != 70 {
+			t.Errorf("Moved(b) = %d; want 70", got)
+		}
+		got, err := js.Totals(t.Context(), ledger.Filter{})
+		if err != nil || got.Requests != int64(len(recs)) {
+			t.Errorf("Totals after the moves = %d requests, %v; want %d (the failed move's none)", got.Requests, err, len(recs))
+		}
+		if err := js.MoveJournals(t.Context(), func(tx ledger.JournalTx) error { return tx.Forget("a.journal") }); err != nil {
+			t.Fatal(err)
+		}
+		if got := moved("a.journal"); got != 0 {
+			t.Errorf("Moved(a) after Forget = %d; want 0", got)
+		}
+	})
 
 	t.Run("Empty", func(t *testing.T) {
 		s := open(t)

@@ -1,0 +1,15 @@
+//go:build !unix
+
+package ledger
+
+import (
+	"errors"
+	"os"
+)
+
+// lockFile is unsupported here: without a lock that ends with its process
+// a journal cannot be told from a dead one's, so the Ledger writes to the
+// store before answering instead.
+func lockFile(*os.File, bool) error {
+	return errors.New("ledger journals need flock, which this system lacks")
+}

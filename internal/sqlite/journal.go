@@ -1,0 +1,78 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+
+	"github.com/llm-gateway/llm-gateway/internal/ledger"
+)
+
+var _ ledger.Journaled = (*DB)(nil)
+
+// MoveJournals implements ledger.Journaled: fn runs in one immediate
+// transaction (the file's write lock), retried while another process
+// holds it.
+func (d *DB) MoveJournals(ctx context.Context, fn func(ledger.JournalTx) error) error {
+	return d.retry(ctx, func() error {
+		tx, err := d.db.BeginTx(ctx, nil)
+		if err != nil {
+			return err
+		}
+		defer tx.Rollback()
+		jt := &journalTx{ctx: ctx, tx: tx, d: d}
+		defer jt.close()
+		if err := fn(jt); err != nil {
+			return err
+		}
+		return tx.Commit()
+	})
+}
+
+// journalTx is a MoveJournals transaction.
+type journalTx struct {
+	ctx    context.Context
+	tx     *sql.Tx
+	d      *DB
+	insert *sql.Stmt // the prepared insertRecord on this transaction, once used
+}
+
+func (t *journalTx) close() {
+	if t.insert != nil {
+		t.insert.Close()
+	}
+}
+
+// Moved implements ledger.JournalTx.
+func (t *journalTx) Moved(name string) (int64, error) {
+	var moved int64
+	err := t.tx.QueryRowContext(t.ctx, "SELECT moved FROM ledger_journals WHERE name = ?", name).Scan(&moved)
+	if err == sql.ErrNoRows {
+		return 0, nil
+	}
+	return moved, err
+}
+
+// Append implements ledger.JournalTx.
+func (t *journalTx) Append(name string, recs []ledger.Record, moved int64) error {
+	if len(recs) > 0 && t.insert == nil {
+		t.insert = t.tx.StmtContext(t.ctx, t.d.insert)
+	}
+	for i := range recs {
+		args, err := recordArgs(&recs[i])
+		if err != nil {
+			return err
+		}
+		if _, err := t.insert.ExecContext(t.ctx, args...); err != nil {
+			return err
+		}
+	}
+	_, err := t.tx.ExecContext(t.ctx, `INSERT INTO ledger_journals (name, moved) VALUES (?, ?)
+		ON CONFLICT (name) DO UPDATE SET moved = excluded.moved`, name, moved)
+	return err
+}
+
+// Forget implements ledger.JournalTx.
+func (t *journalTx) Forget(name string) error {
+	_, err := t.tx.ExecContext(t.ctx, "DELETE FROM ledger_journals WHERE name = ?", name)
+	return err
+}
