@@ -53,8 +53,8 @@ func TestListModelsCatalogFilters(t *testing.T) {
 		{args: map[string]any{"callable": false, "provider": "openai"}, want: []string{"gpt-5-4", "gpt-5-5"}},
 		{args: map[string]any{"capability": "reasoning", "provider": "openai"},
 			has: []string{"gpt-oss-120b", "gpt-oss-safeguard-20b"}, hasnt: []string{"gpt-5-6"}},
-		{args: map[string]any{"family": "qwen3"}, has: []string{"qwen3-32b", "qwen3-coder-480b"}, hasnt: []string{"kimi-k3"}},
-		{args: map[string]any{"family": "qwen3-coder"}, has: []string{"qwen3-coder-480b"}, hasnt: []string{"qwen3-32b"}},
+		{args: map[string]any{"family": "qwen3"}, has: []string{"qwen3-32b", "qwen3-coder-30b"}, hasnt: []string{"kimi-k3"}},
+		{args: map[string]any{"family": "qwen3-coder"}, has: []string{"qwen3-coder-30b"}, hasnt: []string{"qwen3-32b"}},
 		{args: map[string]any{"new": false, "family": "claude-haiku"}, has: []string{"claude-haiku-4-5"}, hasnt: []string{"claude-haiku-5-5"}},
 	}
 	for _, tt := range tests {
