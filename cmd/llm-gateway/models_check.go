@@ -16,8 +16,6 @@ import (
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/bedrock"
 	bedrocktypes "github.com/aws/aws-sdk-go-v2/service/bedrock/types"
-	"github.com/aws/aws-sdk-go-v2/service/pricing"
-	pricingtypes "github.com/aws/aws-sdk-go-v2/service/pricing/types"
 
 	"github.com/llm-gateway/llm-gateway/internal/catalog"
 	"github.com/llm-gateway/llm-gateway/internal/gateway"
@@ -31,17 +29,20 @@ const pricingRegion = "us-east-1"
 // GetFoundationModelAvailability and the Price List.
 type accountModel struct {
 	id       string
+	name     string // ListFoundationModels' modelName
 	legacy   bool
 	onDemand bool
 	profiles []string // system profile prefixes the Region may call
 	access   bool
-	price    catalog.RegionPrice
+	price    catalog.RegionPrice // the Region's own rates (bare ID, geographic profiles)
+	// globalPrice are the rates through the global profile.
+	globalPrice catalog.RegionPrice
 }
 
 // difference is one way the catalog and the account disagree.
 type difference struct {
 	model string // catalog name, or the account's model ID when the catalog lacks it
-	kind  string // missing, not-in-catalog, wrong-id, no-access, legacy, price
+	kind  string // missing, not-in-catalog, wrong-id, region, no-access, legacy, price
 	what  string
 	fix   map[string]any // the MODELS_FILE object correcting it, if any
 }
@@ -113,7 +114,7 @@ func readAccount(ctx context.Context, cfg aws.Config, cat *catalog.Catalog) (map
 		return nil, fmt.Errorf("ListFoundationModels: %w", err)
 	}
 	for _, s := range fms.ModelSummaries {
-		m := &accountModel{id: aws.ToString(s.ModelId)}
+		m := &accountModel{id: aws.ToString(s.ModelId), name: aws.ToString(s.ModelName)}
 		m.onDemand = slices.Contains(s.InferenceTypesSupported, bedrocktypes.InferenceTypeOnDemand)
 		m.legacy = s.ModelLifecycle != nil && s.ModelLifecycle.Status == bedrocktypes.FoundationModelLifecycleStatusLegacy
 		out[m.id] = m
@@ -151,68 +152,6 @@ func readAccount(ctx context.Context, cfg aws.Config, cat *catalog.Catalog) (map
 	return out, nil
 }
 
-// readPrices reads the Region's Bedrock on-demand token prices from the
-// Price List. Products whose attributes it does not recognise are skipped:
-// their model then shows no price, which is reported, never guessed.
-func readPrices(ctx context.Context, cfg aws.Config, region string, out map[string]*accountModel) error {
-	pc := pricing.NewFromConfig(cfg, func(o *pricing.Options) { o.Region = pricingRegion })
-	pages := pricing.NewGetProductsPaginator(pc, &pricing.GetProductsInput{
-		ServiceCode: aws.String("AmazonBedrock"),
-		Filters: []pricingtypes.Filter{{
-			Type: pricingtypes.FilterTypeTermMatch, Field: aws.String("regionCode"), Value: aws.String(region),
-		}},
-	})
-	read := "AWS Price List for " + region + ", read by llm-gateway models check on " + time.Now().UTC().Format(time.DateOnly)
-	for pages.HasMorePages() {
-		page, err := pages.NextPage(ctx)
-		if err != nil {
-			return fmt.Errorf("pricing GetProducts: %w", err)
-		}
-		for _, doc := range page.PriceList {
-			var p struct {
-				Product struct {
-					Attributes map[string]string `json:"attributes"`
-				} `json:"product"`
-				Terms struct {
-					OnDemand map[string]struct {
-						PriceDimensions map[string]struct {
-							Unit         string            `json:"unit"`
-							PricePerUnit map[string]string `json:"pricePerUnit"`
-						} `json:"priceDimensions"`
-					} `json:"OnDemand"`
-				} `json:"terms"`
-			}
-			if json.Unmarshal([]byte(doc), &p) != nil {
-				continue
-			}
-			m := out[p.Product.Attributes["model"]]
-			if m == nil {
-				continue
-			}
-			for _, term := range p.Terms.OnDemand {
-				for _, dim := range term.PriceDimensions {
-					usd, err := strconv.ParseFloat(dim.PricePerUnit["USD"], 64)
-					if err != nil || !strings.EqualFold(dim.Unit, "1K tokens") {
-						continue
-					}
-					switch strings.ToLower(p.Product.Attributes["inferenceType"]) {
-					case "input tokens":
-						m.price.Input = &usd
-					case "output tokens":
-						m.price.Output = &usd
-					case "cache read input tokens":
-						m.price.CacheRead = &usd
-					case "cache write input tokens":
-						m.price.CacheWrite = &usd
-					}
-					m.price.Source = read
-				}
-			}
-		}
-	}
-	return nil
-}
-
 // compareAccount lists how the catalog, as resolved for its Region, differs
 // from what the account says.
 func compareAccount(cat *catalog.Catalog, account map[string]*accountModel, now time.Time) []difference {
@@ -230,6 +169,12 @@ func compareAccount(cat *catalog.Catalog, account map[string]*accountModel, now 
 					what: fmt.Sprintf("%s is not offered to this account in %s", e.BaseModelID, cat.Region())})
 			}
 			continue
+		}
+		if !e.Callable && a.onDemand && !e.RequiresProfile {
+			// The catalog's Region list is older than the account's.
+			diffs = append(diffs, difference{model: e.Name, kind: "region",
+				what: fmt.Sprintf("the account can call %s on demand in %s, which the catalog refuses (its regions: %s)", e.BaseModelID, cat.Region(), listOrNone(e.Regions)),
+				fix:  map[string]any{"name": e.Name, "regions": append(slices.Clone(e.Regions), cat.Region())}})
 		}
 		if e.Callable {
 			switch {
@@ -272,14 +217,13 @@ func compareAccount(cat *catalog.Catalog, account map[string]*accountModel, now 
 // priceDifference compares the default-tier price of e from the Region
 // with the Price List's, to the picodollar per token.
 func priceDifference(cat *catalog.Catalog, e catalog.Entry, a *accountModel) (difference, bool) {
-	p := a.price
+	p := a.priceFor(e.Profile)
 	if p.Input == nil || p.Output == nil || !e.Callable {
 		return difference{}, false // no price to compare with: nothing is claimed
 	}
-	if e.Profile == "global" {
-		// The Region's Price List entries are its in-Region and geographic
-		// prices; global inference is priced apart, and not read here.
-		return difference{}, false
+	p.Profile = e.Profile
+	if p.Profile == "" {
+		p.Profile = "none"
 	}
 	same := func(x, y *float64) bool {
 		if x == nil || y == nil {

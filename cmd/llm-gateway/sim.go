@@ -46,6 +46,7 @@ func runSim(ctx context.Context, args []string, getenv func(string) string, stdo
 	opts := bedrocksim.Options{
 		Catalog:         models,
 		Account:         account,
+		PriceLocation:   catalog.PriceLocation(*region),
 		MissingOptIns:   *missingOptIns,
 		AccessKeyID:     getenv("AWS_ACCESS_KEY_ID"),
 		SecretAccessKey: getenv("AWS_SECRET_ACCESS_KEY"),

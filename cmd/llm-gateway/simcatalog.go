@@ -1,6 +1,8 @@
 package main
 
 import (
+	"strings"
+
 	"github.com/llm-gateway/llm-gateway/internal/bedrocksim"
 	"github.com/llm-gateway/llm-gateway/internal/catalog"
 	"github.com/llm-gateway/llm-gateway/internal/gateway"
@@ -43,11 +45,17 @@ func simAccount(cat *catalog.Catalog) []bedrocksim.AccountModel {
 			continue
 		}
 		a := bedrocksim.AccountModel{
-			ID: e.BaseModelID, Name: e.Name, Provider: e.Provider,
-			Legacy:   e.Status == gateway.StatusLegacy,
-			OnDemand: e.Profile == "",
-			Input:    e.InputCostPer1K, Output: e.OutputCostPer1K,
-			CacheRead: e.CacheReadCostPer1K, CacheWrite: e.CacheWriteCostPer1K,
+			ID: e.BaseModelID, Name: displayName(e.Name), Provider: e.Provider,
+			Legacy:      e.Status == gateway.StatusLegacy,
+			OnDemand:    e.Profile == "",
+			Marketplace: e.Provider == "anthropic", // AWS lists Anthropic's prices under Marketplace
+		}
+		if e.Profile == "global" { // global inference has rates of its own
+			a.Global.Input, a.Global.Output = e.InputCostPer1K, e.OutputCostPer1K
+			a.Global.CacheRead, a.Global.CacheWrite = e.CacheReadCostPer1K, e.CacheWriteCostPer1K
+		} else {
+			a.Input, a.Output = e.InputCostPer1K, e.OutputCostPer1K
+			a.CacheRead, a.CacheWrite = e.CacheReadCostPer1K, e.CacheWriteCostPer1K
 		}
 		for _, p := range e.Profiles {
 			if catalog.ProfileServes(p, cat.Region()) {
@@ -57,4 +65,29 @@ func simAccount(cat *catalog.Catalog) []bedrocksim.AccountModel {
 		out = append(out, a)
 	}
 	return out
+}
+
+// displayName turns a catalog name into a name as Bedrock shows it:
+// "claude-sonnet-4-5" becomes "Claude Sonnet 4.5", "llama-3-3-70b"
+// "Llama 3.3 70b". The Price List and ListFoundationModels name models this
+// way, not by ID.
+func displayName(name string) string {
+	var b strings.Builder
+	words := strings.Split(name, "-")
+	for i, w := range words {
+		if w == "" {
+			continue
+		}
+		digit := w[0] >= '0' && w[0] <= '9'
+		if i > 0 {
+			prevDigit := words[i-1] != "" && words[i-1][0] >= '0' && words[i-1][0] <= '9'
+			if digit && prevDigit && len(words[i-1]) == 1 && len(w) == 1 {
+				b.WriteByte('.')
+			} else {
+				b.WriteByte(' ')
+			}
+		}
+		b.WriteString(strings.ToUpper(w[:1]) + w[1:])
+	}
+	return b.String()
 }

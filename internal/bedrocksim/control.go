@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 )
 
@@ -24,17 +23,30 @@ type AccountModel struct {
 	// NoAccess makes GetFoundationModelAvailability say the account is not
 	// authorized for the model.
 	NoAccess bool
+	// PriceName is the model's name in the Price List ("Nova Pro",
+	// "Claude Sonnet 4.5"), which is not its ID; if empty, Name.
+	PriceName string
+	// Marketplace lists the model's prices under MarketplaceServiceCode,
+	// as AWS does for Anthropic's models, rather than ServiceCode.
+	Marketplace bool
 	// Prices, USD per 1,000 tokens, as the Price List gives them for the
 	// Region; a nil field is a price the Price List does not have.
 	Input, Output, CacheRead, CacheWrite *float64
+	// Global are the rates through the global cross-Region profile; nil
+	// fields are not listed.
+	Global struct{ Input, Output, CacheRead, CacheWrite *float64 }
 }
 
 const (
 	pricingRegion  = "us-east-1"
 	pricingService = "pricing"
 	pricingTarget  = "AWSPriceListService."
-	// ServiceCode is the Price List's service code for Amazon Bedrock.
+	// ServiceCode is the Price List's service code for Amazon Bedrock's
+	// own listings (Amazon's models and most open-weight ones).
 	ServiceCode = "AmazonBedrock"
+	// MarketplaceServiceCode is the Price List's service code for the
+	// models Bedrock sells through AWS Marketplace (Anthropic's among them).
+	MarketplaceServiceCode = "AmazonBedrockFoundationModels"
 )
 
 func isPricing(r *http.Request) bool {
@@ -160,19 +172,9 @@ func (s *Server) availability(w http.ResponseWriter, requestID, id string) {
 	(&apiError{status: http.StatusNotFound, code: "ResourceNotFoundException", message: "The specified model " + id + " is not found."}).write(w, requestID)
 }
 
-// Price List usage types for the kinds of token, as the simulator names
-// them in each product's "inferenceType" attribute.
-const (
-	PriceInput      = "input tokens"
-	PriceOutput     = "output tokens"
-	PriceCacheRead  = "cache read input tokens"
-	PriceCacheWrite = "cache write input tokens"
-)
-
-// getProducts answers GetProducts for ServiceCode AmazonBedrock: one
-// product per model and kind of token, priced per 1K tokens, in the Price
-// List's JSON (each a string in PriceList). Filters on regionCode and model
-// are honoured; others are ignored.
+// getProducts answers GetProducts for the Price List's two Bedrock service
+// codes in the shape AWS publishes them (see pricelist.go). Every filter is
+// a TERM_MATCH on a product attribute, as in the real API.
 func (s *Server) getProducts(w http.ResponseWriter, r *http.Request, requestID string, body []byte) {
 	if r.Header.Get("X-Amz-Target") != pricingTarget+"GetProducts" {
 		(&apiError{status: http.StatusBadRequest, code: codeUnknownOperation, message: "Unknown operation " + r.Header.Get("X-Amz-Target")}).write(w, requestID)
@@ -182,61 +184,26 @@ func (s *Server) getProducts(w http.ResponseWriter, r *http.Request, requestID s
 		ServiceCode string
 		Filters     []struct{ Type, Field, Value string }
 	}
-	if err := json.Unmarshal(body, &in); err != nil || in.ServiceCode != ServiceCode {
-		validationError("ServiceCode must be %s", ServiceCode).write(w, requestID)
+	if err := json.Unmarshal(body, &in); err != nil || (in.ServiceCode != ServiceCode && in.ServiceCode != MarketplaceServiceCode) {
+		validationError("ServiceCode must be %s or %s", ServiceCode, MarketplaceServiceCode).write(w, requestID)
 		return
 	}
-	region, model := s.opts.Region, ""
-	for _, f := range in.Filters {
-		switch f.Field {
-		case "regionCode":
-			region = f.Value
-		case "model":
-			model = f.Value
-		}
-	}
 	list := []string{}
-	if region == s.opts.Region {
-		for _, m := range s.opts.Account {
-			if model != "" && model != m.ID {
+	for _, p := range s.priceList(in.ServiceCode) {
+		attrs := p["product"].(map[string]any)["attributes"].(map[string]string)
+		match := true
+		for _, f := range in.Filters {
+			if strings.EqualFold(f.Field, "ServiceCode") {
 				continue
 			}
-			for _, kind := range []struct {
-				name  string
-				price *float64
-			}{{PriceInput, m.Input}, {PriceOutput, m.Output}, {PriceCacheRead, m.CacheRead}, {PriceCacheWrite, m.CacheWrite}} {
-				if kind.price == nil {
-					continue
-				}
-				list = append(list, string(mustMarshal(product(region, m.ID, kind.name, *kind.price))))
+			if attrs[f.Field] != f.Value {
+				match = false
 			}
+		}
+		if match {
+			list = append(list, string(mustMarshal(p)))
 		}
 	}
 	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
 	writeJSON(w, requestID, map[string]any{"FormatVersion": "aws_v1", "PriceList": list})
-}
-
-// product is one Price List entry: the product's attributes and its
-// on-demand term.
-func product(region, model, kind string, per1K float64) map[string]any {
-	sku := strings.NewReplacer(".", "", ":", "", "-", "").Replace(region + model + kind)
-	return map[string]any{
-		"product": map[string]any{
-			"sku":           sku,
-			"productFamily": "Amazon Bedrock",
-			"attributes": map[string]string{
-				"servicecode":   ServiceCode,
-				"regionCode":    region,
-				"model":         model,
-				"inferenceType": kind,
-				"feature":       "On-demand Inference",
-			},
-		},
-		"terms": map[string]any{"OnDemand": map[string]any{sku + ".JRTCKXETXF": map[string]any{
-			"priceDimensions": map[string]any{sku + ".JRTCKXETXF.6YS6EN2CT7": map[string]any{
-				"unit":         "1K tokens",
-				"pricePerUnit": map[string]string{"USD": strconv.FormatFloat(per1K, 'f', -1, 64)},
-			}},
-		}}},
-	}
 }

@@ -54,6 +54,10 @@ type Options struct {
 	// List API (GetProducts) answer about the account in Region. If nil,
 	// those operations answer that nothing is offered.
 	Account []AccountModel
+	// PriceLocation is Region's name in the Price List's "location"
+	// attribute ("US East (N. Virginia)"); if empty, products carry an
+	// empty location.
+	PriceLocation string
 	// Logger receives a debug line per call and signature refusals. If nil,
 	// logs are discarded.
 	Logger *slog.Logger

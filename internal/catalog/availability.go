@@ -105,3 +105,24 @@ func (c *Catalog) notInRegion(m *model, how string) *gateway.Error {
 			m.spec.Name, how, c.region, m.offered()),
 	}
 }
+
+// priceLocations are the AWS Price List's "location" names of the Regions.
+var priceLocations = map[string]string{
+	"us-east-1": "US East (N. Virginia)", "us-east-2": "US East (Ohio)",
+	"us-west-1": "US West (N. California)", "us-west-2": "US West (Oregon)",
+	"us-gov-west-1": "AWS GovCloud (US-West)", "us-gov-east-1": "AWS GovCloud (US-East)",
+	"ca-central-1": "Canada (Central)", "sa-east-1": "South America (Sao Paulo)",
+	"eu-west-1": "EU (Ireland)", "eu-west-2": "EU (London)", "eu-west-3": "EU (Paris)",
+	"eu-central-1": "EU (Frankfurt)", "eu-central-2": "EU (Zurich)", "eu-north-1": "EU (Stockholm)",
+	"eu-south-1": "EU (Milan)", "eu-south-2": "EU (Spain)",
+	"ap-northeast-1": "Asia Pacific (Tokyo)", "ap-northeast-2": "Asia Pacific (Seoul)",
+	"ap-northeast-3": "Asia Pacific (Osaka)", "ap-south-1": "Asia Pacific (Mumbai)",
+	"ap-south-2": "Asia Pacific (Hyderabad)", "ap-southeast-1": "Asia Pacific (Singapore)",
+	"ap-southeast-2": "Asia Pacific (Sydney)", "ap-southeast-3": "Asia Pacific (Jakarta)",
+	"ap-southeast-4": "Asia Pacific (Melbourne)", "il-central-1": "Israel (Tel Aviv)",
+	"me-central-1": "Middle East (UAE)",
+}
+
+// PriceLocation is the AWS Price List's "location" attribute for a Region
+// ("EU (Ireland)" for eu-west-1), or "" when the catalog does not know it.
+func PriceLocation(region string) string { return priceLocations[region] }

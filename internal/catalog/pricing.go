@@ -199,6 +199,9 @@ func toPrice(p prices) *gateway.Price {
 // catalog's Region, in USD per 1,000 tokens; nil is not given.
 type RegionPrice struct {
 	Input, Output, CacheRead, CacheWrite *float64
+	// Profile, if set, limits the correction to calls through that
+	// profile ("global", "us", or "none" for the bare model ID).
+	Profile string
 	// Source says where the rates come from and when they were read.
 	Source string
 }
@@ -214,6 +217,7 @@ func (c *Catalog) PriceCorrection(name string, p RegionPrice) (map[string]any, b
 	}
 	rules := slices.Clone(m.spec.Prices)
 	rules = append(rules, priceRule{
+		Profile: p.Profile,
 		Regions: []string{c.region},
 		prices: prices{
 			InputCostPer1K: p.Input, OutputCostPer1K: p.Output,
