@@ -63,6 +63,7 @@ type requestView struct {
 	CacheTools       bool                `json:",omitempty"`
 	AdditionalFields json.RawMessage     `json:",omitempty"`
 	Stream           bool                `json:",omitempty"`
+	ServiceTier      string              `json:",omitempty"`
 }
 
 type messageView struct {
@@ -75,6 +76,7 @@ func viewOf(r *gateway.Request) requestView {
 		Model: r.Model, System: r.System, Temperature: r.Temperature, TopP: r.TopP, MaxTokens: r.MaxTokens,
 		StopSequences: r.StopSequences, Tools: r.Tools, ToolChoice: r.ToolChoice,
 		CacheSystem: r.CacheSystem, CacheTools: r.CacheTools, AdditionalFields: r.AdditionalFields, Stream: r.Stream,
+		ServiceTier: r.ServiceTier,
 	}
 	for _, m := range r.Messages {
 		v.Messages = append(v.Messages, messageView{Message: m, Blocks: m.Blocks})

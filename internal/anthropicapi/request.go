@@ -14,6 +14,9 @@ import (
 // left as given; the handler resolves it). Every refusal is a
 // *gateway.Error of kind invalid_request naming the field at fault.
 func toGateway(in *MessagesRequest) (*gateway.Request, error) {
+	if err := serviceTier(in.ServiceTier); err != nil {
+		return nil, err
+	}
 	out := &gateway.Request{
 		Model:         in.Model,
 		Temperature:   in.Temperature,
@@ -44,6 +47,20 @@ func toGateway(in *MessagesRequest) (*gateway.Request, error) {
 		return nil, err
 	}
 	return out, nil
+}
+
+// serviceTier checks Anthropic's service_tier. Both of its values call
+// Bedrock's default tier: "standard_only" says so, and "auto" (priority
+// capacity when the account has it, else standard) has no Bedrock
+// counterpart; asking Bedrock for "priority" instead would fail on models
+// without it and bill more. The MCP tools and the OpenAI front can ask for
+// Bedrock's other tiers.
+func serviceTier(tier string) error {
+	switch tier {
+	case "", "auto", "standard_only":
+		return nil
+	}
+	return gateway.Invalid("service_tier", "must be \"auto\" or \"standard_only\", got %q; both use Bedrock's default tier", tier)
 }
 
 func isNull(raw json.RawMessage) bool {

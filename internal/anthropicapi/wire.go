@@ -20,6 +20,9 @@ type MessagesRequest struct {
 	// Thinking (extended thinking) is accepted and not used: answers come
 	// without thinking blocks.
 	Thinking json.RawMessage `json:"thinking,omitempty"`
+	// ServiceTier is Anthropic's "auto" or "standard_only" (see
+	// serviceTier).
+	ServiceTier string `json:"service_tier,omitempty"`
 }
 
 // Message is one turn; Content is a string or a list of blocks.

@@ -61,6 +61,7 @@ type requestView struct {
 	CacheSystem   bool                `json:",omitempty"`
 	CacheTools    bool                `json:",omitempty"`
 	Stream        bool                `json:",omitempty"`
+	ServiceTier   string              `json:",omitempty"`
 }
 
 type messageView struct {
@@ -73,6 +74,7 @@ func viewOf(r *gateway.Request) requestView {
 		Model: r.Model, Temperature: r.Temperature, TopP: r.TopP, MaxTokens: r.MaxTokens,
 		StopSequences: r.StopSequences, Tools: r.Tools, ToolChoice: r.ToolChoice,
 		CacheSystem: r.CacheSystem, CacheTools: r.CacheTools, Stream: r.Stream,
+		ServiceTier: r.ServiceTier,
 	}
 	for _, m := range r.Messages {
 		v.Messages = append(v.Messages, messageView{Message: m, Blocks: m.Blocks})

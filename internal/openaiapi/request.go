@@ -27,11 +27,16 @@ func toGateway(in *ChatRequest) (*gateway.Request, error) {
 			return nil, gateway.Invalid(field, "Bedrock's Converse API has no %s; drop it", strings.ReplaceAll(field, "_", " "))
 		}
 	}
+	tier, err := serviceTier(in.ServiceTier)
+	if err != nil {
+		return nil, err
+	}
 	out := &gateway.Request{
 		Model:       in.Model,
 		Temperature: in.Temperature,
 		TopP:        in.TopP,
 		Stream:      in.Stream,
+		ServiceTier: tier,
 	}
 	switch mt, mct := in.MaxTokens, in.MaxCompletionTokens; {
 	case mt != nil && mct != nil && *mt != *mct:
@@ -60,6 +65,28 @@ func toGateway(in *ChatRequest) (*gateway.Request, error) {
 		return nil, err
 	}
 	return out, nil
+}
+
+// serviceTier maps OpenAI's service_tier to the Bedrock service tier the
+// gateway asks for and prices: "auto" (the project's default) and
+// "default" are Bedrock's default tier, "flex" and "priority" Bedrock's
+// tiers of those names, and "scale" (OpenAI's committed capacity) Bedrock's
+// "reserved" tier, which may also be named directly. Whether the model
+// offers the tier is checked by the core against the catalog.
+func serviceTier(tier string) (string, error) {
+	switch tier {
+	case "", "auto":
+		return "", nil
+	case "default":
+		return gateway.TierDefault, nil
+	case "flex":
+		return gateway.TierFlex, nil
+	case "priority":
+		return gateway.TierPriority, nil
+	case "scale", gateway.TierReserved:
+		return gateway.TierReserved, nil
+	}
+	return "", gateway.Invalid("service_tier", "%q is not a service tier the gateway can map to Bedrock; use auto, default, flex, priority or scale (Bedrock's reserved tier)", tier)
 }
 
 func stopSequences(raw json.RawMessage) ([]string, error) {

@@ -24,6 +24,9 @@ type ChatRequest struct {
 	} `json:"response_format,omitempty"`
 	FrequencyPenalty *float64 `json:"frequency_penalty,omitempty"`
 	PresencePenalty  *float64 `json:"presence_penalty,omitempty"`
+	// ServiceTier is OpenAI's processing tier, mapped to Bedrock's service
+	// tier (see serviceTier).
+	ServiceTier string `json:"service_tier,omitempty"`
 	// User names the end user; the gateway identifies callers by their API
 	// key, so it is not used.
 	User string `json:"user,omitempty"`

@@ -39,6 +39,22 @@ describe("@anthropic-ai/sdk", () => {
     assert.equal(data.llm_gateway.model, "claude-sonnet-4-6");
   });
 
+  it("takes service_tier auto and standard_only (Bedrock's default tier), and refuses other values", async () => {
+    for (const tier of ["auto", "standard_only"]) {
+      const res = await client.messages.create({
+        model: "claude-sonnet-4-6",
+        max_tokens: 20,
+        service_tier: tier,
+        messages: [{ role: "user", content: `Hi ${tier} [sim:reply=Standard]` }],
+      });
+      assert.deepEqual(res.content, [{ type: "text", text: "Standard" }]);
+    }
+    await assert.rejects(
+      client.messages.create({ model: "claude-sonnet-4-6", max_tokens: 20, service_tier: "priority", messages: [{ role: "user", content: "Hi" }] }),
+      (err) => err instanceof Anthropic.BadRequestError && /service_tier/.test(err.message),
+    );
+  });
+
   it("maps Anthropic's dated model names to catalog models", async () => {
     const res = await client.messages.create({
       model: "claude-haiku-4-5-20251001",

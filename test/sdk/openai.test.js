@@ -164,6 +164,26 @@ describe("openai SDK", () => {
     );
   });
 
+  it("maps service_tier to Bedrock's service tier, and refuses what Bedrock cannot serve", async () => {
+    const flex = await client.chat.completions.create({
+      model: "gpt-oss-120b",
+      service_tier: "flex",
+      messages: [{ role: "user", content: "Hi [sim:reply=Flexible]" }],
+      max_tokens: 20,
+    });
+    assert.equal(flex.choices[0].message.content, "Flexible");
+    assert.equal(flex.llm_gateway.model, "gpt-oss-120b");
+    // nova-lite offers no flex tier: refused before Bedrock, naming the field.
+    await assert.rejects(
+      client.chat.completions.create({ model: "nova-lite", service_tier: "flex", messages: [{ role: "user", content: "Hi" }] }),
+      (err) => err instanceof OpenAI.BadRequestError && err.param === "service_tier" && /offers/.test(err.message),
+    );
+    await assert.rejects(
+      client.chat.completions.create({ model: "nova-lite", service_tier: "turbo", messages: [{ role: "user", content: "Hi" }] }),
+      (err) => err instanceof OpenAI.BadRequestError && err.param === "service_tier",
+    );
+  });
+
   it("lists the catalog as models", async () => {
     const ids = [];
     for await (const m of client.models.list()) ids.push(m.id);
