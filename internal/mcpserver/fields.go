@@ -1,8 +1,7 @@
 package mcpserver
 
 import (
-	"encoding/json"
-	"maps"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -13,27 +12,55 @@ import (
 // list_models' fields argument: an agent that needs two figures per model
 // asks for them and reads a few kilobytes instead of the summary's tens.
 
-// modelFieldNames are the fields list_models can give for a model: the
-// summary's (capabilities, prices as null when unknown) and the full
-// record's, sorted.
-var modelFieldNames = sync.OnceValue(func() []string {
-	names := slices.Collect(maps.Keys(mustSchema[ModelInfo]().Properties))
-	for name := range mustSchema[ModelSummary]().Properties {
-		if !slices.Contains(names, name) {
-			names = append(names, name)
+// fieldGetter reads one field of a model; ok is false when the model has
+// no value for it (a field the full record leaves out when empty).
+type fieldGetter func(m *ModelInfo) (v any, ok bool)
+
+// modelFields are the fields list_models can give for a model, by JSON
+// name: the full record's, read through its struct tags once, and the
+// summary's (capabilities, and prices that are null when unknown).
+var modelFields = sync.OnceValue(func() map[string]fieldGetter {
+	out := map[string]fieldGetter{}
+	t := reflect.TypeFor[ModelInfo]()
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name, opts, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if !f.IsExported() || name == "" || name == "-" {
+			continue
 		}
+		omitEmpty := slices.Contains(strings.Split(opts, ","), "omitempty")
+		index := f.Index
+		out[name] = func(m *ModelInfo) (any, bool) {
+			v := reflect.ValueOf(m).Elem().FieldByIndex(index)
+			if omitEmpty && v.IsZero() {
+				return nil, false
+			}
+			return v.Interface(), true
+		}
+	}
+	out["capabilities"] = func(m *ModelInfo) (any, bool) { return capabilitiesOf(m), true }
+	out["input_cost_per_1k"] = func(m *ModelInfo) (any, bool) { return m.InputCostPer1K, true }
+	out["output_cost_per_1k"] = func(m *ModelInfo) (any, bool) { return m.OutputCostPer1K, true }
+	return out
+})
+
+// modelFieldNames are modelFields' names, sorted.
+func modelFieldNames() []string {
+	names := make([]string, 0, len(modelFields()))
+	for name := range modelFields() {
+		names = append(names, name)
 	}
 	slices.Sort(names)
 	return names
-})
+}
 
 // checkFields refuses a field name list_models cannot give, listing those
 // it can.
 func checkFields(fields []string) error {
-	valid := modelFieldNames()
+	get := modelFields()
 	for _, f := range fields {
-		if !slices.Contains(valid, f) {
-			return gateway.Invalid("fields", "unknown field %q; use any of %s", f, strings.Join(valid, ", "))
+		if get[f] == nil {
+			return gateway.Invalid("fields", "unknown field %q; use any of %s", f, strings.Join(modelFieldNames(), ", "))
 		}
 	}
 	return nil
@@ -42,19 +69,12 @@ func checkFields(fields []string) error {
 // pickFields is m with only the fields asked for, and its name. A field
 // the model has no value for is left out, except the prices, which are
 // null when unknown, as in the summary.
-func pickFields(m *ModelInfo, fields []string) map[string]json.RawMessage {
-	all := map[string]json.RawMessage{}
-	for _, v := range []any{m, summarize(m)} {
-		b, err := json.Marshal(v)
-		if err != nil {
-			continue // plain data; cannot fail
-		}
-		_ = json.Unmarshal(b, &all)
-	}
-	out := make(map[string]json.RawMessage, len(fields)+1)
-	out["name"] = all["name"]
+func pickFields(m *ModelInfo, fields []string) map[string]any {
+	get := modelFields()
+	out := make(map[string]any, len(fields)+1)
+	out["name"] = m.Name
 	for _, f := range fields {
-		if v, ok := all[f]; ok {
+		if v, ok := get[f](m); ok {
 			out[f] = v
 		}
 	}

@@ -55,12 +55,18 @@ type ModelSummary struct {
 func summarize(m *ModelInfo) ModelSummary {
 	out := ModelSummary{
 		Name: m.Name, Provider: m.Provider, Description: m.Description, ContextWindow: m.ContextWindow, MaxTokens: m.MaxTokens,
-		InputCostPer1K: m.InputCostPer1K, OutputCostPer1K: m.OutputCostPer1K, Capabilities: []string{},
+		InputCostPer1K: m.InputCostPer1K, OutputCostPer1K: m.OutputCostPer1K, Capabilities: capabilitiesOf(m),
 		Status: m.Status, EndOfLife: m.EndOfLife, Replacement: m.Replacement, New: m.New,
 	}
+	return out
+}
+
+// capabilitiesOf lists the capability filter's values m has.
+func capabilitiesOf(m *ModelInfo) []string {
+	out := []string{}
 	for _, c := range capabilityNames() {
 		if capabilities[c](m) {
-			out.Capabilities = append(out.Capabilities, c)
+			out = append(out, c)
 		}
 	}
 	return out
