@@ -56,6 +56,27 @@ func generateOn(ctx context.Context, t *testing.T, g *httpGateway, prompt string
 func TestFleetIdenticalRequestsShareOneCall(t *testing.T) {
 	sim, simURL := startSim(t)
 	replicas, _ := fleetReplicas(t, 3, simURL)
+	shareOneCall(t, sim, replicas)
+}
+
+// TestFleetOnRedisCluster: the same through replicas on a Redis Cluster of
+// three primaries (REDIS_CLUSTER=true).
+func TestFleetOnRedisCluster(t *testing.T) {
+	sim, simURL := startSim(t)
+	env := gatewayEnv(simURL, "REDIS_URL="+redistest.Cluster(t), "REDIS_CLUSTER=true", "ALLOW_INSECURE_NO_AUTH=true", "LOG_LEVEL=INFO")
+	replicas := []*httpGateway{startHTTPGateway(t, env), startHTTPGateway(t, env), startHTTPGateway(t, env)}
+	shareOneCall(t, sim, replicas)
+	for i, g := range replicas {
+		if body := readyzBody(t, g); strings.Contains(body, "degraded") {
+			t.Errorf("replica %d /readyz = %q, want plain ready", i, body)
+		}
+	}
+}
+
+// shareOneCall sends 60 identical requests spread over the replicas at
+// once: one upstream call, and a repeat through any replica is a hit.
+func shareOneCall(t *testing.T, sim *bedrocksim.Server, replicas []*httpGateway) {
+	t.Helper()
 	const requests = 60
 	prompt := "one question for the whole fleet [sim:latency=300ms]"
 	var wg sync.WaitGroup
@@ -134,6 +155,7 @@ func TestFleetReplicaKilledHoldingTheLock(t *testing.T) {
 		done <- outcome{r, err}
 	}()
 	holder.cmd.Process.Kill()
+	killed := time.Now()
 	// Bounded: a 1s lock plus one simulated call; the limit only ends a test
 	// that would otherwise hang.
 	select {
@@ -141,6 +163,7 @@ func TestFleetReplicaKilledHoldingTheLock(t *testing.T) {
 		if o.err != nil || o.r.Cached {
 			t.Fatalf("the other replica answered %+v, %v; want a fresh answer of its own", o.r, o.err)
 		}
+		t.Logf("the other replica answered %s after the holder died (lock TTL 1s)", time.Since(killed).Round(time.Millisecond))
 	case <-time.After(45 * time.Second):
 		t.Fatal("the other replica did not answer after the lock holder died")
 	}

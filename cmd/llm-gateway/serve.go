@@ -168,7 +168,7 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger, problems .
 	var shared *fleet.Fleet
 	if cfg.RedisURL != "" {
 		shared, err = fleet.New(fleet.Options{
-			URL: cfg.RedisURL, Prefix: cfg.RedisPrefix, TTL: cfg.CacheTTL, LockTTL: cfg.RedisLockTTL,
+			URL: cfg.RedisURL, Cluster: cfg.RedisCluster, Prefix: cfg.RedisPrefix, TTL: cfg.CacheTTL, LockTTL: cfg.RedisLockTTL,
 			Logger: log.With("component", "fleet"),
 		})
 		if err != nil {

@@ -86,6 +86,9 @@ type Config struct {
 	// RedisURL, when set, shares the answer cache and upstream calls across
 	// replicas. REDIS_URL (a secret: it may hold a password); default unset.
 	RedisURL string
+	// RedisCluster says RedisURL names a Redis Cluster. REDIS_CLUSTER,
+	// --redis-cluster; default false.
+	RedisCluster bool
 	// RedisPrefix starts every Redis key. REDIS_PREFIX, --redis-prefix;
 	// default "llm-gateway:".
 	RedisPrefix string

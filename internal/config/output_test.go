@@ -168,6 +168,7 @@ func TestRedacted(t *testing.T) {
 		"POLICY_FILE":                      "",
 		"AGENT_NAME":                       "",
 		"REDIS_URL":                        "unset",
+		"REDIS_CLUSTER":                    "false",
 		"REDIS_PREFIX":                     "llm-gateway:",
 		"REDIS_LOCK_TTL":                   "10s",
 		"FAIL_MODE":                        "closed",

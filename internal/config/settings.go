@@ -95,6 +95,11 @@ var settings = []setting{
 		field: text(func(c *Config) *string { return &c.RedisURL }, checkRedisURL),
 	},
 	{
+		group: "Fleet", envs: []string{"REDIS_CLUSTER"}, flag: "redis-cluster", def: "false",
+		help:  "REDIS_URL is a Redis Cluster (more seed nodes as ?addr=host:port&addr=host:port): every key goes under REDIS_PREFIX as one hash tag, so the fleet's keys live in one slot (the cluster gives failover, not more room).",
+		field: boolean(func(c *Config) *bool { return &c.RedisCluster }),
+	},
+	{
 		group: "Fleet", envs: []string{"REDIS_PREFIX"}, flag: "redis-prefix", def: "llm-gateway:", arg: "PREFIX",
 		help:  "Prefix of every Redis key, so that several gateways can share one Redis.",
 		field: text(func(c *Config) *string { return &c.RedisPrefix }, nil),

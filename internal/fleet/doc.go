@@ -14,4 +14,7 @@
 //	PREFIX l:KEY   the lock of the replica making the call for KEY (PX = lock TTL, renewed while it runs)
 //	PREFIX r:KEY   the outcome of the last call, for replicas that waited on it or claimed it just after (kept 2× lock TTL)
 //	PREFIX d:KEY   the channel on which the outcome is announced
+//
+// On a Redis Cluster (Options.Cluster) the prefix is one hash tag, so that
+// every key, and so every script's keys, is in one slot.
 package fleet

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -16,10 +17,16 @@ import (
 // other field means its default.
 type Options struct {
 	// URL is the Redis URL: redis://[user:password@]host:port[/db], or
-	// rediss:// for TLS.
+	// rediss:// for TLS. With Cluster, more seed nodes may follow as
+	// ?addr=host:port&addr=host:port.
 	URL string
+	// Cluster talks to a Redis Cluster: the nodes are found from the seeds
+	// in URL, and every key is under one hash tag (the Prefix, made a tag
+	// if it holds none), so that each script's keys share one slot.
+	Cluster bool
 	// Prefix starts every key, so that several gateways (or tests) can
-	// share one Redis. If empty, "llm-gateway:".
+	// share one Redis. If empty, "llm-gateway:". With Cluster, a prefix
+	// without a hash tag ({…}) is wrapped in one: "{llm-gateway:}".
 	Prefix string
 	// TTL is how long a cached answer is served. If zero, 1h.
 	TTL time.Duration
@@ -40,7 +47,7 @@ type Options struct {
 // Fleet is a connection to the Redis that a fleet of gateways shares.
 type Fleet struct {
 	opts Options
-	rdb  *redis.Client
+	rdb  redis.UniversalClient
 	log  *slog.Logger
 
 	mu      sync.Mutex
@@ -56,10 +63,6 @@ type Fleet struct {
 // whose Redis is down at start comes up, reports it, and shares once Redis
 // answers.
 func New(opts Options) (*Fleet, error) {
-	ro, err := redis.ParseURL(opts.URL)
-	if err != nil {
-		return nil, fmt.Errorf("REDIS_URL: %w; want redis://host:port[/db]", err)
-	}
 	if opts.Prefix == "" {
 		opts.Prefix = "llm-gateway:"
 	}
@@ -78,27 +81,72 @@ func New(opts Options) (*Fleet, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if opts.Cluster {
+		opts.Prefix = hashTagged(opts.Prefix)
+	}
 	log := opts.Logger
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	ro.DialTimeout = opts.OpTimeout
-	ro.ReadTimeout = opts.OpTimeout
-	ro.WriteTimeout = opts.OpTimeout
-	// One retry, at once, on a fresh connection: after Redis restarts, the
-	// pool's old connections fail on first use. An outage costs two quick
-	// refused dials, not a backoff in the caller's latency.
-	ro.MaxRetries = 1
-	ro.MinRetryBackoff, ro.MaxRetryBackoff = -1, -1
-	ro.DialerRetries = 1
-	ro.DisableIdentity = true
+	rdb, err := newClient(opts)
+	if err != nil {
+		return nil, err
+	}
 	quietDriver.Do(func() {
 		// go-redis reports dial failures through a logger of its own, one
 		// for the whole process, in plain text on stderr; Fleet reports
 		// outages itself (once each), so the driver's lines are dropped.
 		redis.SetLogger(discardLogger{})
 	})
-	return &Fleet{opts: opts, rdb: redis.NewClient(ro), log: log}, nil
+	return &Fleet{opts: opts, rdb: rdb, log: log}, nil
+}
+
+// newClient is a client of one Redis, or of a Redis Cluster: the same
+// timeouts and retries either way. One retry, at once, on a fresh
+// connection: after Redis restarts, the pool's old connections fail on
+// first use. An outage costs two quick refused dials, not a backoff in the
+// caller's latency.
+func newClient(opts Options) (redis.UniversalClient, error) {
+	if opts.Cluster {
+		co, err := redis.ParseClusterURL(opts.URL)
+		if err != nil {
+			return nil, fmt.Errorf("REDIS_URL: %w; want redis://host:port[?addr=host:port&addr=host:port] for a cluster", err)
+		}
+		co.DialTimeout, co.ReadTimeout, co.WriteTimeout = opts.OpTimeout, opts.OpTimeout, opts.OpTimeout
+		co.MaxRetries, co.MinRetryBackoff, co.MaxRetryBackoff = 1, -1, -1
+		co.DialerRetries = 1
+		co.DisableIdentity = true
+		return redis.NewClusterClient(co), nil
+	}
+	ro, err := redis.ParseURL(opts.URL)
+	if err != nil {
+		return nil, fmt.Errorf("REDIS_URL: %w; want redis://host:port[/db]", err)
+	}
+	ro.DialTimeout, ro.ReadTimeout, ro.WriteTimeout = opts.OpTimeout, opts.OpTimeout, opts.OpTimeout
+	ro.MaxRetries, ro.MinRetryBackoff, ro.MaxRetryBackoff = 1, -1, -1
+	ro.DialerRetries = 1
+	ro.DisableIdentity = true
+	return redis.NewClient(ro), nil
+}
+
+// hashTagged makes prefix a Redis Cluster hash tag unless it holds one:
+// keys with one tag share one slot, as the scripts need.
+func hashTagged(prefix string) string {
+	if i := strings.IndexByte(prefix, '{'); i >= 0 {
+		if j := strings.IndexByte(prefix[i+1:], '}'); j > 0 {
+			return prefix
+		}
+	}
+	return "{" + prefix + "}"
+}
+
+// node is where the keys live for commands that a cluster does not route
+// by key (SCAN): the primary holding the prefix's slot, or the one Redis.
+func (f *Fleet) node(ctx context.Context) (redis.Cmdable, error) {
+	if cc, ok := f.rdb.(*redis.ClusterClient); ok {
+		return cc.MasterForKey(ctx, f.opts.Prefix)
+	}
+	return f.rdb, nil
 }
 
 // Close closes the connections to Redis.

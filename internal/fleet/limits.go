@@ -24,8 +24,8 @@ import (
 // Keys, under the prefix: q:KEY|WINDOW a counter (hash: key, window, end,
 // used, held), h:ID a hold (list of counter key, amount), holds the holds
 // by expiry (sorted set, microseconds), holdseq the last hold ID. The
-// scripts name counter keys they compute, so Limits needs one Redis, not a
-// cluster.
+// scripts also touch hold keys they compute: on a Redis Cluster every key
+// is under the prefix's one hash tag, in one slot.
 type Limits struct{ f *Fleet }
 
 var _ policy.State = (*Limits)(nil)
@@ -226,10 +226,14 @@ func (l *Limits) Counters(ctx context.Context, now time.Time) ([]policy.Counter,
 	if _, err := l.Claim(opCtx, nil, now, now); err != nil {
 		return nil, err
 	}
+	node, err := f.node(opCtx)
+	if err != nil {
+		return nil, fmt.Errorf("redis limits: %w", f.observe(err))
+	}
 	var out []policy.Counter
-	iter := f.rdb.Scan(opCtx, 0, f.key("q", "*"), 256).Iterator()
+	iter := node.Scan(opCtx, 0, f.key("q", "*"), 256).Iterator()
 	for iter.Next(opCtx) {
-		h, err := f.rdb.HGetAll(opCtx, iter.Val()).Result()
+		h, err := node.HGetAll(opCtx, iter.Val()).Result()
 		if err != nil {
 			return nil, fmt.Errorf("redis limits: %w", f.observe(err))
 		}

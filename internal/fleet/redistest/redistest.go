@@ -62,10 +62,11 @@ func URL(t testing.TB) (url, prefix string) {
 // Server is a redis-server of the test's own, on a loopback port below
 // Linux's ephemeral range (testport.Free says why).
 type Server struct {
-	URL string
-	t   testing.TB
-	bin string
-	cmd *exec.Cmd
+	URL  string
+	t    testing.TB
+	bin  string
+	args []string // more of redis-server's settings
+	cmd  *exec.Cmd
 }
 
 // NewServer finds redis-server and a free port; Start runs it. The server
@@ -88,7 +89,7 @@ func NewServer(t testing.TB) *Server {
 func (s *Server) Start() {
 	s.t.Helper()
 	port := s.URL[strings.LastIndex(s.URL, ":")+1 : strings.LastIndex(s.URL, "/")]
-	s.cmd = exec.Command(s.bin, "--port", port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", s.t.TempDir())
+	s.cmd = exec.Command(s.bin, append([]string{"--port", port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", s.t.TempDir()}, s.args...)...)
 	out, err := s.cmd.StdoutPipe()
 	if err != nil {
 		s.t.Fatal(err)
@@ -113,4 +114,54 @@ func (s *Server) Stop() {
 		s.cmd.Wait()
 		s.cmd = nil
 	}
+}
+
+// Cluster starts a Redis Cluster of the test's own, three primaries on
+// free loopback ports joined by redis-cli --cluster create, and returns a
+// URL naming them all (redis://host:port?addr=host:port&addr=host:port).
+// The nodes are stopped when the test ends.
+func Cluster(t testing.TB) string {
+	t.Helper()
+	cli, err := exec.LookPath("redis-cli")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("redis-cli is not installed")
+		}
+		t.Skip("redis-cli is not installed")
+	}
+	var addrs []string
+	seen := map[string]bool{}
+	for len(addrs) < 3 {
+		s := NewServer(t)
+		bus := testport.Free(t)
+		addr := strings.TrimSuffix(strings.TrimPrefix(s.URL, "redis://"), "/0")
+		if seen[addr] || seen["127.0.0.1:"+bus] {
+			continue
+		}
+		seen[addr], seen["127.0.0.1:"+bus] = true, true
+		s.args = []string{"--cluster-enabled", "yes", "--cluster-port", bus, "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "2000"}
+		s.Start()
+		addrs = append(addrs, addr)
+	}
+	out, err := exec.Command(cli, append(append([]string{"--cluster", "create"}, addrs...), "--cluster-replicas", "0", "--cluster-yes")...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("redis-cli --cluster create: %v\n%s", err, out)
+	}
+	// Every node knows every slot's owner once the gossip settles: watched,
+	// bounded (redis-cli has already waited for the nodes to join).
+	for _, addr := range addrs {
+		c := redis.NewClient(&redis.Options{Addr: addr, DisableIdentity: true})
+		for i := 0; ; i++ {
+			info, err := c.ClusterInfo(context.Background()).Result()
+			if err == nil && strings.Contains(info, "cluster_state:ok") {
+				break
+			}
+			if i == 200 {
+				t.Fatalf("cluster node %s not ok after 10s: %v\n%s", addr, err, info)
+			}
+			time.Sleep(50 * time.Millisecond) // the cluster's gossip; nothing to wait on
+		}
+		c.Close()
+	}
+	return "redis://" + addrs[0] + "?addr=" + addrs[1] + "&addr=" + addrs[2]
 }
