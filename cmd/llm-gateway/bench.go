@@ -17,6 +17,7 @@ import (
 	"github.com/llm-gateway/llm-gateway/internal/bench"
 	"github.com/llm-gateway/llm-gateway/internal/config"
 	"github.com/llm-gateway/llm-gateway/internal/httpserver"
+	"github.com/llm-gateway/llm-gateway/internal/limitsfile"
 	"github.com/llm-gateway/llm-gateway/internal/policy"
 	"github.com/llm-gateway/llm-gateway/internal/sqlite"
 )
@@ -198,7 +199,9 @@ defaults:
 `
 
 // benchAdmissions are the governance backends `bench` measures: counters
-// in memory, and in a SQLite file as STORE_URL=sqlite:PATH keeps them.
+// in memory; in the counter file beside a SQLite store, as a gateway with
+// STORE_URL=sqlite:PATH keeps them; and in the SQLite file itself, the
+// fallback where a counter file cannot be used.
 func benchAdmissions(ctx context.Context, dir string) ([]bench.AdmissionBackend, func(), error) {
 	p, err := policy.Parse([]byte(benchPolicy), nil, nil)
 	if err != nil {
@@ -208,13 +211,17 @@ func benchAdmissions(ctx context.Context, dir string) ([]bench.AdmissionBackend,
 	if err != nil {
 		return nil, nil, err
 	}
-	limits, err := db.Limits(ctx)
+	inDB, err := db.Limits(ctx)
 	if err != nil {
 		db.Close()
 		return nil, nil, err
 	}
-	return []bench.AdmissionBackend{
-		{Name: "memory", Admission: policy.New(p, policy.Options{})},
-		{Name: "sqlite", Admission: policy.New(p, policy.Options{State: limits})},
-	}, func() { db.Close() }, nil
+	backends := []bench.AdmissionBackend{{Name: "memory", Admission: policy.New(p, policy.Options{})}}
+	closeAll := func() { db.Close() }
+	if f, err := limitsfile.Open(db.Path() + "-limits"); err == nil {
+		backends = append(backends, bench.AdmissionBackend{Name: bench.AdmissionSQLite, Admission: policy.New(p, policy.Options{State: f, Spent: db})})
+		closeAll = func() { f.Close(); db.Close() }
+	}
+	backends = append(backends, bench.AdmissionBackend{Name: "sqlite, transactions", Admission: policy.New(p, policy.Options{State: inDB, Spent: db})})
+	return backends, closeAll, nil
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"path/filepath"
 	"testing"
 )
@@ -11,7 +12,8 @@ import (
 // and a gateway started afresh on the store keeps the spend.
 func TestStdioGatewaysShareOneBudgetThroughSQLite(t *testing.T) {
 	_, url := startSim(t)
-	store := "STORE_URL=sqlite:" + filepath.Join(t.TempDir(), "gateway.db")
+	db := filepath.Join(t.TempDir(), "gateway.db")
+	store := "STORE_URL=sqlite:" + db
 	env := gatewayEnv(url, store, "AGENT_NAME=shared-bot", "CACHE_ENABLED=false",
 		"POLICY_FILE="+writePolicy(t, "agents:\n  shared-bot: { budget: { daily_usd: 0.002 } }\n"))
 	a, _ := connect(t, env)
@@ -50,6 +52,22 @@ func TestStdioGatewaysShareOneBudgetThroughSQLite(t *testing.T) {
 		t.Errorf("after a restart the store counts $%v spent, want $%v", got, *r.EstimatedCostUSD)
 	}
 	refusal(t, c, "budget_exceeded", big)
+
+	// The counters beside the database are only a fast copy: without them
+	// (all gateways stopped, the file removed), spend so far comes from
+	// the ledger.
+	a.Close()
+	c.Close()
+	if err := os.Remove(db + "-limits"); err != nil {
+		t.Fatalf("the counter file beside the database: %v", err)
+	}
+	d, _ := connect(t, env)
+	refusal(t, d, "budget_exceeded", big)
+	var sd limitsStats
+	call(t, d, "get_stats", nil, &sd)
+	if got := spent(sd); got != *r.EstimatedCostUSD {
+		t.Errorf("with the counter file removed the store counts $%v spent, want the ledger's $%v", got, *r.EstimatedCostUSD)
+	}
 
 	// Without the first call's spend, the same call fits: the refusals
 	// above came from the shared spend, not from the call alone.

@@ -12,29 +12,37 @@ import (
 	"github.com/llm-gateway/llm-gateway/internal/catalog"
 	"github.com/llm-gateway/llm-gateway/internal/config"
 	"github.com/llm-gateway/llm-gateway/internal/fleet"
+	"github.com/llm-gateway/llm-gateway/internal/limitsfile"
 	"github.com/llm-gateway/llm-gateway/internal/policy"
 )
 
 // limitsState is where the policy's counters live, so that limits and
 // budgets hold across every process that shares them: a fleet's Redis,
-// else the SQLite file of STORE_URL (the processes of one machine), else
-// this process's memory, with spend so far read from the ledger.
-func limitsState(ctx context.Context, cfg *config.Config, shared *fleet.Fleet, led *usageLedger, log *slog.Logger) policy.State {
+// else a counter file beside the SQLite file of STORE_URL (the processes
+// of one machine; in the SQLite file itself where a counter file cannot be
+// kept), else this process's memory, with spend so far read from the
+// ledger. done closes what it opened.
+func limitsState(ctx context.Context, cfg *config.Config, shared *fleet.Fleet, led *usageLedger, log *slog.Logger) (st policy.State, done func()) {
 	switch {
 	case cfg.PolicyFile == "":
-		return nil
+		return nil, func() {}
 	case shared != nil:
-		return &fleet.Failover{Shared: shared.Limits(), Local: policy.NewMemory(), Open: cfg.FailMode == config.FailOpen}
+		return &fleet.Failover{Shared: shared.Limits(), Local: policy.NewMemory(), Open: cfg.FailMode == config.FailOpen}, func() {}
 	case led != nil && led.sqlite != nil:
+		f, err := limitsfile.Open(led.sqlite.Path() + "-limits")
+		if err == nil {
+			return f, func() { f.Close() }
+		}
+		log.Warn("limits kept in the SQLite file, at a write transaction per step: the counter file beside it cannot be used", "error", err)
 		l, err := led.sqlite.Limits(ctx)
 		if err == nil {
-			return l
+			return l, func() {}
 		}
 		log.Error("limits kept in this process only: the SQLite store cannot keep them", "error", err)
 	default:
 		log.Info("limits kept in this process only, spend so far read from the ledger; share them through STORE_URL=sqlite:PATH (one machine) or REDIS_URL (a fleet)", "store", led.url)
 	}
-	return nil
+	return nil, func() {}
 }
 
 // governance wires the policy of POLICY_FILE: a Governor for the gateway's

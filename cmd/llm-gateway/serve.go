@@ -183,9 +183,9 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger, problems .
 			log.Info("sharing cache and upstream calls with the fleet through redis", "prefix", cfg.RedisPrefix)
 		}
 	}
-	limits := limitsState(ctx, cfg, shared, led, log)
+	limits, closeLimits := limitsState(ctx, cfg, shared, led, log)
 	gov, stopPolicy := governance(ctx, cfg, cat, limits, led, log)
-	waits = append(waits, stopPolicy)
+	waits = append(waits, stopPolicy, closeLimits)
 	reg := metrics.New(metrics.Options{})
 	var gw *gateway.Gateway
 	var pr *prom.Recorder

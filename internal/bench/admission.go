@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"slices"
 	"time"
 
@@ -13,15 +14,23 @@ import (
 // through Admission (enter, allow, reserve, settle, leave) under a policy
 // that limits every call by rate, concurrency, tokens and a budget.
 type Admission struct {
-	Backend string  `json:"backend"` // where the counters live: memory, sqlite
+	Backend string  `json:"backend"` // where the counters live: memory, sqlite, …
 	Calls   int     `json:"calls"`
 	P50     float64 `json:"p50_us"`
 	P99     float64 `json:"p99_us"`
 	Mean    float64 `json:"mean_us"`
-	Error   string  `json:"error,omitempty"`
+	// CPU is the process's user and system time per call, µs; Allocs its
+	// heap allocations per call.
+	CPU    float64 `json:"cpu_us"`
+	Allocs float64 `json:"allocs"`
+	Error  string  `json:"error,omitempty"`
 }
 
 const targetAdmissionSQLiteP50 = 50.0 // µs, issue 11
+
+// AdmissionSQLite is the backend the target is judged on: what a gateway
+// with STORE_URL=sqlite:PATH uses (the counter file beside the database).
+const AdmissionSQLite = "sqlite"
 
 // runAdmission measures each backend Wiring.Admissions gives, one call
 // after another.
@@ -80,6 +89,9 @@ func measureAdmission(ctx context.Context, name string, adm gateway.Admission, c
 	}
 	took := make([]float64, 0, calls)
 	var sum float64
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	mallocs, cpu := ms.Mallocs, processCPU()
 	for range calls {
 		start := time.Now()
 		if err := one(); err != nil {
@@ -89,8 +101,11 @@ func measureAdmission(ctx context.Context, name string, adm gateway.Admission, c
 		took = append(took, us)
 		sum += us
 	}
+	cpu = processCPU() - cpu
+	runtime.ReadMemStats(&ms)
 	slices.Sort(took)
-	return Admission{Backend: name, Calls: calls, P50: took[len(took)/2], P99: took[len(took)*99/100], Mean: sum / float64(calls)}
+	return Admission{Backend: name, Calls: calls, P50: took[len(took)/2], P99: took[len(took)*99/100], Mean: sum / float64(calls),
+		CPU: float64(cpu.Nanoseconds()) / 1000 / float64(calls), Allocs: float64(ms.Mallocs-mallocs) / float64(calls)}
 }
 
 func (a Admission) String() string {

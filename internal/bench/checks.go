@@ -130,7 +130,7 @@ func checks(r *Report) []Check {
 		}
 	}
 	for _, a := range r.Admission {
-		if a.Backend == "sqlite" {
+		if a.Backend == AdmissionSQLite {
 			judge(fmt.Sprintf("admission (limits and a budget) with SQLite under %.0f µs p50 per call", targetAdmissionSQLiteP50),
 				a.Error == "" && a.Calls > 0, a.P50 < targetAdmissionSQLiteP50, "%.1f µs p50, %.1f µs p99", a.P50, a.P99)
 		}

@@ -136,18 +136,23 @@ func (r *Report) WriteMarkdown(w io.Writer, command string) error {
 		p("")
 		p("One request's whole pass through the policy (enter, allow, reserve, settle, leave), one after")
 		p("another, under a policy with requests_per_minute, max_concurrent, tokens_per_minute and a daily")
-		p("budget, so that every step reads and writes its counters. SQLite runs one immediate transaction")
-		p("per claim and per release in the file the ledger uses.")
+		p("budget, so that every step reads and writes its counters: four steps (two claims, two releases)")
+		p("per call. *sqlite* is what a gateway with `STORE_URL=sqlite:PATH` uses: a counter file beside the")
+		p("database (`PATH-limits`, memory-mapped, one `flock` per step), with spend so far read from the")
+		p("ledger when a budget's period starts. *sqlite, transactions* keeps the counters in the database")
+		p("itself, one immediate transaction per step: the fallback where a counter file cannot be used")
+		p("(Windows). CPU is the harness process's per call, allocations the heap's.")
 		p("")
 		var rows [][]string
 		for _, a := range r.Admission {
 			if a.Error != "" {
-				rows = append(rows, []string{a.Backend, fmt.Sprint(a.Calls), "error: " + a.Error, "", ""})
+				rows = append(rows, []string{a.Backend, fmt.Sprint(a.Calls), "error: " + a.Error, "", "", "", ""})
 				continue
 			}
-			rows = append(rows, []string{a.Backend, fmt.Sprint(a.Calls), fmt.Sprintf("%.1f", a.P50), fmt.Sprintf("%.1f", a.P99), fmt.Sprintf("%.1f", a.Mean)})
+			rows = append(rows, []string{a.Backend, fmt.Sprint(a.Calls), fmt.Sprintf("%.1f", a.P50), fmt.Sprintf("%.1f", a.P99), fmt.Sprintf("%.1f", a.Mean),
+				fmt.Sprintf("%.1f", a.CPU), fmt.Sprintf("%.1f", a.Allocs)})
 		}
-		table(bw, []string{"counters in", "calls", "p50 µs", "p99 µs", "mean µs"}, rows)
+		table(bw, []string{"counters in", "calls", "p50 µs", "p99 µs", "mean µs", "CPU µs/call", "allocs/call"}, rows)
 		p("")
 	}
 

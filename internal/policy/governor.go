@@ -141,7 +141,7 @@ func (g *Governor) Enter(ctx context.Context, e gateway.Entry) (func(), error) {
 		return nil, stateError(err)
 	}
 	if grant.Refused >= 0 {
-		return nil, g.refusal(p, &s, grant.Refused, now, "")
+		return nil, g.refusal(ctx, p, &s, grant.Refused, now, "")
 	}
 	if grant.ID == 0 {
 		return nop, nil
@@ -224,10 +224,10 @@ func (g *Governor) Reserve(ctx context.Context, res gateway.Reservation) (gatewa
 		return nil, stateError(err)
 	}
 	if grant.Refused >= 0 {
-		return nil, g.refusal(p, &s, grant.Refused, now, res.Model.Name)
+		return nil, g.refusal(ctx, p, &s, grant.Refused, now, res.Model.Name)
 	}
 	if budgets {
-		g.warnSoft(ctx, &s)
+		g.warnSoft(ctx, &s, now)
 	}
 	return func(ctx context.Context, used gateway.Usage, cost gateway.PicoUSD, _ bool) {
 		spent := make([]int64, len(s.claims))
@@ -286,25 +286,40 @@ func (g *Governor) seed(ctx context.Context, c *Claim, scope string, per period,
 	g.mu.Unlock()
 }
 
-// once reports whether the note for key in window has not been logged yet,
-// and marks it logged.
-func (g *Governor) once(key string, window int64) bool {
-	id := counterID{key, window}
+// once reports whether the note for key in the period of c has not been
+// logged yet by any process sharing the state, and marks it logged: the
+// first process to note it claims a counter of its own for it (key
+// "note|KEY", at most 1), so several gateways on one store log it once
+// between them. A limit no period resets (max_concurrent) is noted once an
+// hour. Each process remembers what it has seen, so the state is asked
+// once a period at most.
+func (g *Governor) once(ctx context.Context, key string, c *Claim, now time.Time) bool {
+	win, end := c.Window, c.End
+	if end == 0 {
+		start := now.Truncate(time.Hour)
+		win, end = start.Unix(), start.Add(time.Hour).Unix()
+	}
+	id := counterID{key, win}
 	g.mu.Lock()
-	defer g.mu.Unlock()
-	if g.warned[id] {
+	seen := g.warned[id]
+	if !seen {
+		if len(g.warned) > 10000 { // notes of past periods; bounded
+			clear(g.warned)
+		}
+		g.warned[id] = true
+	}
+	g.mu.Unlock()
+	if seen {
 		return false
 	}
-	if len(g.warned) > 10000 { // notes of past periods; bounded
-		clear(g.warned)
-	}
-	g.warned[id] = true
-	return true
+	note := []Claim{{Key: "note|" + key, Window: win, End: end, Max: 1, Amount: 1, Instant: true}}
+	grant, err := g.opts.State.Claim(context.WithoutCancel(ctx), note, now, now)
+	return err != nil || grant.Refused < 0 // when in doubt, log
 }
 
 // warnSoft logs, once per period, a budget that spend and holds have taken
 // past its soft threshold.
-func (g *Governor) warnSoft(ctx context.Context, s *claimSet) {
+func (g *Governor) warnSoft(ctx context.Context, s *claimSet, now time.Time) {
 	for i, a := range s.about {
 		c := &s.claims[i]
 		if a.warnAt == 0 || !strings.HasPrefix(a.limit, budgetPrefix) {
@@ -319,7 +334,7 @@ func (g *Governor) warnSoft(ctx context.Context, s *claimSet) {
 			"%s's %s is nearly spent: %s of %s used or reserved, past its warning threshold of %.0f%%; it resets at %s",
 			a.scope, a.limit, money(c.Used+c.Held+c.Amount), money(c.Max), 100*a.warnAt,
 			time.Unix(c.End, 0).UTC().Format(time.RFC3339))})
-		if g.once("warn:"+c.Key, c.Window) {
+		if g.once(ctx, "warn:"+c.Key, c, now) {
 			g.log.Warn("budget past its soft threshold", "scope", a.scope, "budget", a.limit,
 				"limit_usd", usd(c.Max), "spent_usd", usd(c.Used), "reserved_usd", usd(c.Held),
 				"threshold", a.warnAt, "resets_at", time.Unix(c.End, 0).UTC().Format(time.RFC3339))

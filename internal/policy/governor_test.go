@@ -208,15 +208,20 @@ func TestDowngradeNamedWhenTheWorstCaseDoesNotFit(t *testing.T) {
 	}
 }
 
+// TestSoftThresholdAndRefusalLoggedOncePerPeriod runs two governors over
+// one state, as two gateway processes sharing a store, taking turns: each
+// threshold and refusal is logged once a period between them.
 func TestSoftThresholdAndRefusalLoggedOncePerPeriod(t *testing.T) {
 	var buf bytes.Buffer
 	log := slog.New(slog.NewTextHandler(&buf, nil))
 	now := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
-	g := New(mustParse(t, "defaults: {budget: {daily_usd: 1, warn_at: 0.5}}"), Options{Logger: log})
+	state := NewMemory()
+	p := mustParse(t, "defaults: {budget: {daily_usd: 1, warn_at: 0.5}, max_concurrent: 1}")
+	gs := [2]*Governor{New(p, Options{Logger: log, State: state, HoldTTL: 3 * time.Hour}), New(p, Options{Logger: log, State: state, HoldTTL: 3 * time.Hour})}
 	var notices []gateway.Notice
 	ctx := gateway.WithNotify(t.Context(), func(n gateway.Notice) { notices = append(notices, n) })
-	for range 12 {
-		if s, err := g.Reserve(ctx, reservation("a", novaPro, tenCents, now)); err == nil {
+	for i := range 12 {
+		if s, err := gs[i%2].Reserve(ctx, reservation("a", novaPro, tenCents, now)); err == nil {
 			s(ctx, gateway.Usage{}, tenCents, true)
 		}
 	}
@@ -233,11 +238,25 @@ func TestSoftThresholdAndRefusalLoggedOncePerPeriod(t *testing.T) {
 		t.Errorf("refusal logged %d times, want once at WARN:\n%s", n, out)
 	}
 	// The next day warns again.
-	if s, err := g.Reserve(ctx, reservation("a", novaPro, 6*tenCents, now.Add(24*time.Hour))); err == nil {
+	if s, err := gs[1].Reserve(ctx, reservation("a", novaPro, 6*tenCents, now.Add(24*time.Hour))); err == nil {
 		s(ctx, gateway.Usage{}, tenCents, true)
 	}
 	if n := strings.Count(buf.String(), "soft threshold"); n != 2 {
 		t.Errorf("soft threshold logged %d times over two days, want twice", n)
+	}
+	// A limit no period resets is logged once an hour.
+	leave, err := gs[0].Enter(ctx, gateway.Entry{Agent: "a", Time: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer leave()
+	for i, at := range []time.Duration{0, time.Minute, time.Hour} {
+		if _, err := gs[i%2].Enter(ctx, gateway.Entry{Agent: "a", Time: now.Add(at)}); kindOf(err) != gateway.KindRateLimited {
+			t.Fatalf("second call in flight = %v, want rate_limited", err)
+		}
+	}
+	if n := strings.Count(buf.String(), "limit=max_concurrent"); n != 2 {
+		t.Errorf("max_concurrent refusals logged %d times over two hours, want twice:\n%s", n, buf.String())
 	}
 }
 

@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"time"
@@ -21,7 +22,7 @@ func whose(scope string) string {
 
 // refusal is the error for claim i of s, which did not fit; model is the
 // model of a reservation ("" at the door).
-func (g *Governor) refusal(p *Policy, s *claimSet, i int, now time.Time, model string) error {
+func (g *Governor) refusal(ctx context.Context, p *Policy, s *claimSet, i int, now time.Time, model string) error {
 	c, a := &s.claims[i], &s.about[i]
 	r := &gateway.Refusal{Limit: a.limit, Scope: a.scope}
 	if c.End != 0 {
@@ -61,18 +62,19 @@ func (g *Governor) refusal(p *Policy, s *claimSet, i int, now time.Time, model s
 		} else {
 			e.Message += "; ask for fewer max_tokens or a cheaper model, or wait"
 		}
-		g.logRefusal(a, c, e)
+		g.logRefusal(ctx, a, c, e, now)
 		return e
 	}
 	r.Max, r.Used, r.Reserved = float64(c.Max), float64(c.Used), float64(c.Held)
-	g.logRefusal(a, c, e)
+	g.logRefusal(ctx, a, c, e, now)
 	return e
 }
 
-// logRefusal logs a limit's first refusal in its period; the gateway logs
-// each failed call on its own.
-func (g *Governor) logRefusal(a *about, c *Claim, e *gateway.Error) {
-	if g.once("refuse:"+c.Key, c.Window) {
+// logRefusal logs a limit's first refusal in its period, once across the
+// processes sharing the state; the gateway logs each failed call on its
+// own.
+func (g *Governor) logRefusal(ctx context.Context, a *about, c *Claim, e *gateway.Error, now time.Time) {
+	if g.once(ctx, "refuse:"+c.Key, c, now) {
 		g.log.Warn("limit reached; calls are refused until it resets", "scope", a.scope, "limit", a.limit, "error_kind", string(e.Kind),
 			"max", e.Refusal.Max, "used", e.Refusal.Used, "reserved", e.Refusal.Reserved)
 	}
