@@ -37,9 +37,11 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	asJSON := fs.Bool("json", false, "print the results as JSON instead of tables")
 	out := fs.String("out", "", "also write the results as Markdown to this `file` (e.g. docs/BENCHMARKS.md)")
 	profile := fs.String("profile", "", "write a CPU profile of each served scenario's measured calls into this `directory`")
+	soak := fs.Duration("soak", 0, "instead of the scenarios, load a gateway child process with mixed traffic and faults for this `duration` (e.g. 60s), read its RSS, goroutines, threads and open files every 5s, and fail if any grows without bound")
 	peers := fs.Bool("peers", false, "also measure a minimal Go reverse proxy and Portkey's gateway (needs node and npm; installs it once into the user cache directory) beside the OpenAI-compatible front")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: llm-gateway bench [--quick] [--json] [--out FILE] [--profile DIR] [--peers]")
+		fmt.Fprintln(stderr, "       llm-gateway bench --soak DURATION")
 		fmt.Fprintln(stderr, "\nMeasures the gateway against the MCP protocol floor and a direct Bedrock call, on a built-in simulator.")
 		fs.PrintDefaults()
 	}
@@ -52,6 +54,14 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if fs.NArg() > 0 {
 		fs.Usage()
 		return exitError(2)
+	}
+	if *soak != 0 {
+		exe, err := os.Executable()
+		if err != nil {
+			return fmt.Errorf("bench: %w", err)
+		}
+		_, err = bench.Soak(ctx, bench.SoakOptions{Duration: *soak, Executable: exe, Out: stdout})
+		return err
 	}
 	if *profile != "" {
 		if err := os.MkdirAll(*profile, 0o755); err != nil {

@@ -159,3 +159,19 @@ func TestHTTPLedgerSurvivesSIGKILL(t *testing.T) {
 		t.Errorf("the next process's get_stats = %d requests; usage said %d", st.Metrics.TotalRequests, r.Total.Requests)
 	}
 }
+
+// The built-in simulator (--simulate) is reached under the same limits as
+// Bedrock: an answer over MAX_ANSWER_BYTES is refused (it was once read
+// whole, and a hang waited out REQUEST_TIMEOUT, as the simulator's client
+// lost the limits).
+func TestSimulateKeepsTheUpstreamLimits(t *testing.T) {
+	s, _ := connect(t, gatewayEnv("", "BEDROCK_SIMULATOR=true", "MAX_ANSWER_BYTES=16KiB", "LOG_LEVEL=WARN"))
+	res, err := s.CallTool(t.Context(), &mcp.CallToolParams{Name: "generate", Arguments: map[string]any{
+		"model": "nova-lite", "messages": user("too long [sim:huge=200000]")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.IsError || !strings.HasPrefix(text(res), "[model_error]") {
+		t.Errorf("a huge simulated answer = %.300q (error %v), want a [model_error] tool error", text(res), res.IsError)
+	}
+}

@@ -139,11 +139,10 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger, problems .
 		waits = append(waits, done)
 		// With the simulator no AWS setting is consulted: a profile that
 		// does not exist, a Bedrock API key or ~/.aws must not stop it.
-		popts = bedrock.Options{
-			Region: cfg.Region, Endpoint: url, Standalone: true,
-			Credentials: credentials.NewStaticCredentialsProvider(key, secret, cfg.SessionToken),
-			MaxAttempts: cfg.MaxAttempts, MaxBackoff: cfg.MaxBackoff, Logger: log,
-		}
+		// The limits stay (they once did not: a hang then waited out
+		// REQUEST_TIMEOUT and a huge answer was read whole).
+		popts.Endpoint, popts.Standalone, popts.Profile, popts.BearerToken = url, true, "", ""
+		popts.Credentials = credentials.NewStaticCredentialsProvider(key, secret, cfg.SessionToken)
 		log.Warn("SIMULATED: answers come from the built-in Bedrock simulator, not from AWS", "endpoint", url)
 	} else if cfg.BedrockEndpoint == "" && !bedrock.KnownRegion(cfg.Region) {
 		su.add(SetupProblem{Setting: "AWS_REGION", Blocking: true,
