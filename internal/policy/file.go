@@ -44,11 +44,14 @@ type Rules struct {
 	Budget            *Budget  `yaml:"budget"`
 }
 
-// Cap is a limit on every agent together: for one model, or for all.
+// Cap is a limit on every agent together: for one model, or for all. A
+// model's requests_per_minute and max_concurrent count the calls sent to
+// it (a cache hit is not; each fallback counts against its own model);
+// the global ones count requests, as an agent's do.
 type Cap struct {
-	RequestsPerMinute *int64  `yaml:"requests_per_minute"` // global only
+	RequestsPerMinute *int64  `yaml:"requests_per_minute"`
 	TokensPerMinute   *int64  `yaml:"tokens_per_minute"`
-	MaxConcurrent     *int64  `yaml:"max_concurrent"` // global only
+	MaxConcurrent     *int64  `yaml:"max_concurrent"`
 	Budget            *Budget `yaml:"budget"`
 }
 
@@ -207,11 +210,8 @@ func compile(f File, known func(string) bool, catalog []string) (*Policy, []stri
 		c := f.Models[name]
 		where := "models." + name
 		checkModel(where, name)
-		if c.RequestsPerMinute != nil || c.MaxConcurrent != nil {
-			bad(where, "requests_per_minute and max_concurrent are per agent or global; a model takes tokens_per_minute and budget")
-		}
-		checkLimits(bad, where, nil, c.TokensPerMinute, nil, c.Budget, checkModel)
-		m := flatten(Rules{}, Rules{TokensPerMinute: c.TokensPerMinute, Budget: c.Budget})
+		checkLimits(bad, where, c.RequestsPerMinute, c.TokensPerMinute, c.MaxConcurrent, c.Budget, checkModel)
+		m := flatten(Rules{}, Rules{RequestsPerMinute: c.RequestsPerMinute, TokensPerMinute: c.TokensPerMinute, MaxConcurrent: c.MaxConcurrent, Budget: c.Budget})
 		p.models[name] = &m
 	}
 	checkLimits(bad, "global", f.Global.RequestsPerMinute, f.Global.TokensPerMinute, f.Global.MaxConcurrent, f.Global.Budget, checkModel)

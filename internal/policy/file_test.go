@@ -55,7 +55,7 @@ agents:
   a: { tokens_per_minute: lots }
 models:
   gpt-9: { budget: { daily_usd: 1 } }
-  nova-pro: { requests_per_minute: 5 }
+  nova-pro: { requests_per_minute: 0 }
 global:
   budget: { monthly_usd: 0.0000000000001 }
 `
@@ -74,7 +74,7 @@ global:
 		`defaults.budget.warn_at: must be a fraction`,
 		`defaults.budget.downgrade_to: "nova-tiny" is not a model`,
 		`models.gpt-9: "gpt-9" is not a model`,
-		`models.nova-pro: requests_per_minute and max_concurrent are per agent or global`,
+		`models.nova-pro.requests_per_minute: must be at least 1`,
 		`more than 12 decimals`,
 	} {
 		if !strings.Contains(err.Error(), want) {
@@ -89,5 +89,27 @@ func TestUSDIsExact(t *testing.T) {
 	want := [numPeriods]gateway.PicoUSD{gateway.PicoPerUSD / 10, 123456*gateway.PicoPerUSD + 1, 7 * gateway.PicoPerUSD}
 	if r.budgets != want {
 		t.Errorf("budgets = %v, want %v", r.budgets, want)
+	}
+}
+
+// TestREADMEExample: the policy file the README shows is valid, and its
+// per-model caps are in force.
+func TestREADMEExample(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(readme), "```yaml\n# policy.yaml")
+	src, _, ok2 := strings.Cut(rest, "```")
+	if !ok || !ok2 {
+		t.Fatal("README.md has no ```yaml block starting # policy.yaml")
+	}
+	p, err := Parse([]byte("# policy.yaml"+src), nil, nil)
+	if err != nil {
+		t.Fatalf("the README's policy: %v", err)
+	}
+	m := p.models["claude-opus-4-6"]
+	if m == nil || m.rpm != 20 || m.concurrent != 4 || m.budgets[day] != 50*gateway.PicoPerUSD {
+		t.Errorf("claude-opus-4-6's caps = %+v, want 20 requests a minute, 4 in flight, $50 a day", m)
 	}
 }

@@ -180,7 +180,9 @@ func (g *Governor) Allow(_ context.Context, agent string, m gateway.Model) error
 }
 
 // Reserve holds the attempt's worst case against tokens_per_minute and
-// every budget that applies: the agent's, the model's and the global one.
+// every budget that applies: the agent's, the model's and the global one;
+// and counts the attempt against its model's requests_per_minute and
+// max_concurrent, holding its place there until it settles.
 func (g *Governor) Reserve(ctx context.Context, res gateway.Reservation) (gateway.Settle, error) {
 	p := g.policy.Load()
 	if p == nil {
@@ -194,9 +196,17 @@ func (g *Governor) Reserve(ctx context.Context, res gateway.Reservation) (gatewa
 		r     *rules
 	}{{"agent:" + agentName(res.Agent), p.rulesFor(agentName(res.Agent))}, {"model:" + res.Model.Name, p.models[res.Model.Name]}, {"global", &p.global}}
 	budgets := false
-	for _, sc := range scopes {
+	for i, sc := range scopes {
 		if sc.r == nil {
 			continue
+		}
+		if i == 1 { // a model's rate and concurrency count the calls sent to it
+			if sc.r.rpm > 0 {
+				s.add(sc.scope, limitRPM, minute, p.loc, now, sc.r.rpm, 1, true)
+			}
+			if sc.r.concurrent > 0 {
+				s.add(sc.scope, limitConcurrent, numPeriods, p.loc, now, sc.r.concurrent, 1, false)
+			}
 		}
 		if sc.r.tpm > 0 {
 			s.add(sc.scope, limitTPM, minute, p.loc, now, sc.r.tpm, tokens, false)
@@ -232,9 +242,10 @@ func (g *Governor) Reserve(ctx context.Context, res gateway.Reservation) (gatewa
 	return func(ctx context.Context, used gateway.Usage, cost gateway.PicoUSD, _ bool) {
 		spent := make([]int64, len(s.claims))
 		for i, a := range s.about {
-			if a.limit == limitTPM {
+			switch {
+			case a.limit == limitTPM:
 				spent[i] = int64(used.Total())
-			} else {
+			case strings.HasPrefix(a.limit, budgetPrefix):
 				spent[i] = int64(cost)
 			}
 		}

@@ -113,6 +113,51 @@ func TestMaxConcurrent(t *testing.T) {
 	l4()
 }
 
+// TestModelRateAndConcurrency: a model's requests_per_minute and
+// max_concurrent count the calls sent to it by every agent together, each
+// held from its reservation to its settlement; other models are not
+// counted against them.
+func TestModelRateAndConcurrency(t *testing.T) {
+	now := time.Date(2026, 12, 1, 12, 0, 30, 0, time.UTC)
+	g := New(mustParse(t, "models: {nova-pro: {requests_per_minute: 3, max_concurrent: 2}}"), Options{Now: func() time.Time { return now }})
+	ctx := t.Context()
+	reserve := func(agent string, m gateway.Model) (gateway.Settle, error) {
+		return g.Reserve(ctx, reservation(agent, m, 1, now))
+	}
+	s1, err := reserve("a", novaPro)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s2, err := reserve("b", novaPro)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = reserve("c", novaPro)
+	if r := gateway.RefusalOf(err); kindOf(err) != gateway.KindRateLimited || r == nil || r.Limit != "max_concurrent" || r.Scope != "model:nova-pro" {
+		t.Fatalf("a third call to nova-pro in flight = %v, want rate_limited by the model's max_concurrent", err)
+	}
+	lite := gateway.Model{Name: "nova-lite", Price: novaPro.Price}
+	if _, err := reserve("c", lite); err != nil {
+		t.Fatalf("another model is not capped: %v", err)
+	}
+	s1(ctx, gateway.Usage{}, 1, true)
+	s3, err := reserve("c", novaPro)
+	if err != nil {
+		t.Fatalf("after one call to nova-pro ended: %v", err)
+	}
+	s2(ctx, gateway.Usage{}, 1, true)
+	s3(ctx, gateway.Usage{}, 1, true)
+	// Three calls were sent this minute: the fourth waits for the next.
+	_, err = reserve("d", novaPro)
+	if r := gateway.RefusalOf(err); r == nil || r.Limit != "requests_per_minute" || r.RetryAfter != 30*time.Second {
+		t.Fatalf("a fourth call in the minute = %v, want refused by the model's requests_per_minute, retry in 30s", err)
+	}
+	figs := g.Limits(ctx, "", true).Models["nova-pro"]
+	if len(figs) != 2 || figs[0].Limit != "requests_per_minute" || figs[0].Used != 3 || figs[1].Limit != "max_concurrent" || figs[1].Used != 0 || figs[1].Reserved != 0 {
+		t.Errorf("nova-pro's figures = %+v, want 3 requests used, no call in flight", figs)
+	}
+}
+
 func TestModelAllowList(t *testing.T) {
 	g := New(mustParse(t, `
 defaults: {models: ["nova-*"]}

@@ -15,7 +15,7 @@ func whose(scope string) string {
 	case strings.HasPrefix(scope, "agent:"):
 		return fmt.Sprintf("agent %q's", strings.TrimPrefix(scope, "agent:"))
 	case strings.HasPrefix(scope, "model:"):
-		return fmt.Sprintf("model %s's cap on", strings.TrimPrefix(scope, "model:"))
+		return fmt.Sprintf("model %s's (all agents together)", strings.TrimPrefix(scope, "model:"))
 	}
 	return "the global"
 }
