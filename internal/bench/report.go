@@ -107,6 +107,11 @@ func (r *Report) WriteText(w io.Writer) error {
 	for _, x := range r.Peers {
 		row(resultRow(x)...)
 	}
+	if r.Fleet != nil {
+		for _, x := range r.Fleet.Cost {
+			row(resultRow(x)...)
+		}
+	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
