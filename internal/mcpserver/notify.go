@@ -52,12 +52,7 @@ func (s *server) noticesOf(resp *gateway.Response, now time.Time) []gateway.Noti
 		out = append(out, gateway.Notice{Level: "warning", Kind: "fallback",
 			Message: fmt.Sprintf("answered by the fallback %s after %s failed", resp.Model, strings.Join(tried, ", "))})
 	}
-	models := s.opts.Models()
-	for i := range models {
-		m := &models[i]
-		if m.Name != resp.Model {
-			continue
-		}
+	if m, ok := s.lifecycle[resp.Model]; ok {
 		move := ""
 		if m.Replacement != "" {
 			move = "; move to " + m.Replacement
@@ -74,7 +69,25 @@ func (s *server) noticesOf(resp *gateway.Response, now time.Time) []gateway.Noti
 			out = append(out, gateway.Notice{Level: "warning", Kind: "lifecycle",
 				Message: fmt.Sprintf("%s reaches its end of life on %s%s", m.Name, m.EndOfLife, move)})
 		}
-		break
+	}
+	return out
+}
+
+// lifecycle is what noticesOf needs of a catalog model.
+type lifecycle struct {
+	Name, Status, EndOfLife, Replacement string
+}
+
+// lifecycles indexes the models that may need a notice by name, once:
+// copying the catalog on every answer cost a cache hit more than the rest
+// of the gateway's work on it.
+func lifecycles(models []ModelInfo) map[string]lifecycle {
+	out := make(map[string]lifecycle)
+	for i := range models {
+		m := &models[i]
+		if m.Status == "legacy" || m.EndOfLife != "" {
+			out[m.Name] = lifecycle{Name: m.Name, Status: m.Status, EndOfLife: m.EndOfLife, Replacement: m.Replacement}
+		}
 	}
 	return out
 }

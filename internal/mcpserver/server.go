@@ -29,7 +29,8 @@ type Options struct {
 	Version string // reported in initialize; if empty, "dev"
 
 	Generator Generator
-	// Models lists the catalog for list_models.
+	// Models lists the catalog for list_models. The lifecycle notices of
+	// generate answers (legacy, near end of life) read it once, in New.
 	Models func() []ModelInfo
 	// Stats reports usage, spend, latency, cache and limits for get_stats,
 	// as the caller may see them.
@@ -60,8 +61,9 @@ type Options struct {
 }
 
 type server struct {
-	opts Options
-	log  *slog.Logger
+	opts      Options
+	log       *slog.Logger
+	lifecycle map[string]lifecycle // by model name, from Models at New
 }
 
 // New returns an MCP server with the gateway's three tools. It panics if a
@@ -83,8 +85,8 @@ func New(opts Options) *mcp.Server {
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	s := &server{opts: opts, log: log}
 	models := opts.Models()
+	s := &server{opts: opts, log: log, lifecycle: lifecycles(models)}
 	lim := generateSchemaLimits{}
 	for i := range models {
 		lim.maxTemperature = max(lim.maxTemperature, models[i].MaxTemperature)
