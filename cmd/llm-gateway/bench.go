@@ -151,6 +151,14 @@ func benchWiring() bench.Wiring {
 				done()
 			}}, nil
 		},
+		StdioTransport: func(stdin io.Reader, stdout io.Writer, getenv func(string) string, stderr io.Writer) (mcp.Transport, error) {
+			cfg, done, err := benchConfig(getenv)
+			if err != nil {
+				return nil, err
+			}
+			defer done()
+			return stdioTransport(cfg, newLogger(cfg, stderr), stdin, stdout), nil
+		},
 		HTTPHandler: func(srv *mcp.Server, routes []httpserver.Route, getenv func(string) string, stderr io.Writer) (http.Handler, error) {
 			cfg, done, err := benchConfig(getenv)
 			if err != nil {

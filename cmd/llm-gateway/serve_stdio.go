@@ -17,13 +17,7 @@ import (
 // cfg.ShutdownGrace, after which the calls still running get an error.
 func serveStdio(ctx context.Context, cfg *config.Config, log *slog.Logger, a *app, stdin io.Reader, stdout io.Writer) error {
 	log.Info("serving MCP over stdio", "version", version, "region", cfg.Region, "simulated", a.simulated)
-	t := stdio.New(stdin, stdout, stdio.Options{
-		MaxMessageBytes:   int(cfg.MessageLimit()),
-		Setting:           "MAX_MESSAGE_BYTES",
-		MaxConcurrent:     cfg.MaxConcurrent,
-		ConcurrentSetting: "MAX_CONCURRENT_CALLS",
-		Logger:            log,
-	})
+	t := stdioTransport(cfg, log, stdin, stdout)
 	// The session does not end with ctx: a signal drains it instead, so
 	// calls in flight (already paid for) keep their context.
 	ss, err := a.mcp.Connect(context.WithoutCancel(ctx), t, nil)
@@ -46,4 +40,15 @@ func serveStdio(ctx context.Context, cfg *config.Config, log *slog.Logger, a *ap
 		return nil
 	}
 	return fmt.Errorf("serve stdio: %w", err)
+}
+
+// stdioTransport is the MCP transport on stdin and stdout, bounded by cfg.
+func stdioTransport(cfg *config.Config, log *slog.Logger, stdin io.Reader, stdout io.Writer) *stdio.Transport {
+	return stdio.New(stdin, stdout, stdio.Options{
+		MaxMessageBytes:   int(cfg.MessageLimit()),
+		Setting:           "MAX_MESSAGE_BYTES",
+		MaxConcurrent:     cfg.MaxConcurrent,
+		ConcurrentSetting: "MAX_CONCURRENT_CALLS",
+		Logger:            log,
+	})
 }

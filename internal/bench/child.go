@@ -53,6 +53,10 @@ type Wiring struct {
 	HTTPHandler func(srv *mcp.Server, routes []httpserver.Route, getenv func(string) string, stderr io.Writer) (http.Handler, error)
 	// HTTPPath is where HTTPHandler answers MCP. If empty, "/mcp".
 	HTTPPath string
+	// StdioTransport is the gateway's stdio transport on stdin and stdout,
+	// made from the same settings as Gateway, as the serve command makes
+	// it. If nil, the SDK's IOTransport.
+	StdioTransport func(stdin io.Reader, stdout io.Writer, getenv func(string) string, stderr io.Writer) (mcp.Transport, error)
 	// Admissions gives the governance backends to measure, each under a
 	// policy that limits every call (rate, concurrency, tokens, a budget)
 	// generously enough that none is refused; files go in dir. closeAll
@@ -92,9 +96,10 @@ const (
 	modeGatewayHTTP  = "gateway-http"  // the gateway over Streamable HTTP
 	modePeerProxy    = "peer-proxy"    // a minimal reverse proxy to the simulator: one more hop
 
-	// The stdio modes with the leanStdio transport instead of the SDK's.
-	modeNoopLean    = "noop-stdio-lean"
-	modeGatewayLean = "gateway-stdio-lean"
+	// The no-op tool on the gateway's stdio transport, and the gateway on
+	// the SDK's: the transport's share of a call, either way.
+	modeNoopGatewayStdio = "noop-stdio-gateway"
+	modeGatewaySDKStdio  = "gateway-stdio-sdk"
 )
 
 // Control pipe descriptors in a child: the harness writes commands to ctlIn
@@ -132,9 +137,9 @@ func RunChild(ctx context.Context, args []string, w Wiring, stdin io.Reader, std
 	var srv *mcp.Server
 	var routes []httpserver.Route
 	switch mode {
-	case modeNoopStdio, modeNoopHTTP, modeNoopStack, modeNoopLean:
+	case modeNoopStdio, modeNoopHTTP, modeNoopStack, modeNoopGatewayStdio:
 		srv = noopServer()
-	case modeGatewayStdio, modeGatewayHTTP, modeGatewayLean:
+	case modeGatewayStdio, modeGatewayHTTP, modeGatewaySDKStdio:
 		if w.Gateway == nil {
 			return errors.New("bench child: no gateway wiring")
 		}
@@ -152,7 +157,7 @@ func RunChild(ctx context.Context, args []string, w Wiring, stdin io.Reader, std
 	}
 
 	switch mode {
-	case modePipeEcho, modeNoopStdio, modeGatewayStdio, modeNoopLean, modeGatewayLean:
+	case modePipeEcho, modeNoopStdio, modeGatewayStdio, modeNoopGatewayStdio, modeGatewaySDKStdio:
 		if err := ctl.reply(ctlReply{}); err != nil {
 			return err
 		}
@@ -161,8 +166,11 @@ func RunChild(ctx context.Context, args []string, w Wiring, stdin io.Reader, std
 			return echoLines(stdin, stdout)
 		}
 		var t mcp.Transport = &mcp.IOTransport{Reader: io.NopCloser(stdin), Writer: nopWriteCloser{stdout}}
-		if mode == modeNoopLean || mode == modeGatewayLean {
-			t = &leanStdio{r: stdin, w: stdout}
+		if (mode == modeGatewayStdio || mode == modeNoopGatewayStdio) && w.StdioTransport != nil {
+			var err error
+			if t, err = w.StdioTransport(stdin, stdout, os.Getenv, os.Stderr); err != nil {
+				return fmt.Errorf("bench child: stdio transport: %w", err)
+			}
 		}
 		err := srv.Run(ctx, t)
 		if err == nil || errors.Is(err, io.EOF) || ctx.Err() != nil {

@@ -24,7 +24,7 @@
 // are nearest-rank percentiles. The single-caller scenarios run side by
 // side, in blocks of calls taken in turns, so that a shared machine's
 // other work weighs on all of them alike; experiments (other GOGC, log
-// level, a leaner stdio transport) run among them, so each proposed change
+// level, the SDK's stdio transport instead of the gateway's) run among them, so each proposed change
 // is measured beside the current behaviour in the same run. CPU time, allocations and peak RSS are the
 // serving process's own: a child reports getrusage(RUSAGE_SELF),
 // runtime.MemStats and /proc/self/status (VmRSS, VmHWM) on request over a

@@ -28,6 +28,7 @@ import (
 const (
 	nameStdioRaw      = "stdio: pipe round trip (raw)"
 	nameStdioFloor    = "stdio: no-op tool (floor)"
+	nameStdioStack    = "stdio: no-op tool, gateway's stdio transport"
 	nameStdioHit      = "stdio: generate, cache hit"
 	nameStdioMiss     = "stdio: generate, cache miss"
 	nameHTTPRaw       = "http: loopback POST (raw)"
@@ -93,7 +94,7 @@ func (h *harness) runLatency(ctx context.Context) {
 		add(s.name, false, s.transport, s.mode, nil, s.setup)
 	}
 	for _, e := range experiments {
-		if !h.sizes.experiments && !e.lean {
+		if !h.sizes.experiments && !e.sdkStdio {
 			continue // a quick run needs only the experiments that run other code
 		}
 		for _, s := range h.served() {
@@ -101,8 +102,8 @@ func (h *harness) runLatency(ctx context.Context) {
 				continue
 			}
 			mode := s.mode
-			if e.lean {
-				mode = leanModes[mode]
+			if e.sdkStdio && mode == modeGatewayStdio {
+				mode = modeGatewaySDKStdio
 			}
 			add(experimentName(s.name, e.label), true, s.transport, mode, e.env, s.setup)
 		}
@@ -158,6 +159,7 @@ func (h *harness) served() []servedScenario {
 	return []servedScenario{
 		{nameStdioRaw, "stdio", modePipeEcho, h.pipeEchoCalls},
 		{nameStdioFloor, "stdio", modeNoopStdio, h.stdioCalls(noop, nil, false)},
+		{nameStdioStack, "stdio", modeNoopGatewayStdio, h.stdioCalls(noop, nil, false)},
 		{nameStdioHit, "stdio", modeGatewayStdio, h.stdioCalls(h.hitParams("stdio"), wantCached(true), true)},
 		{nameStdioMiss, "stdio", modeGatewayStdio, h.stdioCalls(h.missParams("stdio"), wantCached(false), false)},
 		{nameHTTPRaw, "http", modeHTTPEcho, h.httpEchoCalls},

@@ -11,7 +11,8 @@
 // its end (EOF) or the server drains (Drain, on SIGTERM); calls still running
 // when the drain's deadline passes get an error instead of silence.
 //
-// It is also lean (docs/BENCHMARKS.md, "lean stdio"): each line is decoded
+// It is also lean (docs/BENCHMARKS.md, "gateway's stdio transport"; the
+// benchmarks in bench_test.go): each line is decoded
 // once with encoding/json, and a successful answer is written around the
 // result the SDK has just encoded instead of being encoded again.
 package stdio
