@@ -269,6 +269,21 @@ func contextError(err error) error {
 }
 
 func (g *Gateway) logResult(req *Request, resp *Response, ev *Event, err error) {
+	// A cache hit is logged at debug: it costs a log line as much as the
+	// rest of the hit, and reached no model.
+	level := slog.LevelInfo
+	switch {
+	case err != nil && ev.Kind == KindInternal:
+		level = slog.LevelError
+	case err != nil:
+		level = slog.LevelWarn
+	case resp.Cached:
+		level = slog.LevelDebug
+	}
+	ctx := context.Background()
+	if !g.log.Enabled(ctx, level) {
+		return // the line's attributes are not even built
+	}
 	attrs := []slog.Attr{
 		slog.String(logReqID, ev.RequestID),
 		slog.String(logAgent, ev.Agent),
@@ -277,24 +292,14 @@ func (g *Gateway) logResult(req *Request, resp *Response, ev *Event, err error) 
 	}
 	if err != nil {
 		attrs = append(attrs, slog.String(logKind, string(ev.Kind)), slog.String(logErr, err.Error()))
-		level := slog.LevelWarn
-		if ev.Kind == KindInternal {
-			level = slog.LevelError
-		}
-		g.log.LogAttrs(context.Background(), level, "generate failed", attrs...)
+		g.log.LogAttrs(ctx, level, "generate failed", attrs...)
 		return
 	}
 	attrs = append(attrs,
 		slog.Bool(logCached, resp.Cached),
 		slog.Int(logTokens, ev.Usage.Total()),
 		slog.Float64(logCost, ev.Cost.USD()))
-	// A cache hit is logged at debug: it costs a log line as much as the
-	// rest of the hit, and reached no model.
-	level := slog.LevelInfo
-	if resp.Cached {
-		level = slog.LevelDebug
-	}
-	g.log.LogAttrs(context.Background(), level, "generate", attrs...)
+	g.log.LogAttrs(ctx, level, "generate", attrs...)
 	if g.opts.LogPrompts {
 		g.log.Debug("generate exchange", logReqID, ev.RequestID, "messages", fmt.Sprint(req.Messages), "system", req.System, "answer", resp.Content)
 	}

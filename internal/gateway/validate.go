@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -105,7 +106,7 @@ func validate(req *Request, m Model, maxInputBytes int) (*Call, error) {
 	}
 	calls := map[string]bool{} // tool call IDs made so far by the assistant
 	for i, msg := range req.Messages {
-		field := fmt.Sprintf("messages[%d]", i)
+		field := "messages[" + strconv.Itoa(i) + "]"
 		if err := v.message(field, &msg); err != nil {
 			return nil, err
 		}
@@ -220,7 +221,7 @@ func (v *contentCheck) message(field string, msg *Message) error {
 		return Invalid(field+".tool_call_id", "is required on a %q message: the id of the tool call it answers", RoleTool)
 	}
 	for j, tc := range msg.ToolCalls {
-		f := fmt.Sprintf("%s.tool_calls[%d]", field, j)
+		f := field + ".tool_calls[" + strconv.Itoa(j) + "]"
 		if tc.ID == "" || tc.Name == "" {
 			return Invalid(f, "needs the id and name the model gave")
 		}
@@ -237,7 +238,7 @@ func (v *contentCheck) message(field string, msg *Message) error {
 	}
 	content := false
 	for j, b := range msg.Blocks {
-		if err := v.block(fmt.Sprintf("%s.content[%d]", field, j), msg.Role, b); err != nil {
+		if err := v.block(field+".content["+strconv.Itoa(j)+"]", msg.Role, b); err != nil {
 			return err
 		}
 		content = content || b.Type != BlockCachePoint
