@@ -51,7 +51,7 @@ func (r *Report) WriteMarkdown(w io.Writer, command string) error {
 	for i, c := range r.Checks {
 		rows[i] = []string{c.Target, c.Measured, c.Status}
 	}
-	table(bw, []string{"target (issue 6)", "measured", "status"}, rows)
+	table(bw, []string{"target (issues 6 and 19)", "measured", "status"}, rows)
 	p("")
 
 	p("## Latency: one caller, one call after another")
