@@ -53,6 +53,23 @@ func benchGenerateHit(b *testing.B, store string) {
 }
 
 func BenchmarkGenerateHitMemory(b *testing.B) { benchGenerateHit(b, "memory:") }
+
+// BenchmarkGenerateMissMemory is a miss in process: the core, the AWS SDK
+// and the built-in simulator (in this process too), with the ledger in
+// memory.
+func BenchmarkGenerateMissMemory(b *testing.B) {
+	a := benchApp(b, "memory:")
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		i++
+		r, err := a.gateway.Generate(b.Context(), &gateway.Request{Model: "nova-lite", MaxTokens: 200, Agent: "bench",
+			Messages: []gateway.Message{{Role: gateway.RoleUser, Content: "question " + strconv.Itoa(i) + ": name a river of Europe"}}})
+		if err != nil || r.Cached {
+			b.Fatalf("Generate = %v, %v; want a fresh answer", r, err)
+		}
+	}
+}
 func BenchmarkGenerateHitSQLite(b *testing.B) { benchGenerateHit(b, "") }
 
 // benchStdioHit is a generate cache hit as an agent makes it over stdio:
