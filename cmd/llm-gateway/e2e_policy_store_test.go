@@ -1,9 +1,14 @@
 package main
 
 import (
+	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
 // TestStdioGatewaysShareOneBudgetThroughSQLite runs two stdio gateways
@@ -74,4 +79,34 @@ func TestStdioGatewaysShareOneBudgetThroughSQLite(t *testing.T) {
 	fresh, _ := connect(t, gatewayEnv(url, "STORE_URL=sqlite:"+filepath.Join(t.TempDir(), "other.db"), "AGENT_NAME=shared-bot",
 		"POLICY_FILE="+writePolicy(t, "agents:\n  shared-bot: { budget: { daily_usd: 0.002 } }\n")))
 	call(t, fresh, "generate", big, nil)
+}
+
+// TestStdioGatewayKilledInACallGivesBackItsPlace runs two stdio gateways
+// for one agent with max_concurrent 1 on one SQLite store. The first is
+// killed while its call waits on Bedrock: the place it held is given back
+// at the other's next call, not when the hold would expire.
+func TestStdioGatewayKilledInACallGivesBackItsPlace(t *testing.T) {
+	// The call in flight when its gateway is killed hangs on Bedrock.
+	url, arrived := startHangingSim(t, func(r *http.Request) bool { return strings.Contains(r.URL.Path, "nova-pro") })
+	env := gatewayEnv(url, "STORE_URL=sqlite:"+filepath.Join(t.TempDir(), "gateway.db"), "AGENT_NAME=shared-bot", "CACHE_ENABLED=false",
+		"POLICY_FILE="+writePolicy(t, "agents:\n  shared-bot: { max_concurrent: 1 }\n"))
+
+	cmd := exec.Command(binary)
+	cmd.Env, cmd.Dir, cmd.Stderr = env, t.TempDir(), &lockedBuilder{}
+	a, err := mcp.NewClient(&mcp.Implementation{Name: "e2e-agent", Version: "1"}, nil).Connect(t.Context(), &mcp.CommandTransport{Command: cmd}, nil)
+	if err != nil {
+		t.Fatalf("connect: %v", err)
+	}
+	t.Cleanup(func() { a.Close() })
+	go a.CallTool(t.Context(), &mcp.CallToolParams{Name: "generate", Arguments: map[string]any{"model": "nova-pro", "messages": user("hold on"), "max_tokens": 10}})
+	<-arrived
+
+	b, _ := connect(t, env)
+	lite := map[string]any{"model": "nova-lite", "messages": user("hi"), "max_tokens": 10}
+	refusal(t, b, "rate_limited", lite)
+	if err := cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	a.Wait() // its output has ended: it is gone
+	call(t, b, "generate", lite, nil)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -53,6 +54,33 @@ func startSim(t *testing.T) (*bedrocksim.Server, string) {
 	srv := httptest.NewServer(sim)
 	t.Cleanup(srv.Close)
 	return sim, srv.URL
+}
+
+// startHangingSim serves the simulator, except the calls hang picks
+// (it sees every call): those wait until the test ends or their caller
+// gives up. arrived receives once, when the first of them has come.
+func startHangingSim(t *testing.T, hang func(*http.Request) bool) (url string, arrived <-chan struct{}) {
+	t.Helper()
+	sim := bedrocksim.New(bedrocksim.Options{AccessKeyID: testKey, SecretAccessKey: testSecret, Region: "us-east-1"})
+	first := make(chan struct{}, 1)
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !hang(r) {
+			sim.ServeHTTP(w, r)
+			return
+		}
+		select {
+		case first <- struct{}{}:
+		default:
+		}
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	t.Cleanup(srv.Close)
+	t.Cleanup(func() { close(release) }) // before srv.Close, which waits for handlers
+	return srv.URL, first
 }
 
 // gatewayEnv is a clean environment that points a gateway at the simulator.

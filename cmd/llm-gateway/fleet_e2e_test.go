@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -121,24 +120,10 @@ func shareOneCall(t *testing.T, sim *bedrocksim.Server, replicas []*httpGateway)
 // is killed with SIGKILL; another replica waiting on it takes the call over
 // once the lock expires, and answers.
 func TestFleetReplicaKilledHoldingTheLock(t *testing.T) {
-	sim := bedrocksim.New(bedrocksim.Options{AccessKeyID: testKey, SecretAccessKey: testSecret, Region: "us-east-1"})
 	var seen atomic.Int64
-	first := make(chan struct{})   // closed when the first call reaches Bedrock
-	release := make(chan struct{}) // the first call hangs until the test ends
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if seen.Add(1) == 1 {
-			close(first)
-			select {
-			case <-release:
-			case <-r.Context().Done():
-			}
-			return
-		}
-		sim.ServeHTTP(w, r)
-	}))
-	t.Cleanup(srv.Close)
-	t.Cleanup(func() { close(release) })
-	replicas, _ := fleetReplicas(t, 2, srv.URL, "REDIS_LOCK_TTL=1s", "REQUEST_TIMEOUT=60s")
+	// The first call reaches Bedrock and hangs until the test ends.
+	url, first := startHangingSim(t, func(*http.Request) bool { return seen.Add(1) == 1 })
+	replicas, _ := fleetReplicas(t, 2, url, "REDIS_LOCK_TTL=1s", "REQUEST_TIMEOUT=60s")
 	holder, other := replicas[0], replicas[1]
 
 	prompt := "asked twice, answered once the holder is gone"

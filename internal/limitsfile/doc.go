@@ -14,9 +14,10 @@
 // does for its WAL index; the file must be on a local file system.
 //
 // A process that dies in a call leaves holds: each hold names its process
-// (PID, start time, PID namespace), and a claim that would be refused
-// first gives back the holds of processes that are gone (looked for at
-// most once a second); any hold also lapses at its expiry. Holds of a past
+// (PID, start time, PID namespace), and a claim that holds would refuse
+// first gives back the holds of processes that are gone (ended, or
+// zombies; looked for at most every 10 ms); any hold also lapses at its
+// expiry. Holds of a past
 // boot are given back when the file is opened. A process killed while it
 // held the lock leaves a mark that makes the next one rebuild the tables.
 //

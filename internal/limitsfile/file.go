@@ -32,7 +32,7 @@ const (
 	fileSize     = headerSize + numCounters*counterSize + numHolds*holdSize
 	maxFill      = numCounters * 3 / 4
 	sweepEvery   = 60 // seconds between deletions of ended counters
-	reapInterval = int64(time.Second)
+	reapInterval = int64(10 * time.Millisecond)
 )
 
 type header struct {

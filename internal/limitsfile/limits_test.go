@@ -5,6 +5,7 @@ package limitsfile
 import (
 	"bufio"
 	"context"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -149,7 +150,8 @@ func TestRepair(t *testing.T) {
 
 // TestDeadProcessGivesBack runs a child process that takes the only
 // concurrency place and is killed in its call: the next claim, from this
-// process, is granted at once, long before the hold would expire.
+// process, is granted at once, long before the hold would expire, even
+// before the child is waited for.
 func TestDeadProcessGivesBack(t *testing.T) {
 	if os.Getenv("LIMITSFILE_CHILD") != "" {
 		child()
@@ -166,7 +168,8 @@ func TestDeadProcessGivesBack(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	line, err := bufio.NewReader(out).ReadString('\n')
+	r := bufio.NewReader(out)
+	line, err := r.ReadString('\n')
 	if err != nil || line != "held\n" {
 		cmd.Process.Kill()
 		cmd.Wait()
@@ -177,11 +180,16 @@ func TestDeadProcessGivesBack(t *testing.T) {
 	if g, err := l.Claim(t.Context(), []policy.Claim{deadConc}, now, now.Add(time.Hour)); err != nil || g.Refused != 0 {
 		t.Fatalf("claim while the child holds the place = %+v %v, want refused", g, err)
 	}
+	// Killed, the child's output ends; it is a zombie until it is waited
+	// for, which counts as gone.
 	cmd.Process.Kill()
-	cmd.Wait()
-	// Gone processes are looked for at most once a second: as if a second
-	// has passed.
-	later := now.Add(time.Second)
+	if _, err := io.Copy(io.Discard, r); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Wait()
+	// Gone processes are looked for at most every 10 ms: as if that has
+	// passed.
+	later := now.Add(10 * time.Millisecond)
 	if g, err := l.Claim(t.Context(), []policy.Claim{deadConc}, later, later.Add(time.Hour)); err != nil || g.Refused != -1 {
 		t.Fatalf("claim after the child was killed = %+v %v, want granted", g, err)
 	}

@@ -13,7 +13,8 @@ import (
 // PID namespace (whose PIDs alone this process can look up).
 func self() owner {
 	pid := os.Getpid()
-	o := owner{pid: int32(pid), start: startTime(pid)}
+	start, _ := stat(pid)
+	o := owner{pid: int32(pid), start: start}
 	if link, err := os.Readlink("/proc/self/ns/pid"); err == nil {
 		// pid:[4026531836]
 		s := strings.TrimSuffix(strings.TrimPrefix(link, "pid:["), "]")
@@ -22,24 +23,25 @@ func self() owner {
 	return o
 }
 
-// startTime is when pid started, in clock ticks since boot (field 22 of
-// /proc/PID/stat); 0 if it cannot be read.
-func startTime(pid int) uint64 {
+// stat is when pid started, in clock ticks since boot (field 22 of
+// /proc/PID/stat; 0 if it cannot be read), and whether it has ended (a
+// zombie that its parent has not waited for yet).
+func stat(pid int) (start uint64, ended bool) {
 	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
 	if err != nil {
-		return 0
+		return 0, false
 	}
 	// The command name, field 2, is in parentheses and may hold spaces.
 	i := bytes.LastIndexByte(b, ')')
 	if i < 0 {
-		return 0
+		return 0, false
 	}
 	fields := strings.Fields(string(b[i+1:]))
 	if len(fields) < 20 {
-		return 0
+		return 0, false
 	}
-	t, _ := strconv.ParseUint(fields[19], 10, 64)
-	return t
+	start, _ = strconv.ParseUint(fields[19], 10, 64)
+	return start, fields[0] == "Z" || fields[0] == "X"
 }
 
 // alive reports whether the process o may still run: false only when it
@@ -56,11 +58,8 @@ func alive(me, o owner) bool {
 	if _, err := os.Stat("/proc/" + strconv.Itoa(int(o.pid))); err != nil {
 		return !os.IsNotExist(err)
 	}
-	if o.start == 0 {
-		return true
-	}
-	t := startTime(int(o.pid))
-	return t == 0 || t == o.start
+	t, ended := stat(int(o.pid))
+	return !ended && (o.start == 0 || t == 0 || t == o.start)
 }
 
 // bootID names this boot of the machine: a file's holds from another boot

@@ -11,8 +11,9 @@ import (
 )
 
 // Claim implements policy.State: the check and the count are one step
-// under the file's lock. A claim that would be refused first gives back
-// the holds of processes that are gone, then is checked again.
+// under the file's lock. A claim that would be refused by what is held
+// first gives back the holds of processes that are gone, then is checked
+// again.
 func (l *Limits) Claim(_ context.Context, claims []policy.Claim, now, expires time.Time) (policy.Grant, error) {
 	if err := l.lock(); err != nil {
 		return policy.Grant{}, err
@@ -47,7 +48,7 @@ func (l *Limits) Claim(_ context.Context, claims []policy.Claim, now, expires ti
 		return -1
 	}
 	r := refused()
-	if r >= 0 && l.reap(now) {
+	if r >= 0 && mayFree(&claims[r]) && l.reap(now) {
 		r = refused()
 	}
 	if r >= 0 {
@@ -83,6 +84,12 @@ func (l *Limits) Claim(_ context.Context, claims []policy.Claim, now, expires ti
 		}
 	}
 	return g, nil
+}
+
+// mayFree reports whether giving back holds could make refused claim c
+// fit: only if what is held, not what is used, stands in its way.
+func mayFree(c *policy.Claim) bool {
+	return c.Held > 0 && c.Used+c.Amount <= c.Max
 }
 
 // counterOf is claim c's counter, made from its seed if it is new.

@@ -170,9 +170,11 @@ func (l *Limits) end(i uint32) {
 	l.h.holdsInUse--
 }
 
-// reap gives back the holds of processes that are gone, at most once a
-// second: a process killed in a call leaves its holds, which would
-// otherwise count until they expire. It reports whether it gave back any.
+// reap gives back the holds of processes that are gone, at most once
+// every 10 ms (a storm of refusals looks once per interval, a few system
+// calls per process holding something): a process killed in a call leaves
+// its holds, which would otherwise count until they expire. It reports
+// whether it gave back any.
 func (l *Limits) reap(now time.Time) bool {
 	ns := now.UnixNano()
 	if l.h.holdsInUse == 0 || (ns >= l.h.reaped && ns-l.h.reaped < reapInterval) {
