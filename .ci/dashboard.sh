@@ -3,6 +3,8 @@
 # playwright-core (pinned by .ci/dashboard/package-lock.json) against a
 # gateway on a free 127.0.0.1 port, after calls made through MCP. Writes
 # the screenshots docs/dashboard-desktop.png and docs/dashboard-phone.png.
+# The page follows the gateway by server-sent events; a policy sets budgets,
+# which the page must show as get_stats does.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -30,8 +32,18 @@ CGO_ENABLED=0 go build -trimpath -o "$root/bin/llm-gateway" ./cmd/llm-gateway
 gw="$root/bin/llm-gateway"
 admin=dashboard-admin-key-0123456789
 agent=dashboard-agent-key-0123456789
+# Budgets for the agent, a model and the whole gateway: the page shows
+# spend against them, as get_stats' limits section gives them.
+cat >"$work/policy.yaml" <<'EOF'
+defaults:
+  budget: { daily_usd: 5, monthly_usd: 100 }
+models:
+  nova-pro: { budget: { daily_usd: 2 } }
+global:
+  budget: { daily_usd: 50, monthly_usd: 1000 }
+EOF
 STORE_URL="sqlite:$work/gateway.db" BEDROCK_SIMULATOR=true LOG_FORMAT=json API_KEYS="ci-agent:$agent" ADMIN_KEYS="ops:$admin" \
-  "$gw" --transport http --addr 127.0.0.1:0 2>"$work/gateway.log" &
+  POLICY_FILE="$work/policy.yaml" "$gw" --transport http --addr 127.0.0.1:0 2>"$work/gateway.log" &
 pids+=($!)
 url=""
 for _ in $(seq 1 300); do

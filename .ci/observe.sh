@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Observability against real tools: Debian's Prometheus (promtool checks the
 # exposition; a Prometheus server scrapes a running gateway and a PromQL
-# query equals get_stats), and the Grafana dashboard names only metrics the
-# gateway exports. Everything listens on 127.0.0.1, on free ports.
+# query equals get_stats, budgets left included), and the Grafana dashboard
+# names only metrics the gateway exports. Everything listens on 127.0.0.1, on free ports.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -43,9 +43,10 @@ admin=observe-admin-key-0123456789
 token=observe-scrape-token-0123456789
 agent=observe-agent-key-0123456789
 
-echo "== observe: start a gateway (simulated Bedrock, http transport)"
+echo "== observe: start a gateway (simulated Bedrock, http transport, a policy with budgets)"
+printf 'defaults:\n  budget: { daily_usd: 5, monthly_usd: 100 }\n' >"$work/policy.yaml"
 STORE_URL="sqlite:$work/gateway.db" BEDROCK_SIMULATOR=true LOG_FORMAT=json API_KEYS="ci:$agent" ADMIN_KEYS="ops:$admin" METRICS_TOKEN="$token" \
-  "$gw" --transport http --addr 127.0.0.1:0 2>"$work/gateway.log" &
+  POLICY_FILE="$work/policy.yaml" "$gw" --transport http --addr 127.0.0.1:0 2>"$work/gateway.log" &
 pids+=($!)
 mcp_url=$(wait_log "$work/gateway.log" "gateway listening")
 base=${mcp_url%/mcp}
@@ -116,4 +117,11 @@ python3 -c "import sys; a,b=float(sys.argv[1]),float(sys.argv[2]); sys.exit(0 if
 echo "PromQL sum(llm_gateway_cost_usd_total) = $got_cost = get_stats total_cost_usd"
 hits=$(query 'sum(llm_gateway_cache_requests_total{result="hit"})')
 [ "$hits" = 1 ] || { echo "PromQL cache hits = $hits, want 1"; exit 1; }
+for period in budget.daily_usd budget.monthly_usd; do
+  want_left=$(jq --arg p "$period" '.limits.agents.ci[] | select(.limit==$p) | .remaining' "$work/stats.json")
+  got_left=$(query "llm_gateway_budget_remaining_usd{agent=\"ci\",period=\"$period\"}")
+  python3 -c "import sys; a,b=float(sys.argv[1]),float(sys.argv[2]); sys.exit(0 if abs(a-b)<=1e-12 and b>0 else 1)" "${got_left:-nan}" "${want_left:-nan}" ||
+    { echo "PromQL llm_gateway_budget_remaining_usd{agent=ci,period=$period} = '$got_left', get_stats limits remaining = '$want_left'"; exit 1; }
+  echo "PromQL llm_gateway_budget_remaining_usd{agent=\"ci\",period=\"$period\"} = $got_left = get_stats limits remaining"
+done
 echo "observe: prometheus checks passed"

@@ -1,7 +1,8 @@
 // Drives the dashboard in Debian's headless Chromium: the page loads with
 // no console errors and no request to another origin, its figures equal
-// get_stats after calls made through MCP, a new call shows up live, and it
-// fits a phone's width. Screenshots go to $OUT (docs/).
+// get_stats after calls made through MCP (its budgets equal get_stats'
+// limits), a new call shows up live (server-sent events), and it fits a
+// phone's width. Screenshots go to $OUT (docs/).
 //
 // Env: GW (the gateway binary), BASE (http://127.0.0.1:PORT), ADMIN and
 // AGENT (keys), OUT (directory for the screenshots).
@@ -14,8 +15,24 @@ const failures = [];
 const fail = (msg) => { failures.push(msg); console.log("FAIL " + msg); };
 const ok = (msg) => console.log("ok   " + msg);
 
-function tool(name, ...args) {
-  return JSON.parse(execFileSync(GW, ["call", name, "--url", MCP, "--key", AGENT, ...args], { encoding: "utf8" }));
+function toolAs(key, name, ...args) {
+  return JSON.parse(execFileSync(GW, ["call", name, "--url", MCP, "--key", key, ...args], { encoding: "utf8" }));
+}
+const tool = (name, ...args) => toolAs(AGENT, name, ...args);
+
+// budgetsOf is get_stats' limits section as the page's budget rows: the
+// dollar limits of every agent, model and the whole gateway.
+function budgetsOf(limits) {
+  const out = [];
+  const add = (scope, name, figs) => {
+    for (const f of figs || []) {
+      if (f.unit === "usd") out.push({ scope, name, limit: f.limit, max_usd: f.max, used_usd: f.used, reserved_usd: f.reserved, remaining_usd: f.remaining });
+    }
+  };
+  for (const name of Object.keys(limits.agents || {}).sort()) add("agent", name, limits.agents[name]);
+  for (const name of Object.keys(limits.models || {}).sort()) add("model", name, limits.models[name]);
+  add("global", "", limits.global);
+  return out;
 }
 
 const browser = await chromium.launch({
@@ -65,6 +82,28 @@ try {
   else ok(`spend ${shown.cost} = get_stats total_cost_usd`);
   if (shown.costText !== wantCostText) fail(`"Spend today" shows ${shown.costText}, want ${wantCostText}`);
   else ok(`"Spend today" shows ${shown.costText}`);
+  // Spend against budgets: the page's rows equal get_stats' limits (an
+  // admin's get_stats sees every agent's).
+  const wantBudgets = budgetsOf(toolAs(ADMIN, "get_stats").limits);
+  if (wantBudgets.length < 4) fail(`get_stats gives ${wantBudgets.length} dollar limits, want the policy's agent, model and global budgets`);
+  const pageBudgets = () => page.evaluate(() => (last.budgets || []).map((b) =>
+    ({ scope: b.scope, name: b.name, limit: b.limit, max_usd: b.max_usd, used_usd: b.used_usd, reserved_usd: b.reserved_usd, remaining_usd: b.remaining_usd })));
+  await page.waitForFunction((want) => JSON.stringify((last.budgets || []).map((b) =>
+    ({ scope: b.scope, name: b.name, limit: b.limit, max_usd: b.max_usd, used_usd: b.used_usd, reserved_usd: b.reserved_usd, remaining_usd: b.remaining_usd }))) === want,
+  JSON.stringify(wantBudgets), { timeout: 10000 })
+    .then(() => ok(`budgets (${wantBudgets.length}) = get_stats limits: ` + wantBudgets.map((b) => `${b.scope} ${b.name} ${b.limit} ${b.used_usd}/${b.max_usd}`).join(", ")))
+    .catch(async () => fail(`budgets ${JSON.stringify(await pageBudgets())}, get_stats ${JSON.stringify(wantBudgets)}`));
+  const rowCells = await page.evaluate(() => [...document.querySelectorAll("#budgets tr")].map((tr) => [...tr.children].map((td) => td.textContent)));
+  const wantCells = await page.evaluate((bs) => bs.map((b) => [usd(b.used_usd), usd(b.max_usd), usd(b.remaining_usd)]), wantBudgets);
+  const cellsOk = rowCells.length === wantCells.length && rowCells.every((r, i) => r[2] === wantCells[i][0] && r[4] === wantCells[i][1] && r[5] === wantCells[i][2]);
+  if (!cellsOk) fail(`budget table ${JSON.stringify(rowCells)}, want spent/budget/left ${JSON.stringify(wantCells)}`);
+  else ok("the budget table shows spent, budget and left as get_stats");
+  const globalDaily = wantBudgets.find((b) => b.scope === "global" && b.limit === "budget.daily_usd");
+  const todaySub = await page.textContent("#spend-today-sub");
+  const wantSub = await page.evaluate((v) => "of " + usd(v) + " budget", globalDaily ? globalDaily.max_usd : NaN);
+  if (!globalDaily || todaySub !== wantSub) fail(`"Spend today" says "${todaySub}", want "${wantSub}"`);
+  else ok(`"Spend today" says "${todaySub}"`);
+
   const hitRate = await page.textContent("#hit-rate");
   if (hitRate !== m.cache_hit_rate_percent.toFixed(1) + "%") fail(`hit rate ${hitRate}, get_stats ${m.cache_hit_rate_percent}`);
   else ok(`cache hit rate ${hitRate} = get_stats`);
@@ -74,7 +113,7 @@ try {
   tool("generate", "--arg", "model=nova-lite", "--prompt", "a live call " + Date.now());
   const t0 = Date.now();
   await page.waitForFunction((n) => document.querySelectorAll("#recent tr").length === n, before + 1, { timeout: 10000 })
-    .then(() => ok(`a new call showed up after ${Date.now() - t0} ms (polling every 1 s)`))
+    .then(() => ok(`a new call showed up after ${Date.now() - t0} ms (server-sent events)`))
     .catch(() => fail("a new call did not show up within 10 s"));
   const text = await page.textContent("body");
   if (text.includes("a live call")) fail("the page shows prompt text");

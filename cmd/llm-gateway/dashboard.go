@@ -23,7 +23,9 @@ const dashboardUsage = `Usage: llm-gateway dashboard [--addr HOST:PORT] [--store
 
 Serves the web dashboard at http://HOST:PORT/ui/ from the usage ledger, so
 that the calls of every gateway sharing the store show, stdio ones (Claude
-Desktop, Cursor, …) included. Beyond loopback it needs ADMIN_KEYS.
+Desktop, Cursor, …) included. Beyond loopback it needs ADMIN_KEYS. With
+POLICY_FILE and a SQLite store, where local gateways keep their limits, it
+shows spend against the policy's budgets too.
 
 Flags:
 `
@@ -65,7 +67,28 @@ func runDashboard(ctx context.Context, args []string, getenv func(string) string
 	if err != nil {
 		return fmt.Errorf("dashboard: model catalog: %w", err)
 	}
-	h := dashboard.New(dashboard.Options{Store: st, Guard: g, Models: dashboardModels(cat), Logger: log})
+	var budgets func(context.Context) []dashboard.Budget
+	if pf := getenv("POLICY_FILE"); pf != "" {
+		// The limits' counters, where the local gateways keep them.
+		_, db, err := openStore(ctx, *storeURL)
+		if err != nil {
+			return fmt.Errorf("dashboard: %w", err)
+		}
+		if db == nil {
+			return fmt.Errorf("dashboard: POLICY_FILE: the budgets' spend is kept per process unless the store is SQLite (or Redis, which this command does not read); unset POLICY_FILE, or use --store sqlite:PATH")
+		}
+		defer db.Close()
+		cfg := &config.Config{PolicyFile: pf}
+		state, done := limitsState(ctx, cfg, nil, &usageLedger{url: config.RedactStoreURL(*storeURL), sqlite: db}, log)
+		defer done()
+		// The policy is reloaded until the command returns, however it does.
+		pctx, cancel := context.WithCancel(ctx)
+		gov, wait := governance(pctx, cfg, cat, state, db, log)
+		defer func() { cancel(); wait() }()
+		budgets = dashboardBudgets(gov)
+	}
+	h := dashboard.New(dashboard.Options{Store: st, Guard: g, Models: dashboardModels(cat), Budgets: budgets, Logger: log})
+	defer h.Close()
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return fmt.Errorf("dashboard: %w", err)
@@ -74,6 +97,7 @@ func runDashboard(ctx context.Context, args []string, getenv func(string) string
 	// backoff's defaults: AUTH_BACKOFF_AFTER and AUTH_BACKOFF_MAX).
 	plain := func(w http.ResponseWriter, _ *http.Request, status int, msg string) { http.Error(w, msg, status) }
 	srv := &http.Server{Handler: authbackoff.New(authbackoff.Options{Logger: log}).Watch(plain, h), ReadHeaderTimeout: 10 * time.Second}
+	srv.RegisterOnShutdown(h.Close) // the event streams would hold Shutdown
 	fmt.Fprintf(stdout, "dashboard: http://%s/ui/ (store %s)\n", ln.Addr(), config.RedactStoreURL(*storeURL))
 	stop := context.AfterFunc(ctx, func() {
 		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

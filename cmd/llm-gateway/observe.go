@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/llm-gateway/llm-gateway/internal/adminauth"
@@ -149,8 +151,9 @@ func startTracing(ctx context.Context, cfg *config.Config, log *slog.Logger) (tr
 }
 
 // dashboardRoutes serve the dashboard at /ui/ on the http transport,
-// behind admin keys (agent keys do not open it).
-func dashboardRoutes(cfg *config.Config, a *app, log *slog.Logger) ([]httpserver.Route, error) {
+// behind admin keys (agent keys do not open it). Its event streams end
+// when ctx does, so that they do not hold the shutdown.
+func dashboardRoutes(ctx context.Context, cfg *config.Config, a *app, log *slog.Logger) ([]httpserver.Route, error) {
 	if a.ledger == nil {
 		return nil, nil
 	}
@@ -161,7 +164,8 @@ func dashboardRoutes(cfg *config.Config, a *app, log *slog.Logger) ([]httpserver
 	if g.Locked() {
 		log.Warn("the dashboard (/ui/) is refused to everyone: it is served beyond loopback with no admin key; set ADMIN_KEYS", "addr", cfg.Addr)
 	}
-	h := dashboard.New(dashboard.Options{Store: a.ledger, Guard: g, Models: dashboardModels(a.catalog), Logger: log})
+	h := dashboard.New(dashboard.Options{Store: a.ledger, Guard: g, Models: dashboardModels(a.catalog), Budgets: dashboardBudgets(a.policy), Logger: log})
+	context.AfterFunc(ctx, h.Close)
 	// The dashboard checks keys itself, per path (its login form and
 	// assets are open), so its route's guard lets everything through.
 	open := func(next http.Handler) http.Handler { return next }
@@ -175,6 +179,34 @@ func dashboardModels(cat *catalog.Catalog) func() []dashboard.Model {
 		for _, m := range cat.Models() {
 			out = append(out, dashboard.Model{Name: m.Name, Status: m.Status, EndOfLife: m.EndOfLife, Replacement: m.Replacement})
 		}
+		return out
+	}
+}
+
+// dashboardBudgets are the policy's dollar budgets as get_stats' limits
+// section gives them, in a steady order; nil without a policy.
+func dashboardBudgets(gov *policy.Governor) func(context.Context) []dashboard.Budget {
+	if gov == nil {
+		return nil
+	}
+	return func(ctx context.Context) []dashboard.Budget {
+		l := gov.Limits(ctx, "", true)
+		var out []dashboard.Budget
+		add := func(scope, name string, figs []policy.Figure) {
+			for _, f := range figs {
+				if f.Unit == "usd" {
+					out = append(out, dashboard.Budget{Scope: scope, Name: name, Limit: f.Limit, MaxUSD: f.Max, UsedUSD: f.Used,
+						ReservedUSD: f.Reserved, RemainingUSD: f.Remaining, ResetsAt: f.ResetsAt})
+				}
+			}
+		}
+		for _, name := range slices.Sorted(maps.Keys(l.Agents)) {
+			add("agent", name, l.Agents[name])
+		}
+		for _, name := range slices.Sorted(maps.Keys(l.Models)) {
+			add("model", name, l.Models[name])
+		}
+		add("global", "", l.Global)
 		return out
 	}
 }

@@ -9,12 +9,15 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
+
+	"github.com/llm-gateway/llm-gateway/internal/dashboard"
 )
 
 const adminKeyE2E = "admin-key-0123456789abcdef"
@@ -161,17 +164,26 @@ func TestStdioMetricsAddr(t *testing.T) {
 }
 
 // TestDashboardCommandReadsTheStore: `llm-gateway dashboard` shows the
-// calls a stdio gateway recorded in the shared store.
+// calls a stdio gateway recorded in the shared store, and its spend
+// against the policy's budgets, which it keeps there too.
 func TestDashboardCommandReadsTheStore(t *testing.T) {
 	_, simURL := startSim(t)
-	store := "sqlite:" + t.TempDir() + "/gateway.db"
-	s, _ := connect(t, gatewayEnv(simURL, "STORE_URL="+store))
-	call(t, s, "generate", map[string]any{"model": "nova-lite", "messages": user("hello")}, nil)
+	dir := t.TempDir()
+	store := "sqlite:" + dir + "/gateway.db"
+	policyFile := dir + "/policy.yaml"
+	if err := os.WriteFile(policyFile, []byte("defaults:\n  budget: { daily_usd: 5 }\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s, _ := connect(t, gatewayEnv(simURL, "STORE_URL="+store, "POLICY_FILE="+policyFile, "AGENT_NAME=dash-agent"))
+	var first struct {
+		Cost float64 `json:"estimated_cost_usd"`
+	}
+	call(t, s, "generate", map[string]any{"model": "nova-lite", "messages": user("hello")}, &first)
 	call(t, s, "generate", map[string]any{"model": "nova-lite", "messages": user("hello")}, nil)
 	s.Close()
 
 	cmd := exec.Command(binary, "dashboard", "--addr", "127.0.0.1:0", "--store", store)
-	cmd.Env = gatewayEnv(simURL)
+	cmd.Env = gatewayEnv(simURL, "POLICY_FILE="+policyFile)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -195,11 +207,22 @@ func TestDashboardCommandReadsTheStore(t *testing.T) {
 			Requests  int64 `json:"requests"`
 			CacheHits int64 `json:"cache_hits"`
 		} `json:"all"`
+		Budgets []dashboard.Budget `json:"budgets"`
 	}
 	if err := json.NewDecoder(resp.Body).Decode(&sum); err != nil {
 		t.Fatal(err)
 	}
 	if sum.All.Requests != 2 || sum.All.CacheHits != 1 {
 		t.Errorf("dashboard over the store shows %+v, want 2 requests, 1 from the cache", sum.All)
+	}
+	want := []dashboard.Budget{{Scope: "agent", Name: "dash-agent", Limit: "budget.daily_usd", MaxUSD: 5, UsedUSD: first.Cost, RemainingUSD: 5 - first.Cost}}
+	if len(sum.Budgets) == 1 {
+		want[0].ResetsAt = sum.Budgets[0].ResetsAt
+	}
+	if first.Cost <= 0 || !slices.EqualFunc(sum.Budgets, want, func(a, b dashboard.Budget) bool {
+		return a.Scope == b.Scope && a.Name == b.Name && a.Limit == b.Limit && a.MaxUSD == b.MaxUSD &&
+			math.Abs(a.UsedUSD-b.UsedUSD) < 1e-12 && math.Abs(a.RemainingUSD-b.RemainingUSD) < 1e-12 && a.ResetsAt != ""
+	}) {
+		t.Errorf("dashboard budgets = %+v, want %+v (the one call that Bedrock answered)", sum.Budgets, want)
 	}
 }

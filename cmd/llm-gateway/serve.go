@@ -47,6 +47,7 @@ type app struct {
 	// authBackoff is shared by the HTTP listeners that check keys (MCP
 	// and its routes, METRICS_ADDR); nil when AUTH_BACKOFF_AFTER is 0.
 	authBackoff *authbackoff.Table
+	policy      *policy.Governor // nil without POLICY_FILE
 }
 
 // serve wires the gateway from its settings and serves MCP until ctx ends
@@ -277,7 +278,7 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger, problems .
 	if tr.On() {
 		srv.AddReceivingMiddleware(tr.MCPMiddleware())
 	}
-	return &app{mcp: srv, gateway: gw, catalog: cat, simulated: cfg.Simulate, setup: su, fleet: shared, prom: pr, ledger: led}, wait, nil
+	return &app{mcp: srv, gateway: gw, catalog: cat, simulated: cfg.Simulate, setup: su, fleet: shared, prom: pr, ledger: led, policy: gov}, wait, nil
 }
 
 // awsConfigProblem explains a failure to load the AWS configuration.

@@ -28,7 +28,7 @@ func serveHTTP(ctx context.Context, cfg *config.Config, log *slog.Logger, a *app
 	if err != nil {
 		return err
 	}
-	ui, err := dashboardRoutes(cfg, a, log)
+	ui, err := dashboardRoutes(ctx, cfg, a, log)
 	if err != nil {
 		return err
 	}

@@ -7,7 +7,10 @@
 //
 // The page set is embedded (go:embed): no CDN, no request leaves the page,
 // no chart library (charts are SVG drawn by a few lines of JavaScript). The
-// page polls /ui/api/summary every second. Admin access is by an
+// page follows /ui/api/events, server-sent events that carry the summary
+// whenever it changes (the ledger is read once a second however many pages
+// are open, and not at all when none is); /ui/api/summary is the same
+// summary on request. Admin access is by an
 // adminauth.Guard: on a non-loopback address an admin key, typed once into
 // the login form and kept in an HttpOnly, SameSite=Strict cookie.
 package dashboard
@@ -52,20 +55,28 @@ type Options struct {
 	Guard *adminauth.Guard
 	// Models lists the catalog, for lifecycle warnings. If nil, none.
 	Models func() []Model
-	// Budgets reports each agent's dollar budgets, if any.
+	// Budgets reports the dollar budgets of the policy in force, with
+	// spend so far, as get_stats' limits section does; if nil, none.
 	Budgets func(ctx context.Context) []Budget
 	// Now reads the clock; if nil, time.Now.
-	Now    func() time.Time
-	Logger *slog.Logger
+	Now func() time.Time
+	// Interval is how often the ledger is read while a page follows the
+	// events; if zero, every second.
+	Interval time.Duration
+	Logger   *slog.Logger
 }
 
-// Budget is one agent's budget for a period, for "spend against budget".
+// Budget is one dollar budget of the policy for its current period, for
+// "spend against budget": the figures of get_stats' limits section.
 type Budget struct {
-	Agent     string  `json:"agent"`
-	Period    string  `json:"period"`
-	LimitUSD  float64 `json:"limit_usd"`
-	SpentUSD  float64 `json:"spent_usd"`
-	Remaining float64 `json:"remaining_usd"`
+	Scope        string  `json:"scope"` // agent, model or global
+	Name         string  `json:"name"`  // the agent or model; empty for global
+	Limit        string  `json:"limit"` // as in the policy file: budget.daily_usd, budget.monthly_usd, …
+	MaxUSD       float64 `json:"max_usd"`
+	UsedUSD      float64 `json:"used_usd"`
+	ReservedUSD  float64 `json:"reserved_usd"` // held by calls in flight
+	RemainingUSD float64 `json:"remaining_usd"`
+	ResetsAt     string  `json:"resets_at,omitempty"` // RFC 3339
 }
 
 // Handler serves the dashboard under /ui/.
@@ -73,6 +84,7 @@ type Handler struct {
 	opts Options
 	log  *slog.Logger
 	mux  *http.ServeMux
+	feed *feed
 }
 
 // New returns the dashboard's handler, to be mounted at /ui/.
@@ -84,12 +96,17 @@ func New(opts Options) *Handler {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	if opts.Interval <= 0 {
+		opts.Interval = time.Second
+	}
 	h := &Handler{opts: opts, log: log, mux: http.NewServeMux()}
+	h.feed = newFeed(h.Summary, opts.Interval, log)
 	files, _ := fs.Sub(static, "static") // never fails: the directory is embedded
 	assets := http.FileServerFS(files)
 	h.mux.Handle("POST /ui/login", opts.Guard.Login("/ui/"))
 	h.mux.HandleFunc("GET /ui/{$}", h.index)
 	h.mux.Handle("GET /ui/api/summary", opts.Guard.Require(http.HandlerFunc(h.summary)))
+	h.mux.Handle("GET /ui/api/events", opts.Guard.Require(http.HandlerFunc(h.events)))
 	// The assets hold no data: the login page needs them too.
 	h.mux.Handle("GET /ui/static/", http.StripPrefix("/ui/static/", assets))
 	return h

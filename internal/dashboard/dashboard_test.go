@@ -117,8 +117,10 @@ func TestLogin(t *testing.T) {
 	} else if !strings.Contains(h.Get("Content-Security-Policy"), "default-src 'self'") {
 		t.Errorf("no Content-Security-Policy keeping the page to its own origin")
 	}
-	if code, _, _ := get("/ui/api/summary"); code != http.StatusUnauthorized {
-		t.Errorf("GET /ui/api/summary without a key = %d, want 401", code)
+	for _, path := range []string{"/ui/api/summary", "/ui/api/events"} {
+		if code, _, _ := get(path); code != http.StatusUnauthorized {
+			t.Errorf("GET %s without a key = %d, want 401", path, code)
+		}
 	}
 
 	resp, err := client.PostForm(srv.URL+"/ui/login", url.Values{"key": {adminKey}, "next": {"/ui/"}})

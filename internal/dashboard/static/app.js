@@ -1,5 +1,6 @@
-// The dashboard: polls /ui/api/summary every second and draws it. No
-// library, no request to any other origin.
+// The dashboard: follows /ui/api/events (server-sent events carrying the
+// summary each time it changes) and draws it. No library, no request to
+// any other origin.
 "use strict";
 
 const $ = (id) => document.getElementById(id);
@@ -31,11 +32,16 @@ function fillTable(id, rows, cols) {
   body.replaceChildren(frag);
 }
 
-function budgetNote(period, s) {
-  const b = (s.budgets || []).filter((x) => x.period === period);
-  if (!b.length) return "";
-  const limit = b.reduce((a, x) => a + x.limit_usd, 0);
-  return "of " + usd(limit) + " budgeted";
+// budgetNote is "of $X budgeted" under a spend card: the global budget of
+// that period if the policy sets one, else the sum of the agents'.
+function budgetNote(limit, s) {
+  const b = (s.budgets || []).filter((x) => x.limit === limit);
+  const global = b.filter((x) => x.scope === "global");
+  const agents = b.filter((x) => x.scope === "agent");
+  const of = global.length ? global : agents;
+  if (!of.length) return "";
+  const max = of.reduce((a, x) => a + x.max_usd, 0);
+  return "of " + usd(max) + (global.length ? " budget" : " budgeted to agents");
 }
 
 function drawBars(svg, pts, value, errValue) {
@@ -76,9 +82,9 @@ function render(s) {
   last = s;
   $("rps").textContent = s.rps.toFixed(2);
   $("spend-today").textContent = usd(s.today.cost_usd);
-  $("spend-today-sub").textContent = budgetNote("day", s) || num(s.today.requests) + " requests";
+  $("spend-today-sub").textContent = budgetNote("budget.daily_usd", s) || num(s.today.requests) + " requests";
   $("spend-month").textContent = usd(s.month.cost_usd);
-  $("spend-month-sub").textContent = budgetNote("month", s) || num(s.month.requests) + " requests";
+  $("spend-month-sub").textContent = budgetNote("budget.monthly_usd", s) || num(s.month.requests) + " requests";
   $("hit-rate").textContent = s.all.cache_hit_rate_percent.toFixed(1) + "%";
   $("saved").textContent = "saved " + usd(s.all.saved_usd) + " · " + num(s.all.coalesced) + " shared";
   $("latency").textContent = ms(s.latency_ms.p50);
@@ -97,8 +103,9 @@ function render(s) {
   }));
   const budgets = s.budgets || [];
   $("budgets-section").hidden = budgets.length === 0;
-  fillTable("budgets", budgets, [(b) => b.agent, (b) => b.period, (b) => usd(b.spent_usd), (b) => usd(b.limit_usd),
-    (b) => [usd(b.remaining_usd), b.remaining_usd < 0 ? "bad" : ""]]);
+  fillTable("budgets", budgets, [(b) => b.scope === "global" ? "global" : b.scope + " " + b.name,
+    (b) => b.limit.replace(/^budget\./, "").replace(/_usd$/, ""), (b) => usd(b.used_usd), (b) => usd(b.reserved_usd),
+    (b) => usd(b.max_usd), (b) => [usd(b.remaining_usd), b.remaining_usd <= 0 ? "bad" : ""]]);
 
   fillTable("by-agent", s.by_agent, [(r) => r.name, (r) => num(r.requests), (r) => [num(r.errors), r.errors ? "bad" : ""],
     (r) => num(r.tokens), (r) => usd(r.cost_usd), (r) => usd(r.saved_usd)]);
@@ -117,20 +124,32 @@ function drawCharts() {
   drawBars($("chart-cost"), pts, costOf);
 }
 
-async function poll() {
-  try {
-    const r = await fetch("/ui/api/summary", { cache: "no-store", credentials: "same-origin" });
-    if (r.status === 401) { location.reload(); return; }
-    if (!r.ok) throw new Error(await r.text());
-    render(await r.json());
-    $("status").textContent = "live · " + new Date().toLocaleTimeString();
-    $("status").className = "status live";
-  } catch (e) {
-    $("status").textContent = "cannot reach the gateway: " + e.message;
-    $("status").className = "status down";
-  } finally {
-    setTimeout(poll, 1000);
-  }
+function status(text, live) {
+  $("status").textContent = text;
+  $("status").className = "status " + (live ? "live" : "down");
+}
+
+// follow opens the event stream. The browser reconnects a dropped stream
+// by itself; one it refused (401 after the key was revoked, or a server
+// that went away) is looked at with a plain request, and opened again.
+function follow() {
+  const es = new EventSource("/ui/api/events");
+  es.addEventListener("summary", (e) => {
+    render(JSON.parse(e.data));
+    status("live · " + new Date().toLocaleTimeString(), true);
+  });
+  es.addEventListener("down", (e) => status(e.data, false));
+  es.onerror = async () => {
+    if (es.readyState !== EventSource.CLOSED) { status("reconnecting…", false); return; }
+    try {
+      const r = await fetch("/ui/api/summary", { cache: "no-store", credentials: "same-origin" });
+      if (r.status === 401) { location.reload(); return; }
+      status(r.ok ? "reconnecting…" : "cannot reach the gateway: " + (await r.text()), false);
+    } catch (err) {
+      status("cannot reach the gateway: " + err.message, false);
+    }
+    setTimeout(follow, 2000);
+  };
 }
 
 document.querySelectorAll(".tabs button").forEach((b) => b.addEventListener("click", () => {
@@ -138,4 +157,4 @@ document.querySelectorAll(".tabs button").forEach((b) => b.addEventListener("cli
   range = b.dataset.range;
   drawCharts();
 }));
-poll();
+follow();
