@@ -24,8 +24,8 @@ func self() owner {
 }
 
 // stat is when pid started, in clock ticks since boot (field 22 of
-// /proc/PID/stat; 0 if it cannot be read), and whether it has ended (a
-// zombie that its parent has not waited for yet).
+// /proc/PID/stat; 0 if it cannot be read), and whether it has ended or is
+// ending (a zombie that its parent has not waited for yet counts).
 func stat(pid int) (start uint64, ended bool) {
 	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
 	if err != nil {
@@ -41,8 +41,13 @@ func stat(pid int) (start uint64, ended bool) {
 		return 0, false
 	}
 	start, _ = strconv.ParseUint(fields[19], 10, 64)
-	return start, fields[0] == "Z" || fields[0] == "X"
+	flags, _ := strconv.ParseUint(fields[6], 10, 64)
+	return start, fields[0] == "Z" || fields[0] == "X" || flags&pfExiting != 0
 }
+
+// pfExiting is the kernel's PF_EXITING task flag (field 9 of stat): set as
+// a process starts to exit, before it closes its files.
+const pfExiting = 0x4
 
 // alive reports whether the process o may still run: false only when it
 // is known to be gone. A process in another PID namespace (another
