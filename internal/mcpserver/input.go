@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"strconv"
 	"strings"
 
 	"github.com/google/jsonschema-go/jsonschema"
@@ -113,7 +114,7 @@ func (in *GenerateInput) request() (*gateway.Request, error) {
 	}
 	r.Messages = make([]gateway.Message, len(in.Messages))
 	for i, m := range in.Messages {
-		msg, err := m.message(fmt.Sprintf("messages[%d]", i))
+		msg, err := m.message("messages[" + strconv.Itoa(i) + "]")
 		if err != nil {
 			return nil, err
 		}
