@@ -64,7 +64,7 @@ const (
 // MoveDelay is how long the mover waits after a record arrives before it
 // moves what has arrived: records of calls close together share a commit.
 // Readers do not wait for it (they move the journals themselves).
-const MoveDelay = 2 * time.Millisecond
+const MoveDelay = 10 * time.Millisecond
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
@@ -204,7 +204,8 @@ func (l *Ledger) moveOthers(ctx context.Context) error {
 				continue // removed since listed: moved and forgotten
 			}
 			if err != nil {
-				return err
+				l.log.Warn("ledger: a journal cannot be read; its records are not counted until it can", "error", err)
+				continue
 			}
 			from, err := tx.Moved(name)
 			if err != nil {
@@ -373,7 +374,20 @@ func (l *Ledger) moveOwn(ctx context.Context) error {
 		l.mu.Lock()
 		n := min(len(l.pending), l.opts.MaxBatch)
 		if n == 0 || l.jf == nil { // nothing pending, or closed
+			// A journal all moved that grew past its bound (or that a
+			// failed write broke) is replaced: the next record starts a
+			// new one.
+			var old *journalFile
+			if n == 0 && l.jf != nil && (l.jf.size >= l.opts.MaxJournalBytes || l.jf.size < 0) {
+				old, l.jf = l.jf, nil
+			}
 			l.mu.Unlock()
+			if old != nil {
+				if err := l.removeJournal(ctx, old.name); err != nil {
+					l.log.Warn("ledger: removing a journal all moved; the next process removes it", "journal", old.path, "error", err)
+				}
+				old.f.Close()
+			}
 			return nil
 		}
 		batch := l.pending[:n:n]
@@ -399,7 +413,9 @@ func (l *Ledger) moveOwn(ctx context.Context) error {
 
 		l.mu.Lock()
 		if err != nil {
-			l.failLocked(err)
+			if ctx.Err() == nil { // not the mover stopping
+				l.failLocked(err)
+			}
 			l.mu.Unlock()
 			return err
 		}

@@ -183,3 +183,28 @@ func TestReadFramesStopsAtCutFrame(t *testing.T) {
 		})
 	}
 }
+
+// A journal all moved past its bound is removed and a new one begun: the
+// journals of a long-running gateway do not grow without end.
+func TestJournalReplacedPastItsBound(t *testing.T) {
+	dir := t.TempDir()
+	mem := NewMemory()
+	l := New(&gated{Memory: mem}, Options{JournalDir: dir, MaxJournalBytes: 1})
+	defer l.Close(t.Context())
+	const n = 5
+	for i := range n {
+		l.Record(t.Context(), jevent(i))
+		if err := l.Flush(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		if got := journals(t, dir); len(got) != 0 {
+			t.Errorf("after record %d was moved, journals %v; want none until the next record", i, got)
+		}
+	}
+	if got := requests(t, l); got != n {
+		t.Errorf("%d requests; want %d", got, n)
+	}
+	if len(mem.journals) != 0 {
+		t.Errorf("offsets kept for replaced journals: %v", mem.journals)
+	}
+}

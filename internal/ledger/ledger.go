@@ -17,6 +17,8 @@ const (
 	DefaultWriteTimeout = 5 * time.Second
 	DefaultRetryEvery   = 2 * time.Second
 	DefaultPruneEvery   = time.Hour
+
+	DefaultMaxJournalBytes = 16 << 20
 )
 
 // Options configure a Ledger. The zero value gives the defaults.
@@ -46,6 +48,10 @@ type Options struct {
 	// first, so they see every call answered by any process sharing it.
 	// If empty, Record writes to the store before returning.
 	JournalDir string
+	// MaxJournalBytes is the size past which this process's journal, once
+	// all moved into the store, is removed and a new one begun. If zero,
+	// 16 MiB (about 25 000 records).
+	MaxJournalBytes int64
 	// Now reads the clock; if nil, time.Now.
 	Now    func() time.Time
 	Logger *slog.Logger
@@ -120,6 +126,9 @@ func New(store Store, opts Options) *Ledger {
 	}
 	if opts.WriteTimeout <= 0 {
 		opts.WriteTimeout = DefaultWriteTimeout
+	}
+	if opts.MaxJournalBytes <= 0 {
+		opts.MaxJournalBytes = DefaultMaxJournalBytes
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now

@@ -77,7 +77,7 @@ const maxQueued = 4096
 
 // writeDelay is how long the writer waits after an answer is set before it
 // writes what has been set: answers close together share a commit.
-const writeDelay = 2 * time.Millisecond
+const writeDelay = 10 * time.Millisecond
 
 var _ gateway.Cache = (*Cache)(nil)
 
@@ -119,8 +119,7 @@ func (c *Cache) Get(ctx context.Context, key string) (*gateway.Completion, bool)
 	err := error(nil)
 	if !ok {
 		err = c.d.retry(ctx, func() error {
-			return c.d.db.QueryRowContext(ctx, "SELECT value FROM answers WHERE key = ? AND expires_us > ?",
-				key, now).Scan(&value)
+			return c.d.getAnswer.QueryRowContext(ctx, key, now).Scan(&value)
 		})
 	}
 	if err != nil {
@@ -246,7 +245,6 @@ type entry struct {
 // if the cache is over a bound, expired answers are dropped and the oldest
 // go.
 func (c *Cache) commit(ctx context.Context, rows []entry) error {
-	now := c.d.now().UnixMicro()
 	return c.d.retry(ctx, func() error {
 		tx, err := c.d.db.BeginTx(ctx, nil)
 		if err != nil {
@@ -260,34 +258,37 @@ func (c *Cache) commit(ctx context.Context, rows []entry) error {
 				return err
 			}
 		}
-		var entries, bytes int64
-		if err := tx.QueryRowContext(ctx, "SELECT entries, bytes FROM answers_size").Scan(&entries, &bytes); err != nil {
-			return err
-		}
-		if entries > int64(c.opts.MaxEntries) || bytes > c.opts.MaxBytes {
-			if _, err := tx.ExecContext(ctx, "DELETE FROM answers WHERE expires_us <= ?", now); err != nil {
+		// Past a bound, the oldest written go, a few at a time, until under
+		// both; never the answer written last. With one TTL the oldest
+		// written are the first expired too; an expired answer kept until
+		// then is never served.
+		size := tx.StmtContext(ctx, c.d.answersSize)
+		defer size.Close()
+		evict := tx.StmtContext(ctx, c.d.evictAnswers)
+		defer evict.Close()
+		last := rows[len(rows)-1].key
+		for {
+			var entries, bytes int64
+			if err := size.QueryRowContext(ctx).Scan(&entries, &bytes); err != nil {
 				return err
 			}
-			// Then the oldest written, a few at a time, until under both
-			// bounds; never the answer written last.
-			last := rows[len(rows)-1].key
-			for {
-				if err := tx.QueryRowContext(ctx, "SELECT entries, bytes FROM answers_size").Scan(&entries, &bytes); err != nil {
-					return err
-				}
-				over := entries - int64(c.opts.MaxEntries)
-				if over <= 0 && bytes <= c.opts.MaxBytes {
-					break
-				}
-				if _, err := tx.ExecContext(ctx, `DELETE FROM answers WHERE key IN
-					(SELECT key FROM answers WHERE key <> ? ORDER BY written_us LIMIT ?)`, last, max(over, 1)); err != nil {
-					return err
-				}
+			over := entries - int64(c.opts.MaxEntries)
+			if over <= 0 && bytes <= c.opts.MaxBytes {
+				break
+			}
+			if _, err := evict.ExecContext(ctx, last, max(over, 1)); err != nil {
+				return err
 			}
 		}
 		return tx.Commit()
 	})
 }
+
+const (
+	getAnswer    = "SELECT value FROM answers WHERE key = ? AND expires_us > ?"
+	answersSize  = "SELECT entries, bytes FROM answers_size"
+	evictAnswers = "DELETE FROM answers WHERE key IN (SELECT key FROM answers WHERE key <> ? ORDER BY written_us LIMIT ?)"
+)
 
 const upsertAnswer = `INSERT INTO answers (key, value, size, expires_us, written_us) VALUES (?, ?, ?, ?, ?)
 	ON CONFLICT (key) DO UPDATE SET value = excluded.value, size = excluded.size,

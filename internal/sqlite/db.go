@@ -48,6 +48,11 @@ type DB struct {
 	db           *sql.DB
 	insert       *sql.Stmt // insertRecord
 	upsertAnswer *sql.Stmt // upsertAnswer
+	getAnswer    *sql.Stmt // getAnswer
+	answersSize  *sql.Stmt // answersSize
+	evictAnswers *sql.Stmt // evictAnswers
+	journalMoved *sql.Stmt // journalMoved
+	setMoved     *sql.Stmt // setMoved
 	path         string
 	now          func() time.Time
 
@@ -93,13 +98,20 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("sqlite %s: %w", path, err)
 	}
-	if d.insert, err = db.PrepareContext(ctx, insertRecord); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("sqlite %s: %w", path, err)
-	}
-	if d.upsertAnswer, err = db.PrepareContext(ctx, upsertAnswer); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("sqlite %s: %w", path, err)
+	// Statements of the hot paths, parsed once per connection rather than
+	// per call.
+	for _, p := range []struct {
+		stmt **sql.Stmt
+		sql  string
+	}{
+		{&d.insert, insertRecord}, {&d.upsertAnswer, upsertAnswer}, {&d.getAnswer, getAnswer},
+		{&d.answersSize, answersSize}, {&d.evictAnswers, evictAnswers},
+		{&d.journalMoved, journalMoved}, {&d.setMoved, setMoved},
+	} {
+		if *p.stmt, err = db.PrepareContext(ctx, p.sql); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("sqlite %s: %w", path, err)
+		}
 	}
 	return d, nil
 }

@@ -36,6 +36,12 @@ type journalTx struct {
 	insert *sql.Stmt // the prepared insertRecord on this transaction, once used
 }
 
+const (
+	journalMoved = "SELECT moved FROM ledger_journals WHERE name = ?"
+	setMoved     = `INSERT INTO ledger_journals (name, moved) VALUES (?, ?)
+		ON CONFLICT (name) DO UPDATE SET moved = excluded.moved`
+)
+
 func (t *journalTx) close() {
 	if t.insert != nil {
 		t.insert.Close()
@@ -45,7 +51,7 @@ func (t *journalTx) close() {
 // Moved implements ledger.JournalTx.
 func (t *journalTx) Moved(name string) (int64, error) {
 	var moved int64
-	err := t.tx.QueryRowContext(t.ctx, "SELECT moved FROM ledger_journals WHERE name = ?", name).Scan(&moved)
+	err := t.tx.StmtContext(t.ctx, t.d.journalMoved).QueryRowContext(t.ctx, name).Scan(&moved)
 	if err == sql.ErrNoRows {
 		return 0, nil
 	}
@@ -66,8 +72,7 @@ func (t *journalTx) Append(name string, recs []ledger.Record, moved int64) error
 			return err
 		}
 	}
-	_, err := t.tx.ExecContext(t.ctx, `INSERT INTO ledger_journals (name, moved) VALUES (?, ?)
-		ON CONFLICT (name) DO UPDATE SET moved = excluded.moved`, name, moved)
+	_, err := t.tx.StmtContext(t.ctx, t.d.setMoved).ExecContext(t.ctx, name, moved)
 	return err
 }
 
