@@ -451,7 +451,7 @@ func (l *Ledger) closeJournal(ctx context.Context) error {
 	if l.js == nil {
 		return nil
 	}
-	close(l.stop)
+	l.closing.Do(func() { close(l.stop) })
 	<-l.moverDone
 	err := l.moveOwn(ctx)
 	l.mu.Lock()

@@ -94,6 +94,7 @@ type Ledger struct {
 	stop      chan struct{} // ends the mover
 	moverDone chan struct{}
 	moving    sync.Mutex // one move of the own journal at a time
+	closing   sync.Once
 }
 
 // pendingRec is a record in the journal, not yet in the store.
@@ -138,7 +139,7 @@ func New(store Store, opts Options) *Ledger {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	l := &Ledger{Store: store, opts: opts, log: log, healthy: true}
-	if js, ok := store.(Journaled); ok && opts.JournalDir != "" {
+	if js, ok := store.(Journaled); ok && opts.JournalDir != "" && journalsSupported {
 		l.js = js
 		l.kick = make(chan struct{}, 1)
 		l.stop = make(chan struct{})

@@ -7,6 +7,9 @@ import (
 	"syscall"
 )
 
+// journalsSupported is whether this system can keep ledger journals.
+const journalsSupported = true
+
 // lockFile takes an exclusive flock on f without waiting, which the
 // system releases when the process ends however it ends. wait is for the
 // owner, which must have it.
