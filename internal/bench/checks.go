@@ -26,6 +26,9 @@ const (
 	targetHTTPHitRatio  = 1.15  // the same over Streamable HTTP (issue 19)
 	targetMissAdded     = 0.4   // a front's miss minus the direct call, over the direct call's p50 (issue 19)
 	targetMissAddedP99  = 1000. // µs, the same at p99 (issue 19)
+	targetLoadHits      = 1.3   // hits/s over the floor's calls/s at ratioSessions (issue 19)
+	targetLoadHitCPU    = 0.8   // CPU per hit over the floor's per call there (issue 19)
+	targetLoadMissCPU   = 1.5   // CPU per miss over the floor's per call there (issue 19)
 	targetOverheadP50   = 100.0 // µs, miss minus direct call
 	targetOverheadP99   = 300.0 // µs
 	targetIdleRSS       = 30.0  // MiB
@@ -102,7 +105,7 @@ func checks(r *Report) []Check {
 	errs, sessions256 := 0, true
 	var served []Result
 	for _, t := range r.Throughput {
-		if t.Transport == "http" {
+		if t.Transport == "http" && t.Name != nameThroughputFloor && t.Name != nameThroughputMiss {
 			served = append(served, t)
 		}
 	}
@@ -121,6 +124,17 @@ func checks(r *Report) []Check {
 	judge("zero errors at 256 concurrent sessions; throughput rising with concurrency until the CPUs saturate",
 		len(served) > 0, sessions256 && errs == 0 && rising(served),
 		"%d errors; calls/s at %s sessions: hits %s; %s-latency model %s", errs, joinInts(concurrencyLevels), strings.Join(hits, " → "), slowLatency(r), strings.Join(slow, " → "))
+
+	floor, okF := r.result(nameThroughputFloor)
+	hit, okH := r.result(nameThroughputHit(ratioSessions))
+	miss64, okM := r.result(nameThroughputMiss)
+	okF = okF && floor.Throughput > 0 && floor.CPUPer1k > 0
+	judge(fmt.Sprintf("%d HTTP sessions: cache hits/s at least %g× the no-op floor's calls/s", ratioSessions, targetLoadHits),
+		okF && okH, hit.Throughput >= targetLoadHits*floor.Throughput,
+		"%.2f× (%.0f vs %.0f calls/s)", hit.Throughput/floor.Throughput, hit.Throughput, floor.Throughput)
+	judge(fmt.Sprintf("%d HTTP sessions: CPU per hit at most %g× the floor's per call, per miss %g×", ratioSessions, targetLoadHitCPU, targetLoadMissCPU),
+		okF && okH && okM, hit.CPUPer1k <= targetLoadHitCPU*floor.CPUPer1k && miss64.CPUPer1k <= targetLoadMissCPU*floor.CPUPer1k,
+		"hit %.2f×, miss %.2f× (%.0f, %.0f vs %.0f CPU ms/1k calls)", hit.CPUPer1k/floor.CPUPer1k, miss64.CPUPer1k/floor.CPUPer1k, hit.CPUPer1k, miss64.CPUPer1k, floor.CPUPer1k)
 
 	if co := r.Coalescing; co != nil {
 		judge(fmt.Sprintf("%d identical concurrent requests → 1 upstream call", co.Requests), co.Errors == 0 || co.UpstreamCalls > 0,

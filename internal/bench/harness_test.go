@@ -62,7 +62,9 @@ func TestInterleaved(t *testing.T) {
 func TestThroughputAndCoalescing(t *testing.T) {
 	h := testHarness(t)
 	h.runThroughput(t.Context())
-	if got, want := len(h.report.Throughput), 2*len(h.sizes.levels); got != want {
+	// Hits and slow misses at each level, and the floor and a miss at
+	// ratioSessions.
+	if got, want := len(h.report.Throughput), 2*len(h.sizes.levels)+2; got != want {
 		t.Fatalf("runThroughput gave %d results, want %d", got, want)
 	}
 	for _, r := range h.report.Throughput {
@@ -71,7 +73,7 @@ func TestThroughputAndCoalescing(t *testing.T) {
 		}
 	}
 	h.runConnectionPool(t.Context())
-	for _, r := range h.report.Throughput[2*len(h.sizes.levels):] {
+	for _, r := range h.report.Throughput[2*len(h.sizes.levels)+2:] {
 		if want := h.sizes.poolCallers * h.sizes.missPerSession; r.Errors != 0 || r.Calls != want {
 			t.Errorf("%s = %+v, want %d calls and no errors", r.Name, r, want)
 		}

@@ -17,6 +17,16 @@ func nameThroughputSlow(sessions int, latency time.Duration) string {
 	return fmt.Sprintf("http: generate miss, model %s, %d sessions", latency, sessions)
 }
 
+// ratioSessions is where issue 19 compares the gateway with the SDK's
+// floor under load: hits/s, and CPU per hit and per miss.
+const ratioSessions = 64
+
+// The floor and a zero-latency miss at ratioSessions, beside the hit row.
+var (
+	nameThroughputFloor = fmt.Sprintf("http: no-op tool (floor), %d sessions", ratioSessions)
+	nameThroughputMiss  = fmt.Sprintf("http: generate miss, %d sessions", ratioSessions)
+)
+
 // runThroughput measures Streamable HTTP with 1, 16, 64 and 256 sessions
 // calling at once: cache hits (the gateway's own ceiling), then misses
 // against a model that takes modelLatency to answer (where concurrency,
@@ -27,6 +37,11 @@ func (h *harness) runThroughput(ctx context.Context) {
 			h.httpCalls(n, h.hitParams("load"), wantCached(true), true))
 		h.report.Throughput = append(h.report.Throughput, r)
 	}
+	noop := func(int) []byte { return noopParams }
+	h.report.Throughput = append(h.report.Throughput,
+		h.childScenario(ctx, nameThroughputFloor, "http", modeNoopHTTP, nil, h.httpCalls(ratioSessions, noop, nil, false)),
+		h.childScenario(ctx, nameThroughputMiss, "http", modeGatewayHTTP, nil,
+			h.httpCalls(ratioSessions, h.missParams("load-miss"), wantCached(false), false)))
 	lat := h.sizes.modelLatency
 	for _, n := range h.sizes.levels {
 		name := nameThroughputSlow(n, lat)

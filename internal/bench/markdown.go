@@ -84,6 +84,8 @@ func (r *Report) WriteMarkdown(w io.Writer, command string) error {
 	p("than CPU sets the pace. The *direct Converse* rows make the same slow calls from many callers")
 	p("through one AWS SDK client in the harness, with the SDK's default HTTP transport (the gateway's)")
 	p("and with one that keeps a connection per caller: the upstream connections they open differ.")
+	p("At %d sessions the SDK's no-op tool (the floor) and misses of the zero-latency simulator run too,", ratioSessions)
+	p("for the ratios of hits/s and of CPU per hit and per miss to the floor's.")
 	p("")
 	resultTable(bw, r.Throughput)
 	p("")

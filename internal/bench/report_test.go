@@ -106,6 +106,9 @@ func sampleReport() *Report {
 			Result{Name: nameThroughputHit(n), Transport: "http", Sessions: n, Calls: 100, Throughput: float64(1000 + n)},
 		)
 	}
+	r.Throughput = append(r.Throughput,
+		Result{Name: nameThroughputFloor, Transport: "http", Sessions: ratioSessions, Calls: 100, Throughput: 800, CPUPer1k: 500},
+		Result{Name: nameThroughputMiss, Transport: "http", Sessions: ratioSessions, Calls: 100, Throughput: 300, CPUPer1k: 800})
 	for _, n := range concurrencyLevels {
 		r.Throughput = append(r.Throughput,
 			Result{Name: nameThroughputSlow(n, 300*time.Millisecond), Transport: "http", Sessions: n, Calls: n, Throughput: float64(3 * n)},
@@ -128,6 +131,8 @@ func TestChecks(t *testing.T) {
 		"gateway overhead on a miss (miss − direct SDK call) under 100 µs p50 and 300 µs p99":                                   statusMet,
 		"zero errors at 256 concurrent sessions; throughput rising with concurrency until the CPUs saturate":                    statusMet,
 		"100 identical concurrent requests → 1 upstream call":                                                                   statusMet,
+		"64 HTTP sessions: cache hits/s at least 1.3× the no-op floor's calls/s":                                                statusMet,
+		"64 HTTP sessions: CPU per hit at most 0.8× the floor's per call, per miss 1.5×":                                        statusMissed,
 		"60 identical concurrent requests over 3 replicas sharing one Redis → 1 upstream call":                                  statusMet,
 		"RSS under 30 MiB idle":                                         statusMet,
 		"under 2.5 KiB of overhead per cached 1 KiB answer":             statusMet,
