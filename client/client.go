@@ -99,7 +99,7 @@ func (o *Options) transport() (mcp.Transport, error) {
 	case o.Command != "" && o.URL != "":
 		return nil, errors.New("client options: give Command or URL, not both")
 	case o.Command != "":
-		cmd := exec.Command(o.Command, o.Args...)
+		cmd := exec.Command(o.Command, o.Args...) //nolint:gosec // the command is the caller's own choice of gateway binary, as exec.Command's
 		if len(o.Env) > 0 {
 			cmd.Env = append(os.Environ(), o.Env...) // later entries win in os/exec
 		}

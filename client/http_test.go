@@ -33,8 +33,8 @@ func startHTTP(t *testing.T) (endpoint, key string) {
 		t.Fatalf("start gateway: %v", err)
 	}
 	t.Cleanup(func() {
-		cmd.Process.Signal(os.Interrupt)
-		cmd.Wait()
+		_ = cmd.Process.Signal(os.Interrupt)
+		_ = cmd.Wait()
 	})
 
 	found := make(chan string, 1)
@@ -51,7 +51,7 @@ func startHTTP(t *testing.T) (endpoint, key string) {
 				sent = true
 			}
 		}
-		io.Copy(io.Discard, stderr)
+		_, _ = io.Copy(io.Discard, stderr)
 		close(found)
 	}()
 	select {

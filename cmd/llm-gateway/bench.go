@@ -64,7 +64,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	if *profile != "" {
-		if err := os.MkdirAll(*profile, 0o755); err != nil {
+		if err := os.MkdirAll(*profile, 0o755); err != nil { //nolint:gosec // a directory of profiles the user asked for, readable like the rest of their files
 			return fmt.Errorf("bench: %w", err)
 		}
 		abs, err := filepath.Abs(*profile)

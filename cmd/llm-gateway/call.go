@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -68,7 +69,7 @@ func runCall(ctx context.Context, args []string, getenv func(string) string, std
 		}
 	}
 	if err := fs.Parse(rest); err != nil {
-		if err == flag.ErrHelp {
+		if errors.Is(err, flag.ErrHelp) {
 			return nil
 		}
 		return exitError(2)
@@ -102,7 +103,7 @@ func runCall(ctx context.Context, args []string, getenv func(string) string, std
 		if *simulate {
 			gatewayArgs = append([]string{"--simulate"}, gatewayArgs...)
 		}
-		cmd := exec.Command(self, append([]string{"--transport", "stdio"}, gatewayArgs...)...)
+		cmd := exec.Command(self, append([]string{"--transport", "stdio"}, gatewayArgs...)...) //nolint:gosec // self is this very binary (os.Executable); the arguments are the user's own
 		cmd.Stderr = stderr
 		cmd.Env = os.Environ()
 		if getenv("LOG_LEVEL") == "" {

@@ -38,7 +38,7 @@ func runDashboard(ctx context.Context, args []string, getenv func(string) string
 	addr := fs.String("addr", "127.0.0.1:8090", "where to serve the dashboard")
 	storeURL := fs.String("store", firstNonEmpty(getenv("STORE_URL"), defaultStoreURL(getenv)), "the ledger to read (env STORE_URL): sqlite:PATH or postgres://…")
 	if err := fs.Parse(args); err != nil {
-		if err == flag.ErrHelp {
+		if errors.Is(err, flag.ErrHelp) {
 			return nil
 		}
 		return exitError(2)

@@ -98,7 +98,9 @@ func TestStdioGatewayKilledInACallGivesBackItsPlace(t *testing.T) {
 		t.Fatalf("connect: %v", err)
 	}
 	t.Cleanup(func() { a.Close() })
-	go a.CallTool(t.Context(), &mcp.CallToolParams{Name: "generate", Arguments: map[string]any{"model": "nova-pro", "messages": user("hold on"), "max_tokens": 10}})
+	go func() {
+		_, _ = a.CallTool(t.Context(), &mcp.CallToolParams{Name: "generate", Arguments: map[string]any{"model": "nova-pro", "messages": user("hold on"), "max_tokens": 10}})
+	}()
 	<-arrived
 
 	b, _ := connect(t, env)
@@ -107,6 +109,6 @@ func TestStdioGatewayKilledInACallGivesBackItsPlace(t *testing.T) {
 	if err := cmd.Process.Kill(); err != nil {
 		t.Fatal(err)
 	}
-	a.Wait() // its output has ended: it is gone
+	_ = a.Wait() // its output has ended: it is gone
 	call(t, b, "generate", lite, nil)
 }

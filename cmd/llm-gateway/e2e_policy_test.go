@@ -175,7 +175,7 @@ agents:
 	if err := os.WriteFile(file, []byte("defaults: {requests_per_minut: 1000}\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	g.cmd.Process.Signal(syscall.SIGHUP)
+	_ = g.cmd.Process.Signal(syscall.SIGHUP)
 	if line, err := g.waitLog("policy file refused; the policy in force stays"); err != nil || !strings.Contains(line, "requests_per_minut") {
 		t.Fatalf("invalid reload: %q %v", line, err)
 	}
@@ -184,7 +184,7 @@ agents:
 	if err := os.WriteFile(file, []byte("defaults: {requests_per_minute: 1000}\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	g.cmd.Process.Signal(syscall.SIGHUP)
+	_ = g.cmd.Process.Signal(syscall.SIGHUP)
 	if _, err := g.waitLog("policy reloaded"); err != nil {
 		t.Fatal(err)
 	}

@@ -52,7 +52,7 @@ func startRawStdioAt(t *testing.T, env []string, version string) (*rawStdio, raw
 	go func() { r.done <- cmd.Wait() }()
 	t.Cleanup(func() {
 		_ = cmd.Process.Kill()
-		<-r.done
+		_ = <-r.done
 	})
 	r.send(fmt.Sprintf(`{"jsonrpc":"2.0","id":"init","method":"initialize","params":{"protocolVersion":%q,"capabilities":{},"clientInfo":{"name":"raw","version":"1"}}}`, version))
 	init := r.want("init")

@@ -441,7 +441,7 @@ func TestStdioExitsCleanlyWhenStdinCloses(t *testing.T) {
 			t.Errorf("exit = %v, want 0; stderr:\n%s", err, stderr.String())
 		}
 	case <-time.After(30 * time.Second):
-		cmd.Process.Kill()
+		_ = cmd.Process.Kill()
 		t.Fatal("gateway did not exit after stdin closed")
 	}
 	if stdout.Len() != 0 {

@@ -139,7 +139,7 @@ func TestFleetReplicaKilledHoldingTheLock(t *testing.T) {
 		r, err := generateOn(t.Context(), t, other, prompt)
 		done <- outcome{r, err}
 	}()
-	holder.cmd.Process.Kill()
+	_ = holder.cmd.Process.Kill()
 	killed := time.Now()
 	// Bounded: a 1s lock plus one simulated call; the limit only ends a test
 	// that would otherwise hang.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"os/exec"
 	"strings"
 	"testing"
@@ -29,7 +30,7 @@ func TestHelpAndCallFrictions(t *testing.T) {
 			cmd.Dir = t.TempDir()
 			out, err := cmd.CombinedOutput()
 			code := 0
-			if ee, ok := err.(*exec.ExitError); ok {
+			if ee, ok := errors.AsType[*exec.ExitError](err); ok {
 				code = ee.ExitCode()
 			} else if err != nil {
 				t.Fatal(err)

@@ -82,7 +82,7 @@ func benchStdioHit(b *testing.B, store string) {
 	cfg := &config.Config{MaxConcurrent: 10000}
 	served := make(chan error, 1)
 	go func() { served <- serveStdio(context.Background(), cfg, slog.New(slog.DiscardHandler), a, inR, outW) }()
-	b.Cleanup(func() { inW.Close(); <-served; outR.Close() })
+	b.Cleanup(func() { inW.Close(); _ = <-served; outR.Close() })
 	out := bufio.NewReaderSize(outR, 64<<10)
 	call := func(msg string) string {
 		if _, err := io.WriteString(inW, msg+"\n"); err != nil {
@@ -95,7 +95,7 @@ func benchStdioHit(b *testing.B, store string) {
 		return string(line)
 	}
 	call(`{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"bench","version":"1"}}}`)
-	io.WriteString(inW, `{"jsonrpc":"2.0","method":"notifications/initialized"}`+"\n")
+	_, _ = io.WriteString(inW, `{"jsonrpc":"2.0","method":"notifications/initialized"}`+"\n")
 	const params = `,"method":"tools/call","params":{"name":"generate","arguments":{"model":"nova-lite","max_tokens":200,"messages":[{"role":"user","content":"What is the capital of France?"}]}}}`
 	if got := call(`{"jsonrpc":"2.0","id":1` + params); !strings.Contains(got, `"content"`) {
 		b.Fatalf("first call: %s", got)

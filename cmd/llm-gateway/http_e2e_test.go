@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -63,7 +64,7 @@ func launchHTTPGateway(t *testing.T, env []string, args ...string) (*httpGateway
 		sc := bufio.NewScanner(pipe)
 		sc.Buffer(nil, 1<<20)
 		for sc.Scan() {
-			g.stderr.Write(append(sc.Bytes(), '\n'))
+			_, _ = g.stderr.Write(append(sc.Bytes(), '\n'))
 			select {
 			case g.lines <- sc.Text():
 			default: // nobody is waiting for lines this far on
@@ -74,7 +75,7 @@ func launchHTTPGateway(t *testing.T, env []string, args ...string) (*httpGateway
 		<-scanned // Wait closes the pipe: read it all first
 		g.exited <- cmd.Wait()
 	}()
-	t.Cleanup(func() { g.stop(t) })
+	t.Cleanup(func() { _ = g.stop(t) })
 
 	line, err := g.waitLog("gateway listening")
 	if err != nil {
@@ -111,7 +112,7 @@ func (g *httpGateway) waitLog(msg string) (string, error) {
 // stop sends SIGINT and waits for the gateway to exit.
 func (g *httpGateway) stop(t *testing.T) error {
 	t.Helper()
-	g.cmd.Process.Signal(os.Interrupt)
+	_ = g.cmd.Process.Signal(os.Interrupt)
 	return g.wait(t)
 }
 
@@ -123,7 +124,7 @@ func (g *httpGateway) wait(t *testing.T) error {
 		g.exited <- err // for the next caller
 		return err
 	case <-time.After(2 * time.Minute):
-		g.cmd.Process.Kill()
+		_ = g.cmd.Process.Kill()
 		t.Errorf("gateway did not exit:\n%s", g.stderr.String())
 		return nil
 	}
@@ -208,7 +209,7 @@ func TestHTTPManyAgentsShareOneGateway(t *testing.T) {
 						"model": "nova-micro", "messages": user("the same question from everyone [sim:latency=50ms]"),
 					}})
 					if err != nil || res.IsError {
-						errs <- fmt.Errorf("session %d: %v %v", i, err, res)
+						errs <- fmt.Errorf("session %d: %v %v", i, err, res) //nolint:errorlint // err is nil when res is a tool error: only the message is read
 						return
 					}
 					raw, _ := json.Marshal(res.StructuredContent)
@@ -430,9 +431,9 @@ func TestHTTPHealthcheck(t *testing.T) {
 		t.Errorf("healthcheck with MCP_ADDR = %v:\n%s", err, out)
 	}
 
-	g.stop(t)
+	_ = g.stop(t)
 	out, err = exec.Command(binary, "healthcheck", "--addr", addr, "--timeout", "10s").CombinedOutput()
-	if exit, ok := err.(*exec.ExitError); !ok || exit.ExitCode() != 1 {
+	if exit, ok := errors.AsType[*exec.ExitError](err); !ok || exit.ExitCode() != 1 {
 		t.Errorf("healthcheck of a stopped gateway = %v, want exit status 1:\n%s", err, out)
 	}
 }
@@ -442,7 +443,7 @@ func TestHTTPRefusesExposedAddressWithoutKeys(t *testing.T) {
 	cmd.Env = []string{"HOME=" + os.TempDir(), "AWS_EC2_METADATA_DISABLED=true"}
 	cmd.Dir = t.TempDir()
 	out, err := cmd.CombinedOutput()
-	if exit, ok := err.(*exec.ExitError); !ok || exit.ExitCode() != 1 || !strings.Contains(string(out), "ALLOW_INSECURE_NO_AUTH") {
+	if exit, ok := errors.AsType[*exec.ExitError](err); !ok || exit.ExitCode() != 1 || !strings.Contains(string(out), "ALLOW_INSECURE_NO_AUTH") {
 		t.Errorf("gateway on 0.0.0.0 without keys = %v, want exit 1 naming ALLOW_INSECURE_NO_AUTH:\n%s", err, out)
 	}
 }

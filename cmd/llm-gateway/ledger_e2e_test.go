@@ -79,7 +79,7 @@ func TestLedgerSharedByStdioGateways(t *testing.T) {
 	for i, s := range sessions {
 		wg.Go(func() {
 			for j := range each {
-				s.CallTool(t.Context(), &mcp.CallToolParams{Name: "generate", Arguments: generateArgs(fmt.Sprintf("process %d, question %d", i, j))})
+				_, _ = s.CallTool(t.Context(), &mcp.CallToolParams{Name: "generate", Arguments: generateArgs(fmt.Sprintf("process %d, question %d", i, j))})
 			}
 		})
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -35,7 +36,7 @@ func runModels(ctx context.Context, args []string, getenv func(string) string, s
 	write := fs.String("write", "", "replace the models table in this Markdown file instead of printing it")
 	region := fs.String("region", "us-east-1", "the Region whose prices the table shows")
 	if err := fs.Parse(args[1:]); err != nil {
-		if err == flag.ErrHelp {
+		if errors.Is(err, flag.ErrHelp) {
 			return nil
 		}
 		return exitError(2)
@@ -56,7 +57,7 @@ func runModels(ctx context.Context, args []string, getenv func(string) string, s
 	if err != nil {
 		return fmt.Errorf("%s: %w", *write, err)
 	}
-	return os.WriteFile(*write, []byte(out), 0o644)
+	return os.WriteFile(*write, []byte(out), 0o644) //nolint:gosec // a MODELS_FILE the user asked for: prices and model names, no secret
 }
 
 // modelsTable renders the embedded catalog as of the day its data was

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -54,7 +55,7 @@ func runModelsCheck(ctx context.Context, args []string, getenv func(string) stri
 	region := fs.String("region", firstNonEmpty(getenv("AWS_REGION"), getenv("AWS_DEFAULT_REGION"), catalog.DefaultRegion), "the Region to check (AWS_REGION)")
 	write := fs.String("write", "", "write a MODELS_FILE correcting the differences to this file")
 	if err := fs.Parse(args); err != nil {
-		if err == flag.ErrHelp {
+		if errors.Is(err, flag.ErrHelp) {
 			return nil
 		}
 		return exitError(2)
@@ -98,7 +99,7 @@ func runModelsCheck(ctx context.Context, args []string, getenv func(string) stri
 	if err != nil {
 		return err
 	}
-	if err := os.WriteFile(*write, append(data, '\n'), 0o644); err != nil {
+	if err := os.WriteFile(*write, append(data, '\n'), 0o644); err != nil { //nolint:gosec // a MODELS_FILE the user asked for: prices and model names, no secret
 		return err
 	}
 	fmt.Fprintf(stdout, "wrote %d correction(s) to %s; use it as MODELS_FILE\n", len(fixes), *write)

@@ -44,7 +44,9 @@ func TestModelsCommand(t *testing.T) {
 		t.Errorf("models table printed %.80q…", out.String())
 	}
 	path := t.TempDir() + "/doc.md"
-	os.WriteFile(path, []byte("# Doc\n"+catalog.TableBegin+"\nold\n"+catalog.TableEnd+"\nafter\n"), 0o600)
+	if err := os.WriteFile(path, []byte("# Doc\n"+catalog.TableBegin+"\nold\n"+catalog.TableEnd+"\nafter\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	if err := run(t.Context(), []string{"llm-gateway", "models", "table", "--write", path}, func(string) string { return "" }, nil, &out, &errOut); err != nil {
 		t.Fatal(err)
 	}
@@ -52,7 +54,9 @@ func TestModelsCommand(t *testing.T) {
 	if strings.Contains(string(got), "\nold\n") || !strings.Contains(string(got), out.String()) || !strings.HasSuffix(string(got), catalog.TableEnd+"\nafter\n") {
 		t.Errorf("rewritten file:\n%s", got)
 	}
-	os.WriteFile(path, []byte("no markers"), 0o600)
+	if err := os.WriteFile(path, []byte("no markers"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	if err := run(t.Context(), []string{"llm-gateway", "models", "table", "--write", path}, func(string) string { return "" }, nil, &out, &errOut); err == nil || !strings.Contains(err.Error(), "markers") {
 		t.Errorf("a file without markers: %v, want an error naming the markers", err)
 	}

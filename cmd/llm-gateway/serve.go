@@ -301,7 +301,7 @@ func startSimulator(ctx context.Context, opts bedrocksim.Options) (url string, d
 	go func() { errc <- bedrocksim.ListenAndServe(ctx, "127.0.0.1:0", opts, func(a net.Addr) { ready <- a }) }()
 	select {
 	case addr := <-ready:
-		return "http://" + addr.String(), func() { <-errc }, nil
+		return "http://" + addr.String(), func() { _ = <-errc }, nil
 	case err := <-errc:
 		return "", func() {}, fmt.Errorf("bedrock simulator: %w", err)
 	}

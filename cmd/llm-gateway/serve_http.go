@@ -127,7 +127,7 @@ func runHealthcheck(ctx context.Context, args []string, getenv func(string) stri
 	addr := fs.String("addr", firstNonEmpty(getenv("MCP_ADDR"), "127.0.0.1:8080"), "address of the gateway (env MCP_ADDR)")
 	timeout := fs.Duration("timeout", 5*time.Second, "how long each probe may take")
 	if err := fs.Parse(args); err != nil {
-		if err == flag.ErrHelp {
+		if errors.Is(err, flag.ErrHelp) {
 			return nil
 		}
 		return exitError(2)

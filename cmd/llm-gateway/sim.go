@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -26,7 +27,7 @@ func runSim(ctx context.Context, args []string, getenv func(string) string, stdo
 	anyModel := fs.Bool("any-model", false, "accept any well-formed model ID instead of the catalog's models and rules")
 	missingOptIns := fs.Bool("missing-opt-ins", false, "act as an account that has not accepted models' one-time agreements (Claude Fable's data retention)")
 	if err := fs.Parse(args); err != nil {
-		if err == flag.ErrHelp {
+		if errors.Is(err, flag.ErrHelp) {
 			return nil
 		}
 		return exitError(2)

@@ -113,6 +113,6 @@ func (s *eventStream) send(event string, v any) {
 	}
 	// A write to a client that has gone fails; the request's context ends
 	// with it and the gateway stops the call, so the error needs no check.
-	s.w.Write([]byte("event: " + event + "\ndata: " + string(b) + "\n\n"))
+	_, _ = s.w.Write([]byte("event: " + event + "\ndata: " + string(b) + "\n\n"))
 	http.NewResponseController(s.w).Flush()
 }

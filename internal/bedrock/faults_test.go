@@ -154,7 +154,7 @@ func TestSimRetry(t *testing.T) {
 						t.Errorf("empty answer after retries")
 					}
 				} else {
-					wantError(t, err, tc.wantKind, tc.wantKind != gateway.KindInvalidRequest)
+					_ = wantError(t, err, tc.wantKind, tc.wantKind != gateway.KindInvalidRequest)
 				}
 				if got := sim.Calls(); got != tc.wantCalls {
 					t.Errorf("simulator saw %d calls, want %d", got, tc.wantCalls)
@@ -188,7 +188,7 @@ func TestSimCancel(t *testing.T) {
 				cancel()
 			}()
 			_, _, err := m.call(ctx, c, ask("Think hard [sim:latency=1h]"))
-			wantError(t, err, gateway.KindCanceled, false)
+			_ = wantError(t, err, gateway.KindCanceled, false)
 		})
 	}
 
@@ -211,7 +211,7 @@ func TestSimCancel(t *testing.T) {
 		ctx, cancel := context.WithTimeout(t.Context(), 0)
 		defer cancel()
 		_, err := c.Converse(ctx, ask("Too late"))
-		wantError(t, err, gateway.KindTimeout, true)
+		_ = wantError(t, err, gateway.KindTimeout, true)
 	})
 }
 
@@ -355,7 +355,7 @@ func TestBodyGuardHidesWriteTo(t *testing.T) {
 	if _, ok := req.Body.(io.WriterTo); !ok {
 		t.Fatal("test body should implement io.WriterTo")
 	}
-	g.Do(req)
+	_, _ = g.Do(req)
 	if _, ok := seen.(io.WriterTo); ok {
 		t.Errorf("body passed on implements io.WriterTo; net/http would drain it with WriteTo")
 	}
@@ -466,7 +466,7 @@ func TestSimHungAttemptIsRetried(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), time.Minute) // a generous bound, not a timing assertion
 	defer cancel()
 	_, err = c.Converse(ctx, ask("Wait for me [sim:hang]"))
-	wantError(t, err, gateway.KindTimeout, true)
+	_ = wantError(t, err, gateway.KindTimeout, true)
 	if ctx.Err() != nil {
 		t.Fatal("the call's own deadline ran out: the attempt was not cut")
 	}

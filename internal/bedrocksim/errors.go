@@ -121,5 +121,5 @@ func (e *apiError) write(w http.ResponseWriter, requestID string) {
 	h.Set("X-Amzn-ErrorType", e.code)
 	h.Set("X-Amzn-RequestId", requestID)
 	w.WriteHeader(e.status)
-	w.Write(e.body())
+	_, _ = w.Write(e.body()) //nolint:gosec // a JSON error body with Content-Type application/json, never HTML
 }

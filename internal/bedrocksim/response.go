@@ -67,7 +67,7 @@ func writeJSON(w http.ResponseWriter, requestID string, v any) {
 	h.Set("Content-Length", strconv.Itoa(len(b)))
 	h.Set("X-Amzn-RequestId", requestID)
 	w.WriteHeader(http.StatusOK)
-	w.Write(b)
+	_, _ = w.Write(b)
 }
 
 // signature stands for the token Bedrock sends to vouch for reasoning text:

@@ -454,6 +454,6 @@ func ListenAndServe(ctx context.Context, addr string, opts Options, ready func(n
 		cancelCalls()
 		srv.Close()
 	}
-	<-served // http.ErrServerClosed, once Serve has returned
+	_ = <-served // http.ErrServerClosed, once Serve has returned
 	return nil
 }

@@ -222,7 +222,7 @@ func (s *Server) streamAnswer(ctx context.Context, w http.ResponseWriter, reques
 		if isDelta && sent > 0 {
 			if err := wait(ctx, delay); err != nil {
 				e, _ := streamException("serviceUnavailableException")
-				sw.exception(e) // the client is likely gone: nothing to do if this fails
+				_ = sw.exception(e) // the client is likely gone: nothing to do if this fails
 				return err
 			}
 		}

@@ -60,7 +60,7 @@ const (
 	benchModel = "nova-lite"
 	// benchAPIKey is the one agent key of the HTTP gateways; clients send
 	// it as a bearer token.
-	benchAPIKey = "bench-agent-key-0123456789"
+	benchAPIKey = "bench-agent-key-0123456789" //nolint:gosec // the benchmark's own key for a gateway it starts on loopback, not a credential
 )
 
 // harness is one run's shared state.
@@ -150,7 +150,7 @@ func (h *harness) startSimulator(ctx context.Context) (stop func(), err error) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		srv.Serve(ln)
+		_ = srv.Serve(ln) // http.ErrServerClosed at Close
 	}()
 	h.simURL = "http://" + ln.Addr().String()
 	return func() {

@@ -259,7 +259,7 @@ func echoBody(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
-	w.Write(b)
+	_, _ = w.Write(b)
 }
 
 type nopWriteCloser struct{ io.Writer }

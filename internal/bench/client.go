@@ -97,7 +97,7 @@ func (c *stdioClient) call(ctx context.Context, method string, params []byte) (j
 		if !has {
 			deadline = time.Now().Add(callTimeout)
 		}
-		d.SetReadDeadline(deadline)
+		_ = d.SetReadDeadline(deadline)
 	}
 	for {
 		line, err := c.r.ReadSlice('\n')

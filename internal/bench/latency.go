@@ -298,7 +298,7 @@ func (h *harness) startServed(ctx context.Context, name, transport, mode string,
 	usage := func() (Usage, error) {
 		snapshots++
 		if h.opts.ProfileDir != "" && snapshots == 2 {
-			c.command(childStartTimeout, "pprof-stop")
+			_, _ = c.command(childStartTimeout, "pprof-stop")
 		}
 		u, err := c.usage(false)
 		if h.opts.ProfileDir != "" && snapshots == 1 {

@@ -107,7 +107,7 @@ func (h *harness) runMemory(ctx context.Context) {
 		p := MemoryPoint{
 			Entries:       n,
 			RSS:           mib(u.RSS),
-			Heap:          mib(int64(u.HeapAlloc)),
+			Heap:          mib(int64(u.HeapAlloc)), //nolint:gosec // a heap size fits in int64
 			PeakRSS:       mib(u.PeakRSS),
 			RSSPerAnswer:  math.Round(float64(u.RSS-base.RSS) / added),
 			HeapPerAnswer: math.Round((float64(u.HeapAlloc) - float64(base.HeapAlloc)) / added),
@@ -140,7 +140,7 @@ func (h *harness) idleRSS(ctx context.Context) (int64, error) {
 // startGateway starts the gateway command (Executable with GatewayArgs)
 // on the simulator, with stdin and stdout as its MCP transport.
 func (h *harness) startGateway() (*child, error) {
-	cmd := exec.Command(h.exe, h.opts.GatewayArgs...)
+	cmd := exec.Command(h.exe, h.opts.GatewayArgs...) //nolint:gosec // the harness starts its own binary
 	cmd.Env = h.env()
 	cmd.Dir = h.dir
 	c := &child{name: "gateway", cmd: cmd, stderr: &tail{}, done: make(chan error, 1)}

@@ -31,7 +31,7 @@ func reverseProxy(target string) (http.Handler, error) {
 	if err != nil || u.Host == "" {
 		return nil, fmt.Errorf("reverse proxy: target %q is not a URL", target)
 	}
-	p := httputil.NewSingleHostReverseProxy(u)
+	p := httputil.NewSingleHostReverseProxy(u) //nolint:gosec // the benchmark's own upstream on loopback
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.DisableCompression = true
 	p.Transport = t

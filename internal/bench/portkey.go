@@ -62,7 +62,7 @@ func (h *harness) installPortkey(ctx context.Context) (dir, script string, err e
 	if _, err := os.Stat(script); err == nil {
 		return dir, script, nil
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(dir, 0o755); err != nil { //nolint:gosec // the user's cache directory for an npm install, readable like the rest
 		return "", "", err
 	}
 	h.progress("installing %s@%s into %s", portkeyPackage, portkeyVersion, dir)
@@ -91,7 +91,7 @@ func (h *harness) startPortkey(ctx context.Context) (*runSpec, func(*Result), er
 		return nil, nil, err
 	}
 	preload := filepath.Join(dir, "bind-loopback.mjs")
-	if err := os.WriteFile(preload, []byte(portkeyBindLoopback), 0o644); err != nil {
+	if err := os.WriteFile(preload, []byte(portkeyBindLoopback), 0o644); err != nil { //nolint:gosec // a preload script, no secret
 		return nil, nil, err
 	}
 	simHost, closeSim, err := h.simulatorOnPort80(ctx)
@@ -103,7 +103,7 @@ func (h *harness) startPortkey(ctx context.Context) (*runSpec, func(*Result), er
 		closeSim()
 		return nil, nil, err
 	}
-	cmd := exec.Command("node", "--import", "file://"+preload, script, "--port="+strconv.Itoa(port), "--headless")
+	cmd := exec.Command("node", "--import", "file://"+preload, script, "--port="+strconv.Itoa(port), "--headless") //nolint:gosec // node on PATH, with the harness's own script and port
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + h.dir, "NODE_ENV=production"}
 	cmd.Dir = h.dir
 	stderr := &tail{}
@@ -114,11 +114,11 @@ func (h *harness) startPortkey(ctx context.Context) (*runSpec, func(*Result), er
 	}
 	exited := make(chan struct{}) // closed when node has exited
 	go func() {
-		cmd.Wait()
+		_ = cmd.Wait()
 		close(exited)
 	}()
 	stop := func(*Result) {
-		cmd.Process.Kill()
+		_ = cmd.Process.Kill()
 		<-exited
 		closeSim()
 	}
@@ -208,7 +208,7 @@ func (h *harness) simulatorOnPort80(ctx context.Context) (url string, stop func(
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		srv.Serve(ln)
+		_ = srv.Serve(ln)
 	}()
 	return "http://127.0.0.1", func() {
 		srv.Close()

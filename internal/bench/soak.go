@@ -235,8 +235,8 @@ func startSoakGateway(ctx context.Context, opts SoakOptions, dir string) (*soakG
 	g := &soakGateway{key: randomKey(), admin: randomKey(), stderr: &tail{}, exited: make(chan struct{}),
 		client: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}}
 	args := append(append([]string{}, opts.Args...), "--transport", "http", "--addr", "127.0.0.1:0")
-	g.cmd = exec.Command(opts.Executable, args...)
-	g.cmd.Dir = dir // no stray .env
+	g.cmd = exec.Command(opts.Executable, args...) //nolint:gosec // the soak starts its own binary (os.Executable)
+	g.cmd.Dir = dir                                // no stray .env
 	g.cmd.Env = append(os.Environ(),
 		"BEDROCK_SIMULATOR=true",
 		"STORE_URL=sqlite:"+filepath.Join(dir, "soak.db"), // the default kind of ledger; memory: would keep every record
@@ -267,7 +267,7 @@ func startSoakGateway(ctx context.Context, opts SoakOptions, dir string) (*soakG
 		sc.Buffer(nil, 1<<20)
 		for sc.Scan() {
 			line := sc.Bytes()
-			g.stderr.Write(append(line, '\n'))
+			_, _ = g.stderr.Write(append(line, '\n'))
 			var rec struct{ Msg, URL string }
 			if json.Unmarshal(line, &rec) == nil && rec.Msg == "gateway listening" {
 				select {
@@ -284,7 +284,7 @@ func startSoakGateway(ctx context.Context, opts SoakOptions, dir string) (*soakG
 	case g.url = <-listening:
 		return g, nil
 	case <-g.exited:
-		return nil, fmt.Errorf("soak: the gateway exited at start (%v):\n%s", g.waitErr, g.stderr.String())
+		return nil, fmt.Errorf("soak: the gateway exited at start (%w):\n%s", g.waitErr, g.stderr.String())
 	case <-time.After(time.Minute):
 		g.stop()
 		return nil, fmt.Errorf("soak: the gateway did not listen within a minute:\n%s", g.stderr.String())

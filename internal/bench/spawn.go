@@ -41,7 +41,7 @@ type child struct {
 // environment plus env, and waits until it is ready.
 func (h *harness) startChild(mode string, env ...string) (*child, error) {
 	args := append(slices.Clone(h.opts.ChildArgs), mode)
-	cmd := exec.Command(h.exe, args...)
+	cmd := exec.Command(h.exe, args...) //nolint:gosec // the harness starts its own binary
 	// Each child its own ledger and shared-cache file (the default, SQLite):
 	// children sharing one would answer each other's misses from it.
 	store := fmt.Sprintf("STORE_URL=sqlite:%s", filepath.Join(h.dir, fmt.Sprintf("store-%d", h.children.Add(1)), "gateway.db"))
@@ -105,7 +105,7 @@ func (c *child) command(timeout time.Duration, format string, args ...any) (ctlR
 
 func (c *child) read(timeout time.Duration) (ctlReply, error) {
 	var r ctlReply
-	c.ctlRF.SetReadDeadline(time.Now().Add(timeout))
+	_ = c.ctlRF.SetReadDeadline(time.Now().Add(timeout))
 	line, err := c.ctlR.ReadBytes('\n')
 	if err != nil {
 		return r, c.failure(fmt.Errorf("control reply: %w", err))
@@ -156,21 +156,21 @@ func (c *child) close() error {
 		}
 		return nil
 	case <-time.After(childExitTimeout):
-		c.cmd.Process.Kill()
-		<-c.done
+		_ = c.cmd.Process.Kill()
+		_ = <-c.done
 		return c.failure(errors.New("did not exit when its input closed; killed"))
 	}
 }
 
 // kill ends the child at once, for error paths.
 func (c *child) kill() {
-	c.cmd.Process.Kill()
+	_ = c.cmd.Process.Kill()
 	c.stdin.Close()
 	if c.ctlW != nil {
 		c.ctlW.Close()
 		c.ctlRF.Close()
 	}
-	<-c.done
+	_ = <-c.done
 }
 
 // tail keeps the last tailSize bytes written to it: a child's stderr, for

@@ -34,7 +34,7 @@ Sizes: bytes (1048576) or with a KiB, MiB or GiB suffix (64MiB).
 	}
 	b.WriteString("  -h, --help\n")
 	wrap(&b, "Print this help and exit.", "        ", 80)
-	io.WriteString(w, b.String())
+	_, _ = io.WriteString(w, b.String())
 }
 
 // synopsis is a setting's first line in Usage, e.g.

@@ -48,5 +48,5 @@ func (c Cache) Set(ctx context.Context, key string, comp *gateway.Completion) {
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.f.opts.OpTimeout)
 	defer cancel()
-	c.f.observe(c.f.rdb.Set(ctx, c.f.key("c", key), b, c.f.opts.TTL).Err())
+	c.f.observe(c.f.rdb.Set(ctx, c.f.key("c", key), b, c.f.opts.TTL).Err()) //nolint:errcheck // observe returns its argument for chaining; here it only records Redis health
 }

@@ -93,7 +93,7 @@ func (c *Coalescer) claim(ctx context.Context, lockKey, token string) (claimed b
 	old, err := f.rdb.SetArgs(opCtx, lockKey, token, redis.SetArgs{Mode: "NX", Get: true, TTL: f.opts.LockTTL}).Result()
 	switch {
 	case errors.Is(err, redis.Nil):
-		f.observe(nil)
+		f.observe(nil)       //nolint:errcheck // observe returns its argument for chaining; here it only records Redis health
 		return true, "", nil // there was no lock: ours now
 	case f.observe(err) != nil:
 		return false, "", fmt.Errorf("redis lock: %w", err)
@@ -169,7 +169,7 @@ func (c *Coalescer) unlock(ctx context.Context, key, token string) {
 	f := c.f
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), f.opts.OpTimeout)
 	defer cancel()
-	f.observe(releaseScript.Run(ctx, f.rdb, []string{f.key("l", key)}, token).Err())
+	f.observe(releaseScript.Run(ctx, f.rdb, []string{f.key("l", key)}, token).Err()) //nolint:errcheck // observe returns its argument for chaining; here it only records Redis health
 }
 
 // lockGone reports whether the lock taken under token is no longer held.
@@ -217,7 +217,7 @@ func (l *lease) renew(ctx context.Context) {
 			err := renewScript.Run(opCtx, f.rdb, []string{f.key("l", l.key)}, l.token, f.opts.LockTTL.Milliseconds()).Err()
 			cancel()
 			if ctx.Err() == nil {
-				f.observe(err)
+				f.observe(err) //nolint:errcheck // observe returns its argument for chaining; here it only records Redis health
 			}
 		}
 	}
@@ -246,7 +246,7 @@ func (l *lease) Release(ctx context.Context, comp *gateway.Completion, err error
 			// polling at a quarter of the lock TTL to find it), its
 			// announcement, and the lock given up.
 			keys := []string{f.key("r", l.key), f.key("d", l.key), f.key("l", l.key)}
-			f.observe(publishScript.Run(ctx, f.rdb, keys, b, (2 * f.opts.LockTTL).Milliseconds(), l.token).Err())
+			f.observe(publishScript.Run(ctx, f.rdb, keys, b, (2 * f.opts.LockTTL).Milliseconds(), l.token).Err()) //nolint:errcheck // observe returns its argument for chaining; here it only records Redis health
 			return
 		}
 	}

@@ -66,7 +66,7 @@ type Refusal struct {
 // RefusalOf returns the figures of the first refusal in err's chain, or nil.
 func RefusalOf(err error) *Refusal {
 	for err != nil {
-		if e, ok := err.(*Error); ok && e.Refusal != nil {
+		if e, ok := err.(*Error); ok && e.Refusal != nil { //nolint:errorlint // err is the refusal itself, as Admit returned it: a wrapped one is not a refusal
 			return e.Refusal
 		}
 		err = errors.Unwrap(err)

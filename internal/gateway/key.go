@@ -39,7 +39,7 @@ func cacheKey(c *Call) string {
 	}
 	k.opt(c.Temperature)
 	k.opt(c.TopP)
-	k.num(uint64(c.MaxTokens))
+	k.num(uint64(c.MaxTokens)) //nolint:gosec // MaxTokens is validated positive before a key is made; the bits are only hashed
 	k.num(uint64(len(c.StopSequences)))
 	for _, s := range c.StopSequences {
 		k.str(s)
@@ -83,17 +83,17 @@ type keyWriter struct {
 
 func (k *keyWriter) num(v uint64) {
 	binary.LittleEndian.PutUint64(k.buf[:], v)
-	k.h.Write(k.buf[:])
+	_, _ = k.h.Write(k.buf[:])
 }
 
 func (k *keyWriter) str(s string) {
 	k.num(uint64(len(s)))
-	k.h.Write([]byte(s))
+	_, _ = k.h.Write([]byte(s))
 }
 
 func (k *keyWriter) bytes(b []byte) {
 	k.num(uint64(len(b)))
-	k.h.Write(b)
+	_, _ = k.h.Write(b)
 }
 
 func (k *keyWriter) toolCalls(calls []ToolCall) {

@@ -30,7 +30,7 @@ func (a *ledgerAdmission) Enter(_ context.Context, e Entry) (func(), error) {
 	if err := a.log("enter"); err != nil {
 		return nil, err
 	}
-	return func() { a.log("leave") }, nil
+	return func() { _ = a.log("leave") }, nil
 }
 
 func (a *ledgerAdmission) Allow(_ context.Context, agent string, m Model) error {
@@ -45,7 +45,7 @@ func (a *ledgerAdmission) Reserve(_ context.Context, r Reservation) (Settle, err
 	a.worst = append(a.worst, r.WorstCase)
 	a.mu.Unlock()
 	return func(_ context.Context, used Usage, cost PicoUSD, priced bool) {
-		a.log(fmt.Sprintf("settle:%s:%v", r.Model.Name, priced))
+		_ = a.log(fmt.Sprintf("settle:%s:%v", r.Model.Name, priced))
 		a.mu.Lock()
 		defer a.mu.Unlock()
 		a.settled = append(a.settled, used)

@@ -126,10 +126,10 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 // code when no key was sent, invalid_request or invalid_token otherwise.
 func (s *Server) unauthorized(w http.ResponseWriter, r *http.Request, err error) {
 	challenge := fmt.Sprintf("Bearer realm=%q", realm)
-	switch err {
-	case errMalformed:
+	switch {
+	case errors.Is(err, errMalformed):
 		challenge += `, error="invalid_request"`
-	case errBadKey:
+	case errors.Is(err, errBadKey):
 		challenge += `, error="invalid_token"`
 	}
 	// Where clients that look for OAuth find the metadata (RFC 9728 §5.1),

@@ -96,7 +96,7 @@ func (s *Server) authenticateRoute(keyHeader string, refuse refuseFunc, next htt
 		var err error
 		if k := strings.TrimSpace(r.Header.Get(keyHeader)); keyHeader != "" && k != "" {
 			token = k
-		} else if token, err = bearerToken(r); err == errNoKey && keyHeader != "" {
+		} else if token, err = bearerToken(r); errors.Is(err, errNoKey) && keyHeader != "" {
 			err = fmt.Errorf("missing API key: send the header %s: <key> or Authorization: Bearer <key>", keyHeader)
 		}
 		name, ok := "", false

@@ -13,7 +13,7 @@ import (
 // own shape, and names the agent to its handler.
 func TestRoute(t *testing.T) {
 	whoami := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		io.Copy(io.Discard, r.Body)
+		_, _ = io.Copy(io.Discard, r.Body)
 		fmt.Fprint(w, AgentFrom(r.Context()))
 	})
 	refuse := func(w http.ResponseWriter, _ *http.Request, status int, msg string) {

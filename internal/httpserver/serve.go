@@ -122,7 +122,7 @@ func (s *Server) shutdown(hs *http.Server, served <-chan error) {
 		hs.Close() // connections that outlived the grace period
 	}
 	if served != nil {
-		<-served
+		_ = <-served
 	}
 	s.cancelCalls()
 	waitCtx, cancelWait := context.WithTimeout(context.Background(), exitWait)

@@ -126,7 +126,7 @@ func rawSSECall(t *testing.T, url, tool string) <-chan callResult {
 		for {
 			name, data := next()
 			if name == "" {
-				return nil, fmt.Errorf("stream ended before the answer to %d: %v", id, events.Err())
+				return nil, fmt.Errorf("stream ended before the answer to %d: %w", id, events.Err())
 			}
 			var m struct {
 				ID     int                 `json:"id"`

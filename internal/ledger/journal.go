@@ -74,7 +74,7 @@ func appendFrame(b []byte, rec *Record) ([]byte, error) {
 	if err != nil {
 		return b, err
 	}
-	b = binary.LittleEndian.AppendUint32(b, uint32(len(payload)))
+	b = binary.LittleEndian.AppendUint32(b, uint32(len(payload))) //nolint:gosec // a record is bounded far below 4 GiB (MAX_MESSAGE_BYTES)
 	b = binary.LittleEndian.AppendUint32(b, crc32.Checksum(payload, castagnoli))
 	return append(b, payload...), nil
 }

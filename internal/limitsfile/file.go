@@ -122,7 +122,7 @@ var ErrIncompatible = errors.New("limits file of another layout")
 // left by a boot before this one keeps its counters and gives back its
 // holds: no process of that boot is alive.
 func Open(path string) (*Limits, error) {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600) //nolint:gosec // the path is derived from STORE_URL, a setting of the operator
 	if err != nil {
 		return nil, fmt.Errorf("limits file: %w", err)
 	}
@@ -138,7 +138,7 @@ func (l *Limits) init() error {
 	if err := flock(l.f, syscall.LOCK_EX); err != nil {
 		return err
 	}
-	defer flock(l.f, syscall.LOCK_UN)
+	defer flock(l.f, syscall.LOCK_UN) //nolint:errcheck // unlocking a descriptor this process holds fails only if it is closed
 	st, err := l.f.Stat()
 	if err != nil {
 		return err
@@ -163,7 +163,7 @@ func (l *Limits) init() error {
 		return nil
 	}
 	if string(l.h.magic[:]) != magic || l.h.version != version || l.h.counters != numCounters || l.h.holds != numHolds {
-		syscall.Munmap(l.data)
+		_ = syscall.Munmap(l.data)
 		l.data = nil
 		return fmt.Errorf("%w (version %d); remove it while no gateway runs", ErrIncompatible, l.h.version)
 	}
@@ -220,7 +220,7 @@ func (l *Limits) lock() error {
 
 func (l *Limits) unlock() {
 	l.h.dirty = 0
-	flock(l.f, syscall.LOCK_UN)
+	_ = flock(l.f, syscall.LOCK_UN)
 	l.mu.Unlock()
 }
 

@@ -171,8 +171,8 @@ func TestDeadProcessGivesBack(t *testing.T) {
 	r := bufio.NewReader(out)
 	line, err := r.ReadString('\n')
 	if err != nil || line != "held\n" {
-		cmd.Process.Kill()
-		cmd.Wait()
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
 		t.Fatalf("child said %q %v, want held", line, err)
 	}
 	l := open(t, path)
@@ -182,11 +182,11 @@ func TestDeadProcessGivesBack(t *testing.T) {
 	}
 	// Killed, the child's output ends; it is a zombie until it is waited
 	// for, which counts as gone.
-	cmd.Process.Kill()
+	_ = cmd.Process.Kill()
 	if _, err := io.Copy(io.Discard, r); err != nil {
 		t.Fatal(err)
 	}
-	defer cmd.Wait()
+	defer func() { _ = cmd.Wait() }()
 	// Gone processes are looked for at most every 10 ms: as if that has
 	// passed.
 	later := now.Add(10 * time.Millisecond)

@@ -14,7 +14,7 @@ import (
 func self() owner {
 	pid := os.Getpid()
 	start, _ := stat(pid)
-	o := owner{pid: int32(pid), start: start}
+	o := owner{pid: int32(pid), start: start} //nolint:gosec // Linux PIDs fit in int32 (pid_max is at most 2^22)
 	if link, err := os.Readlink("/proc/self/ns/pid"); err == nil {
 		// pid:[4026531836]
 		s := strings.TrimSuffix(strings.TrimPrefix(link, "pid:["), "]")
@@ -74,6 +74,6 @@ func bootID() (id [16]byte) {
 	if err != nil {
 		return id
 	}
-	hex.Decode(id[:], bytes.ReplaceAll(bytes.TrimSpace(b), []byte("-"), nil))
+	hex.Decode(id[:], bytes.ReplaceAll(bytes.TrimSpace(b), []byte("-"), nil)) //nolint:errcheck // a boot ID that is not hex leaves zeros: the comparison then just fails
 	return id
 }

@@ -19,7 +19,7 @@ func (l *Limits) Claim(_ context.Context, claims []policy.Claim, now, expires ti
 		return policy.Grant{}, err
 	}
 	defer l.unlock()
-	l.sweep(now, l.h.inUse+uint32(len(claims)) >= maxFill)
+	l.sweep(now, l.h.inUse+uint32(len(claims)) >= maxFill) //nolint:gosec // claims per call are a handful, far below 2^32
 	var buf [maxParts]*counter
 	cs := buf[:0]
 	parts := 0
@@ -64,7 +64,7 @@ func (l *Limits) Claim(_ context.Context, claims []policy.Claim, now, expires ti
 		h = l.holdAt(slot)
 		l.h.seq++
 		*h = hold{expires: expires.UnixNano(), pid: l.me.pid, start: l.me.start, ns: l.me.ns}
-		g.ID = int64(l.h.seq<<slotBits | uint64(slot))
+		g.ID = int64(l.h.seq<<slotBits | uint64(slot)) //nolint:gosec // seq<<slotBits stays below 2^63 for any number of claims a process makes
 	}
 	for i := range claims {
 		c, k := &claims[i], cs[i]
@@ -77,7 +77,7 @@ func (l *Limits) Claim(_ context.Context, claims []policy.Claim, now, expires ti
 		h.nparts++
 	}
 	if h != nil {
-		h.id = uint64(g.ID) // last: the slot is taken once its ID is written
+		h.id = uint64(g.ID) //nolint:gosec // IDs are made non-negative above; last: the slot is taken once its ID is written
 		l.h.holdsInUse++
 		if l.h.nextExpiry == 0 || h.expires < l.h.nextExpiry {
 			l.h.nextExpiry = h.expires
@@ -125,8 +125,8 @@ func (l *Limits) Release(_ context.Context, id int64, claims []policy.Claim, use
 	}
 	defer l.unlock()
 	if id != 0 {
-		slot := uint32(uint64(id) & (1<<slotBits - 1))
-		if slot < numHolds && l.holdAt(slot).id == uint64(id) {
+		slot := uint32(uint64(id) & (1<<slotBits - 1))          //nolint:gosec // IDs are non-negative; the low bits are the slot
+		if slot < numHolds && l.holdAt(slot).id == uint64(id) { //nolint:gosec // IDs are non-negative
 			l.end(slot)
 		}
 	}

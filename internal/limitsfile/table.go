@@ -21,9 +21,9 @@ func keyHash(key string) uint64 {
 
 // home is where the counter of hash and win is looked for first.
 func home(hash uint64, win int64) uint32 {
-	x := hash ^ uint64(win)*0x9e3779b97f4a7c15
+	x := hash ^ uint64(win)*0x9e3779b97f4a7c15 //nolint:gosec // hashing: the bits of win are what matter, not its sign
 	x ^= x >> 29
-	return uint32(x) & mask
+	return uint32(x) & mask //nolint:gosec // masked to the table size, which fits in uint32
 }
 
 // matches reports whether c is the counter of key; a key longer than a
@@ -87,7 +87,7 @@ func (l *Limits) get(hash uint64, key string, win, end, seed int64) (*counter, e
 	}
 	c := l.counterAt(i)
 	n := copy(c.key[:], key)
-	c.keyLen = uint32(n)
+	c.keyLen = uint32(n) //nolint:gosec // keys are bounded far below 4 GiB
 	c.win, c.end, c.used, c.held = win, end, seed, 0
 	c.hash = hash // last: the slot is taken once its hash is written
 	l.h.inUse++

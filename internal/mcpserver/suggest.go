@@ -8,7 +8,7 @@ import (
 // Agents trained on other APIs send their field names. These get a
 // pointed "did you mean": the OpenAI Chat Completions and Anthropic names
 // for what generate calls otherwise.
-var fieldAliases = map[string]string{
+var fieldAliases = map[string]string{ //nolint:gosec // argument-name aliases ("max_tokens"…), no credential
 	"stop":                  `"stop_sequences" (a list of strings)`,
 	"max_completion_tokens": `"max_tokens"`,
 	"max_output_tokens":     `"max_tokens"`,

@@ -96,6 +96,6 @@ func (s *chunkStream) done() { s.write("data: [DONE]\n\n") }
 func (s *chunkStream) write(event string) {
 	// A write to a client that has gone fails; the request's context ends
 	// with it and the gateway stops the call, so the error needs no check.
-	s.w.Write([]byte(event))
+	_, _ = s.w.Write([]byte(event))
 	http.NewResponseController(s.w).Flush()
 }

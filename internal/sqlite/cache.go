@@ -250,7 +250,7 @@ func (c *Cache) commit(ctx context.Context, rows []entry) error {
 		if err != nil {
 			return err
 		}
-		defer tx.Rollback()
+		defer tx.Rollback() //nolint:errcheck // after Commit it is sql.ErrTxDone; before, the error that ended the transaction is the one returned
 		upsert := tx.StmtContext(ctx, c.d.upsertAnswer)
 		defer upsert.Close()
 		for _, r := range rows {

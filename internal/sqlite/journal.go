@@ -18,7 +18,7 @@ func (d *DB) MoveJournals(ctx context.Context, fn func(ledger.JournalTx) error) 
 		if err != nil {
 			return err
 		}
-		defer tx.Rollback()
+		defer tx.Rollback() //nolint:errcheck // after Commit it is sql.ErrTxDone; before, the error that ended the transaction is the one returned
 		jt := &journalTx{ctx: ctx, tx: tx, d: d}
 		defer jt.close()
 		if err := fn(jt); err != nil {

@@ -37,7 +37,7 @@ func (d *DB) Append(ctx context.Context, recs []ledger.Record) error {
 		if err != nil {
 			return err
 		}
-		defer tx.Rollback()
+		defer tx.Rollback() //nolint:errcheck // after Commit it is sql.ErrTxDone; before, the error that ended the transaction is the one returned
 		// The statement is prepared once per connection and kept.
 		stmt := tx.StmtContext(ctx, d.insert)
 		defer stmt.Close()
@@ -116,7 +116,7 @@ func scanSum(rows *sql.Rows, s *ledger.Sum, keys ...any) error {
 // Totals implements ledger.Reader: one GROUP BY, folded by ledger.Totals.AddSum.
 func (d *DB) Totals(ctx context.Context, f ledger.Filter) (ledger.Totals, error) {
 	w, args := where(f)
-	q := `SELECT model, agent, kind, cached, coalesced, fallbacks > 0, unpriced, usage_estimated, ` + sums + ` FROM requests` + w +
+	q := `SELECT model, agent, kind, cached, coalesced, fallbacks > 0, unpriced, usage_estimated, ` + sums + ` FROM requests` + w + //nolint:gosec // sums and w are built from constant column names; every value is a ? parameter
 		` GROUP BY model, agent, kind, cached, coalesced, fallbacks > 0, unpriced, usage_estimated`
 	var t ledger.Totals
 	err := d.retry(ctx, func() error {
@@ -197,7 +197,7 @@ func (d *DB) Series(ctx context.Context, since time.Time, bucket time.Duration) 
 		return nil, ledger.ErrBucket(bucket)
 	}
 	w, args := where(ledger.Filter{Since: since})
-	q := `SELECT time_us - (time_us % ?) AS b, kind, cached, coalesced, unpriced, ` + sums + ` FROM requests` + w +
+	q := `SELECT time_us - (time_us % ?) AS b, kind, cached, coalesced, unpriced, ` + sums + ` FROM requests` + w + //nolint:gosec // sums and w are built from constant column names; every value is a ? parameter
 		` GROUP BY b, kind, cached, coalesced, unpriced ORDER BY b`
 	var out []ledger.Point
 	err := d.retry(ctx, func() error {

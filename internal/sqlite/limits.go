@@ -76,7 +76,7 @@ func (l *Limits) Claim(ctx context.Context, claims []policy.Claim, now, expires 
 		if err != nil {
 			return err
 		}
-		defer tx.Rollback()
+		defer tx.Rollback() //nolint:errcheck // after Commit it is sql.ErrTxDone; before, the error that ended the transaction is the one returned
 		if err := l.sweep(ctx, tx, now); err != nil {
 			return err
 		}
@@ -137,7 +137,7 @@ func (l *Limits) Release(ctx context.Context, id int64, claims []policy.Claim, u
 		if err != nil {
 			return err
 		}
-		defer tx.Rollback()
+		defer tx.Rollback() //nolint:errcheck // after Commit it is sql.ErrTxDone; before, the error that ended the transaction is the one returned
 		update := tx.StmtContext(ctx, l.update)
 		if id != 0 {
 			if err := l.endHold(ctx, tx, update, id); err != nil {

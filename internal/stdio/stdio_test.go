@@ -54,7 +54,7 @@ func newSession(t *testing.T, opts Options) *session {
 	t.Cleanup(func() {
 		_ = inW.Close()
 		_ = ss.Close()
-		<-s.ended
+		_ = <-s.ended
 	})
 	return s
 }
@@ -236,7 +236,7 @@ func TestEOFAnswersCallsInFlight(t *testing.T) {
 	if a.Error != nil || !strings.Contains(string(a.Result), "done a") {
 		t.Fatalf("answer after EOF: %+v", a)
 	}
-	<-s.ended
+	_ = <-s.ended
 	s.ended <- nil // for Cleanup
 }
 
@@ -254,7 +254,7 @@ func TestDrain(t *testing.T) {
 			t.Fatalf("answer during drain: %+v", a)
 		}
 		<-drained
-		<-s.ended
+		_ = <-s.ended
 		s.ended <- nil
 	})
 	t.Run("calls past the grace get an error", func(t *testing.T) {
@@ -269,7 +269,7 @@ func TestDrain(t *testing.T) {
 		if a.Error == nil || a.Error.Code != CodeShuttingDown || string(a.ID) != "1" {
 			t.Fatalf("cut call: %+v", a)
 		}
-		<-s.ended
+		_ = <-s.ended
 		s.ended <- nil
 		// Nothing more is written: the handler's own answer is dropped.
 		if rest, _ := io.ReadAll(s.out); len(rest) > 0 {
@@ -291,7 +291,7 @@ func TestCancelledCallDoesNotHoldTheDrain(t *testing.T) {
 	}
 	go func() { _, _ = io.Copy(io.Discard, s.out) }() // whatever the SDK writes for the cancelled call
 	s.tr.Drain(context.Background())
-	<-s.ended
+	_ = <-s.ended
 	s.ended <- nil
 }
 

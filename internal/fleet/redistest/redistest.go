@@ -89,7 +89,7 @@ func NewServer(t testing.TB) *Server {
 func (s *Server) Start() {
 	s.t.Helper()
 	port := s.URL[strings.LastIndex(s.URL, ":")+1 : strings.LastIndex(s.URL, "/")]
-	s.cmd = exec.Command(s.bin, append([]string{"--port", port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", s.t.TempDir()}, s.args...)...)
+	s.cmd = exec.Command(s.bin, append([]string{"--port", port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", s.t.TempDir()}, s.args...)...) //nolint:gosec // the test helper starts redis-server found on PATH
 	out, err := s.cmd.StdoutPipe()
 	if err != nil {
 		s.t.Fatal(err)
@@ -100,7 +100,7 @@ func (s *Server) Start() {
 	sc := bufio.NewScanner(out)
 	for sc.Scan() {
 		if strings.Contains(sc.Text(), "Ready to accept connections") {
-			go io.Copy(io.Discard, out)
+			go func() { _, _ = io.Copy(io.Discard, out) }()
 			return
 		}
 	}
@@ -110,8 +110,8 @@ func (s *Server) Start() {
 // Stop kills the server, if it runs.
 func (s *Server) Stop() {
 	if s.cmd != nil && s.cmd.Process != nil {
-		s.cmd.Process.Kill()
-		s.cmd.Wait()
+		_ = s.cmd.Process.Kill()
+		_ = s.cmd.Wait()
 		s.cmd = nil
 	}
 }

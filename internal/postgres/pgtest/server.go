@@ -98,7 +98,7 @@ func (s *Server) Stop() {
 // run runs one of the server's programs, as the server's user.
 func (s *Server) run(name string, args ...string) {
 	s.t.Helper()
-	cmd := exec.Command(filepath.Join(s.bin, name), args...)
+	cmd := exec.Command(filepath.Join(s.bin, name), args...) //nolint:gosec // the test helper runs PostgreSQL's own tools from its bin directory
 	cmd.Dir = filepath.Dir(s.dir)
 	cmd.Env = append(os.Environ(), "LC_ALL=C", "TZ=UTC")
 	if s.cred != nil {
@@ -144,7 +144,7 @@ func serverUser(t testing.TB) (*syscall.Credential, int, int) {
 		uid, err1 := strconv.Atoi(u.Uid)
 		gid, err2 := strconv.Atoi(u.Gid)
 		if err1 == nil && err2 == nil {
-			return &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}, uid, gid
+			return &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}, uid, gid //nolint:gosec // uid and gid come from the system's user database, 32-bit
 		}
 	}
 	t.Fatal("running as root, and no postgres or nobody user to run PostgreSQL as")
