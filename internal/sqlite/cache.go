@@ -258,25 +258,35 @@ func (c *Cache) commit(ctx context.Context, rows []entry) error {
 				return err
 			}
 		}
-		// Past a bound, the oldest written go, a few at a time, until under
-		// both; never the answer written last. With one TTL the oldest
-		// written are the first expired too; an expired answer kept until
-		// then is never served.
+		// Past a bound, the oldest written go, a few at a time, until 5%
+		// under both bounds (so that a full cache evicts once per
+		// twentieth of its size rather than at every write); never the
+		// answer written last. With one TTL the oldest written are the
+		// first expired too; an expired answer kept until then is never
+		// served.
 		size := tx.StmtContext(ctx, c.d.answersSize)
 		defer size.Close()
+		var entries, bytes int64
+		if err := size.QueryRowContext(ctx).Scan(&entries, &bytes); err != nil {
+			return err
+		}
+		if entries <= int64(c.opts.MaxEntries) && bytes <= c.opts.MaxBytes {
+			return tx.Commit()
+		}
+		lowEntries := int64(c.opts.MaxEntries - c.opts.MaxEntries/20)
+		lowBytes := c.opts.MaxBytes - c.opts.MaxBytes/20
 		evict := tx.StmtContext(ctx, c.d.evictAnswers)
 		defer evict.Close()
 		last := rows[len(rows)-1].key
-		for {
-			var entries, bytes int64
-			if err := size.QueryRowContext(ctx).Scan(&entries, &bytes); err != nil {
+		for entries > lowEntries || bytes > lowBytes {
+			res, err := evict.ExecContext(ctx, last, max(entries-lowEntries, 1))
+			if err != nil {
 				return err
 			}
-			over := entries - int64(c.opts.MaxEntries)
-			if over <= 0 && bytes <= c.opts.MaxBytes {
-				break
+			if n, err := res.RowsAffected(); err != nil || n == 0 {
+				break // only the last answer is left
 			}
-			if _, err := evict.ExecContext(ctx, last, max(over, 1)); err != nil {
+			if err := size.QueryRowContext(ctx).Scan(&entries, &bytes); err != nil {
 				return err
 			}
 		}

@@ -111,3 +111,18 @@ func TestCacheWrittenOutAtClose(t *testing.T) {
 		t.Errorf("Get(k299) after Close and Open = %+v, %v; want answer 299", got, ok)
 	}
 }
+
+// An answer alone nearly as large as the bound is kept, and the writer
+// does not spin trying to evict it.
+func TestCacheKeepsOneLargeAnswer(t *testing.T) {
+	c := openDB(t, nil).Cache(sqlite.CacheOptions{MaxBytes: 1000})
+	c.Set(t.Context(), "small", &gateway.Completion{Content: "x"})
+	c.Set(t.Context(), "large", &gateway.Completion{Content: strings.Repeat("x", 830)})
+	c.Flush(t.Context())
+	if _, ok := c.Get(t.Context(), "large"); !ok {
+		t.Error("the large answer was evicted")
+	}
+	if n, err := c.Len(t.Context()); err != nil || n != 1 {
+		t.Errorf("Len = %d, %v; want 1 (the small one evicted)", n, err)
+	}
+}
