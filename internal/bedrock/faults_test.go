@@ -487,3 +487,45 @@ func TestSDKLoggerIsSlog(t *testing.T) {
 		t.Fatalf("SDK log output %q, want one JSON WARN line from the aws-sdk component", buf.String())
 	}
 }
+
+// The AWS SDK's client-wide retry quota (500 tokens, 5 a retry) cuts
+// BEDROCK_MAX_ATTEMPTS short under sustained failures: after about 100
+// retries, calls get one attempt each. BEDROCK_RETRY_QUOTA=false
+// (NoRetryQuota) keeps every call's attempts. This is the documented
+// choice of the README's Limits table; the test shows both sides of it.
+func TestRetryQuota(t *testing.T) {
+	const calls, attempts = 80, 3
+	for _, tc := range []struct {
+		name    string
+		noQuota bool
+		// the requests that reach Bedrock for the last 10 calls
+		lastTen int64
+	}{
+		{"quota", false, 10},
+		{"no quota", true, 10 * attempts},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			sim, srv := startSim(t, nil)
+			c, err := New(t.Context(), Options{
+				Endpoint: srv.URL, Region: simRegion,
+				Credentials: credentials.NewStaticCredentialsProvider(simKeyID, simSecret, ""),
+				MaxAttempts: attempts, MaxBackoff: time.Microsecond, HTTPClient: srv.Client(),
+				NoRetryQuota: tc.noQuota, Logger: testLogger(t),
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var before int64
+			for i := range calls {
+				if i == calls-10 {
+					before = sim.Calls()
+				}
+				_, err := c.Converse(t.Context(), ask(fmt.Sprintf("always failing %d [sim:error=500]", i)))
+				_ = wantError(t, err, gateway.KindUnavailable, true)
+			}
+			if got := sim.Calls() - before; got != tc.lastTen {
+				t.Errorf("the last 10 of %d failing calls made %d requests, want %d", calls, got, tc.lastTen)
+			}
+		})
+	}
+}
