@@ -140,7 +140,7 @@ func (r *Report) WriteMarkdown(w io.Writer, command string) error {
 		p("another, under a policy with requests_per_minute, max_concurrent, tokens_per_minute and a daily")
 		p("budget, so that every step reads and writes its counters: four steps (two claims, two releases)")
 		p("per call. *sqlite* is what a gateway with `STORE_URL=sqlite:PATH` uses: a counter file beside the")
-		p("database (`PATH-limits`, memory-mapped, one `flock` per step), with spend so far read from the")
+		p("database (`PATH-limits`, memory-mapped, locked with `flock` for each step), with spend so far read from the")
 		p("ledger when a budget's period starts. *sqlite, transactions* keeps the counters in the database")
 		p("itself, one immediate transaction per step: the fallback where a counter file cannot be used")
 		p("(Windows). CPU is the harness process's per call, allocations the heap's.")
