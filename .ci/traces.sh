@@ -4,8 +4,8 @@
 # runs), on free 127.0.0.1 ports with in-memory storage. Gateways send it
 # the spans of MCP calls, one over OTLP/HTTP and one over OTLP/gRPC;
 # Jaeger's HTTP API must show the tool call span, continuing the caller's
-# traceparent, with each Bedrock attempt as its child, the GenAI, MCP and
-# gateway attributes on them, and no prompt text.
+# traceparent, with each Bedrock attempt as its child (none for a cache
+# hit), the GenAI, MCP and gateway attributes on them, and no prompt text.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -100,15 +100,17 @@ expect() { # expect WHAT GOT WANT
 # traced_call PROTOCOL ENDPOINT TRACE_ID PARENT_ID OUT ARGS…: one MCP call
 # through a stdio gateway that sends its spans to Jaeger over PROTOCOL,
 # continuing the caller's trace; then Jaeger's API's view of that trace.
+# MIN_SPANS (default 2) is how many spans to wait for; STORE_URL (default
+# memory:) is the gateway's store.
 traced_call() {
   local proto=$1 endpoint=$2 trace_id=$3 parent_id=$4 out=$5
   shift 5
-  STORE_URL=memory: AGENT_NAME=trace-agent OTEL_EXPORTER_OTLP_ENDPOINT="$endpoint" OTEL_EXPORTER_OTLP_PROTOCOL="$proto" \
+  STORE_URL=${STORE_URL:-memory:} AGENT_NAME=trace-agent OTEL_EXPORTER_OTLP_ENDPOINT="$endpoint" OTEL_EXPORTER_OTLP_PROTOCOL="$proto" \
     OTEL_SERVICE_NAME=llm-gateway-ci OTEL_BSP_SCHEDULE_DELAY=100 \
     "$gw" call generate --simulate --meta "{\"traceparent\":\"00-$trace_id-$parent_id-01\"}" "$@" >"$out.answer.json"
   for _ in $(seq 1 150); do
     if curl -sf "http://127.0.0.1:$query/api/traces/$trace_id" >"$out.trace.json" 2>/dev/null &&
-      [ "$(jq '[.data[0].spans[]] | length' "$out.trace.json" 2>/dev/null)" -ge 2 ]; then
+      [ "$(jq '[.data[0].spans[]] | length' "$out.trace.json" 2>/dev/null)" -ge "${MIN_SPANS:-2}" ]; then
       return 0
     fi
     sleep 0.2
@@ -132,7 +134,8 @@ tool_span() {
 
 echo "== traces: a call over OTLP/HTTP (http/protobuf)"
 trace_a=4bf92f3577b34da6a3ce929d0e0e4736; parent_a=00f067aa0ba902b7
-traced_call http/protobuf "http://127.0.0.1:$otlp" "$trace_a" "$parent_a" "$work/a" --arg model=nova-lite --prompt "secret prompt text"
+# The store is a SQLite file, so that the same question later is a cache hit.
+STORE_URL="sqlite:$work/gateway.db" traced_call http/protobuf "http://127.0.0.1:$otlp" "$trace_a" "$parent_a" "$work/a" --arg model=nova-lite --prompt "secret prompt text"
 tool=$(tool_span "$work/a.trace.json") || exit 1
 model=$(spans "$work/a.trace.json" '.operationName|startswith("chat ")')
 [ "$(wc -l <<<"$model")" = 1 ] || { echo "FAIL want one 'chat {model}' span, got: $(jq -c '[.data[0].spans[].operationName]' "$work/a.trace.json")"; exit 1; }
@@ -159,6 +162,15 @@ expect "model gen_ai.usage.input_tokens" "$(tag "$model" gen_ai.usage.input_toke
 expect "model gen_ai.usage.output_tokens" "$(tag "$model" gen_ai.usage.output_tokens)" "$(jq -r '.usage.output_tokens' "$work/a.answer.json")"
 expect "model gen_ai.response.finish_reasons" "$(tag "$model" gen_ai.response.finish_reasons)" '["stop"]'
 if grep -q "secret prompt text" "$work/a.trace.json"; then echo "FAIL the prompt reached the trace without LOG_PROMPTS"; fail=1; else echo "ok   no prompt text in the trace"; fi
+
+echo "== traces: the same call again, answered from the cache: no Bedrock attempt"
+trace_c=5bf92f3577b34da6a3ce929d0e0e4737; parent_c=10f067aa0ba902b8
+STORE_URL="sqlite:$work/gateway.db" MIN_SPANS=1 traced_call http/protobuf "http://127.0.0.1:$otlp" "$trace_c" "$parent_c" "$work/c" --arg model=nova-lite --prompt "secret prompt text"
+tool=$(tool_span "$work/c.trace.json") || exit 1
+expect "cached call's spans" "$(jq -c '[.data[0].spans[].operationName]' "$work/c.trace.json")" '["tools/call generate"]'
+expect "tool span's parent (the caller's traceparent)" "$(jq -r '.references[0].spanID' <<<"$tool")" "$parent_c"
+expect "tool llm_gateway.cached" "$(tag "$tool" llm_gateway.cached)" "true"
+expect "tool llm_gateway.saved_usd" "$(tag "$tool" llm_gateway.saved_usd)" "$(jq -r '.estimated_cost_usd' "$work/a.answer.json")"
 
 echo "== traces: a call over OTLP/gRPC whose first model is throttled (a fallback: two Bedrock attempts)"
 trace_b=0af7651916cd43dd8448eb211c80319c; parent_b=b7ad6b7169203331
