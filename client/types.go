@@ -361,9 +361,10 @@ type Ledger struct {
 	OK           bool       `json:"ok"`    // false while the store cannot be written
 	Error        string     `json:"error,omitempty"`
 	FailingSince *time.Time `json:"failing_since,omitempty"`
-	Spooled      int        `json:"spooled"` // records waiting in memory for the store
-	Dropped      int64      `json:"dropped"` // records lost: the spool was full
-	Written      int64      `json:"written"` // records this process wrote
+	Spooled      int        `json:"spooled"`   // records waiting in memory for the store
+	Journaled    int        `json:"journaled"` // records in this process's journal, not yet moved into the store
+	Dropped      int64      `json:"dropped"`   // records lost: the spool was full
+	Written      int64      `json:"written"`   // records this process wrote
 	// Scope says which figures span the store and which are the process's.
 	Scope string `json:"scope"`
 	// Since, Agent and Model echo get_stats's filters, if any.
