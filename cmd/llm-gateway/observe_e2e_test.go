@@ -226,3 +226,32 @@ func TestDashboardCommandReadsTheStore(t *testing.T) {
 		t.Errorf("dashboard budgets = %+v, want %+v (the one call that Bedrock answered)", sum.Budgets, want)
 	}
 }
+
+// TestDashboardEventsEndAtShutdown: a dashboard page left open (its event
+// stream) does not hold the http transport's shutdown for the grace
+// period, here longer than the test's wait.
+func TestDashboardEventsEndAtShutdown(t *testing.T) {
+	_, simURL := startSim(t)
+	g := startHTTPGateway(t, gatewayEnv(simURL, "SHUTDOWN_GRACE=10m"))
+	resp, err := http.Get(g.url + "/ui/api/events")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	events := bufio.NewReader(resp.Body)
+	for {
+		line, err := events.ReadString('\n')
+		if err != nil {
+			t.Fatalf("no summary event (status %d): %v", resp.StatusCode, err)
+		}
+		if line == "event: summary\n" {
+			break
+		}
+	}
+	if err := g.stop(t); err != nil {
+		t.Errorf("gateway exited with %v", err)
+	}
+	if _, err := io.ReadAll(events); err != nil {
+		t.Errorf("the event stream ended with %v, want its end", err)
+	}
+}
