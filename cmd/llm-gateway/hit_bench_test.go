@@ -34,8 +34,9 @@ func benchApp(b *testing.B, store string) *app {
 	return a
 }
 
-// benchGenerateHit is the core's cache hit in process: no MCP, no transport.
-func benchGenerateHit(b *testing.B, store string) {
+// benchHitApp is benchApp with one answer cached, and the request that
+// hits it.
+func benchHitApp(b *testing.B, store string) (*app, func() *gateway.Request) {
 	a := benchApp(b, store)
 	req := func() *gateway.Request {
 		return &gateway.Request{Model: "nova-lite", MaxTokens: 200, Agent: "bench",
@@ -44,6 +45,12 @@ func benchGenerateHit(b *testing.B, store string) {
 	if _, err := a.gateway.Generate(b.Context(), req()); err != nil {
 		b.Fatal(err)
 	}
+	return a, req
+}
+
+// benchGenerateHit is the core's cache hit in process: no MCP, no transport.
+func benchGenerateHit(b *testing.B, store string) {
+	a, req := benchHitApp(b, store)
 	b.ReportAllocs()
 	for b.Loop() {
 		if r, err := a.gateway.Generate(b.Context(), req()); err != nil || !r.Cached {
@@ -112,3 +119,23 @@ func benchStdioHit(b *testing.B, store string) {
 
 func BenchmarkStdioHitMemory(b *testing.B) { benchStdioHit(b, "memory:") }
 func BenchmarkStdioHitSQLite(b *testing.B) { benchStdioHit(b, "") }
+
+// benchGenerateHitParallel is the core's cache hit from 64 callers at once
+// (issue 19's load level): what a hit costs when calls contend for the
+// cache, the ledger and the recorders.
+func benchGenerateHitParallel(b *testing.B, store string) {
+	a, req := benchHitApp(b, store)
+	b.ReportAllocs()
+	b.SetParallelism(32) // 64 callers on 2 cores
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if r, err := a.gateway.Generate(context.Background(), req()); err != nil || !r.Cached {
+				b.Errorf("Generate = %v, %v; want a cached answer", r, err)
+				return
+			}
+		}
+	})
+}
+
+func BenchmarkGenerateHitParallelMemory(b *testing.B) { benchGenerateHitParallel(b, "memory:") }
+func BenchmarkGenerateHitParallelSQLite(b *testing.B) { benchGenerateHitParallel(b, "") }
