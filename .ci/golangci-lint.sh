@@ -5,10 +5,8 @@
 # runs reuse the build cache). Findings kept on purpose carry
 # //nolint:LINTER // why on their line.
 #
-# Not yet in .ci/run: while several engineers land in parallel, a finding in
-# code landed after the last pass would fail the whole run. The lead adds it
-# (bash .ci/golangci-lint.sh after staticcheck) once main has settled: about
-# 30 s with a warm build cache, a few minutes the first time (the build).
+# .ci/run calls it after staticcheck: about 30 s with a warm build cache, a
+# few minutes the first time (the build).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 echo "== golangci-lint (errcheck, errorlint, gosec)"
