@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/llm-gateway/llm-gateway/internal/boundedfile"
 	"github.com/llm-gateway/llm-gateway/internal/gateway"
 )
 
@@ -70,7 +71,7 @@ func Load(opts Options) (*Catalog, error) {
 	}
 	builtin := len(m.specs)
 	if opts.File != "" {
-		data, err := readFileLimited(opts.File, maxModelsFileBytes)
+		data, err := boundedfile.Read(opts.File, maxModelsFileBytes)
 		if err != nil {
 			return nil, fmt.Errorf("load model catalog: read models file: %w", err)
 		}

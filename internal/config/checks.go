@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+
+	"github.com/llm-gateway/llm-gateway/internal/boundedfile"
 )
 
 var (
@@ -63,7 +65,7 @@ func (l *loader) check(c *Config, dir string) []error {
 		from := l.from["API_KEYS_FILE"]
 		if err := checkFile(c.APIKeysFile); err != nil {
 			errs = append(errs, from.errorf("%w", err))
-		} else if data, err := readFileLimited(c.APIKeysFile, maxSettingsFileBytes); err != nil {
+		} else if data, err := boundedfile.Read(c.APIKeysFile, maxSettingsFileBytes); err != nil {
 			errs = append(errs, from.errorf("%w", err))
 		} else {
 			more, err := parseAPIKeysFile(string(data))

@@ -6,6 +6,8 @@ import (
 	"io/fs"
 	"regexp"
 	"strings"
+
+	"github.com/llm-gateway/llm-gateway/internal/boundedfile"
 )
 
 // The .env format read here is the common subset that shells, Docker
@@ -27,7 +29,7 @@ var envNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 // reports found false; bad lines are all reported, joined, and the good
 // ones are still returned.
 func readDotEnv(path string) (vals map[string]string, found bool, err error) {
-	data, err := readFileLimited(path, maxSettingsFileBytes)
+	data, err := boundedfile.Read(path, maxSettingsFileBytes)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, false, nil
 	}

@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"os"
 	"time"
+
+	"github.com/llm-gateway/llm-gateway/internal/boundedfile"
 )
 
 // Reloader keeps a Governor's policy in step with its file: on Reload (the
@@ -28,7 +30,7 @@ type Reloader struct {
 // Load reads and applies the file at start; an error is the whole list of
 // its problems.
 func (r *Reloader) Load() error {
-	data, err := readFileLimited(r.File, maxPolicyFileBytes)
+	data, err := boundedfile.Read(r.File, maxPolicyFileBytes)
 	if err != nil {
 		return fmt.Errorf("policy file: %w", err)
 	}
@@ -44,7 +46,7 @@ func (r *Reloader) Load() error {
 // Reload reads the file again and applies it if it is valid. changedOnly
 // skips a file whose contents are those last seen.
 func (r *Reloader) Reload(changedOnly bool) error {
-	data, err := readFileLimited(r.File, maxPolicyFileBytes)
+	data, err := boundedfile.Read(r.File, maxPolicyFileBytes)
 	if err != nil {
 		r.Logger.Warn("policy file cannot be read; the policy in force stays", "file", r.File, "error", err)
 		return err
