@@ -165,13 +165,20 @@ func TestLedgerSurvivesSIGKILL(t *testing.T) {
 	// The session's transport reaps the process (it calls cmd.Wait itself:
 	// a second Wait here would race with it).
 	_ = s.Close()
-	if answered.Load() < killAfter {
-		t.Fatalf("only %d calls answered before the process ended; want %d", answered.Load(), killAfter)
-	}
+	checkLedgerAfterKill(t, url, store, answered.Load(), sent.Load(), killAfter)
+}
 
+// checkLedgerAfterKill checks a store after its gateway was killed under
+// load: every answered call is recorded (none beyond those sent), the store
+// is readable by usage, and the next process's get_stats agrees with it.
+func checkLedgerAfterKill(t *testing.T, url, store string, answered, sent, killAfter int64) {
+	t.Helper()
+	if answered < killAfter {
+		t.Fatalf("only %d calls answered before the process ended; want %d", answered, killAfter)
+	}
 	r := usageJSON(t, store)
-	if int64(r.Total.Requests) < answered.Load() || int64(r.Total.Requests) > sent.Load() {
-		t.Errorf("after SIGKILL the ledger holds %d requests; %d were answered and %d sent", r.Total.Requests, answered.Load(), sent.Load())
+	if int64(r.Total.Requests) < answered || int64(r.Total.Requests) > sent {
+		t.Errorf("after SIGKILL the ledger holds %d requests; %d were answered and %d sent", r.Total.Requests, answered, sent)
 	}
 	next, _ := connect(t, gatewayEnv(url, "STORE_URL="+store))
 	if st := getLedgerStats(t, next, nil); int64(st.Metrics.TotalRequests) != r.Total.Requests {
