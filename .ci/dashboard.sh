@@ -7,15 +7,7 @@
 # which the page must show as get_stats does.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-root=$PWD
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
+. .ci/lib.sh  # $root, $work, pids and their cleanup
 
 echo "== dashboard: install Debian's chromium"
 if ! [ -x /usr/bin/chromium ]; then

@@ -5,15 +5,7 @@
 # names only metrics the gateway exports. Everything listens on 127.0.0.1, on free ports.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-root=$PWD
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
+. .ci/lib.sh  # $root, $work, pids and their cleanup
 
 echo "== observe: install Debian's prometheus (promtool comes with it)"
 if ! command -v prometheus >/dev/null || ! command -v promtool >/dev/null; then

@@ -8,15 +8,7 @@
 # hit), the GenAI, MCP and gateway attributes on them, and no prompt text.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-root=$PWD
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
+. .ci/lib.sh  # $root, $work, pids and their cleanup
 
 cache="${XDG_CACHE_HOME:-$HOME/.cache}/llm-gateway-ci"
 version=$(awk '$1=="github.com/jaegertracing/jaeger" {print $2}' .ci/jaeger/go.mod)
