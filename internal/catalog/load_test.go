@@ -3,6 +3,7 @@ package catalog
 import (
 	"bytes"
 	"log/slog"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -180,5 +181,54 @@ func TestOverrideNullResets(t *testing.T) {
 	}
 	if m.ID != "global.anthropic.claude-opus-4-5-20251101-v1:0" || m.Price == nil || m.Price.Input != 5_500_000 {
 		t.Errorf("Resolve(claude-opus-4-5) = %s at %+v, want the global profile at 5500000 per input token", m.ID, m.Price)
+	}
+}
+
+// The embedded catalog is decoded in one go at start; it must give exactly
+// what the entry-by-entry reading (which places problems in the file)
+// gives.
+func TestFreshDecodeMatchesEntries(t *testing.T) {
+	fast := &merger{index: make(map[string]int)}
+	if !fast.addFresh(embeddedModels) {
+		t.Fatal("addFresh refused the embedded catalog")
+	}
+	slow := &merger{index: make(map[string]int)}
+	if err := slow.applyEntries(embeddedFile, embeddedModels); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(fast.specs, slow.specs) || !reflect.DeepEqual(fast.index, slow.index) {
+		t.Errorf("decoded in one go, the embedded catalog differs from its entry-by-entry reading")
+	}
+}
+
+// A first file with a problem is left to the entry-by-entry reading, which
+// says where the problem is.
+func TestFreshDecodeRefusesProblems(t *testing.T) {
+	for name, file := range map[string]string{
+		"duplicate name": `[{"name": "a", "max_tokens": 1}, {"name": "A", "max_tokens": 1}]`,
+		"no name":        `[{"max_tokens": 10}]`,
+		"misspelt field": `[{"name": "a", "max_token": 10}]`,
+		"data after":     "[]\n[]",
+		"not an array":   `{"name": "a"}`,
+		"null":           `null`,
+		"bad JSON":       `[{"name": "a",}]`,
+	} {
+		m := &merger{index: make(map[string]int)}
+		if m.addFresh([]byte(file)) || len(m.specs) != 0 {
+			t.Errorf("%s: addFresh accepted %s", name, file)
+		}
+	}
+	m := &merger{index: make(map[string]int)}
+	if err := m.apply("models.json", []byte(`[{"name": "a"}, {"name": "A"}]`)); err == nil ||
+		!strings.Contains(err.Error(), `models.json:1:17: model "A": duplicate name`) {
+		t.Errorf("apply of a first file with a duplicate = %v, want the entry-by-entry error with its place", err)
+	}
+}
+
+func BenchmarkLoad(b *testing.B) {
+	for b.Loop() {
+		if _, err := Load(Options{}); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 
@@ -203,6 +204,22 @@ func splitEntries(file string, data []byte) ([]rawEntry, error) {
 		entries = append(entries, rawEntry{data: raw, offset: end - int64(len(raw))})
 	}
 	return entries, nil // json.Valid vouched for the closing bracket
+}
+
+// decodeFresh decodes a whole data file into new specs with the checks of
+// decodeInto (no unknown fields) and nothing after the array; false on any
+// problem.
+func decodeFresh(data []byte) ([]spec, bool) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	var specs []spec
+	if err := dec.Decode(&specs); err != nil || specs == nil {
+		return nil, false
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return nil, false
+	}
+	return specs, true
 }
 
 // decodeInto decodes one object, named name, onto s, rejecting unknown
