@@ -149,13 +149,28 @@ func (d *DB) Flush(ctx context.Context) {
 // migrate applies the embedded scripts the file has not seen, in order, in
 // one immediate transaction: a process starting at the same moment waits
 // for it, then finds nothing left to do. PRAGMA user_version holds the
-// number of the last script applied.
+// number of the last script applied. A file already up to date is only
+// read: opening it does not wait for another process's write.
 func (d *DB) migrate(ctx context.Context) error {
 	names, err := fs.Glob(migrations, "migrations/*.sql")
 	if err != nil {
 		return err
 	}
 	slices.Sort(names)
+	// Usually the file is up to date: a read says so without the write
+	// lock, which every gateway starting beside others would queue for.
+	var have int
+	if err := d.retry(ctx, func() error {
+		return d.db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&have)
+	}); err != nil {
+		return err
+	}
+	if have > len(names) {
+		return newerSchema(have, len(names))
+	}
+	if have == len(names) {
+		return nil
+	}
 	return d.retry(ctx, func() error {
 		tx, err := d.db.BeginTx(ctx, nil)
 		if err != nil {
@@ -167,7 +182,7 @@ func (d *DB) migrate(ctx context.Context) error {
 			return err
 		}
 		if have > len(names) {
-			return fmt.Errorf("the file's schema is version %d, newer than this llm-gateway knows (%d): upgrade llm-gateway, or point STORE_URL at another file", have, len(names))
+			return newerSchema(have, len(names))
 		}
 		for i, name := range names[have:] {
 			script, err := migrations.ReadFile(name)
@@ -183,6 +198,10 @@ func (d *DB) migrate(ctx context.Context) error {
 		}
 		return tx.Commit()
 	})
+}
+
+func newerSchema(have, know int) error {
+	return fmt.Errorf("the file's schema is version %d, newer than this llm-gateway knows (%d): upgrade llm-gateway, or point STORE_URL at another file", have, know)
 }
 
 // retry runs fn until it succeeds, fails with something other than a busy

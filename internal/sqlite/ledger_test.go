@@ -1,6 +1,7 @@
 package sqlite_test
 
 import (
+	"context"
 	"database/sql"
 	"fmt"
 	"path/filepath"
@@ -81,6 +82,39 @@ func TestNewerSchemaRefused(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "upgrade llm-gateway") {
 		t.Errorf("Open of a file from a newer version = %v; want an error saying to upgrade", err)
 	}
+}
+
+// A gateway starting while another process writes opens an up-to-date file
+// at once: only a migration needs the write lock.
+func TestOpenUpToDateWhileAnotherWrites(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "busy.db")
+	db, err := sqlite.Open(t.Context(), path, sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	raw, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	writer, err := raw.Conn(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer writer.Close()
+	if _, err := writer.ExecContext(t.Context(), "BEGIN IMMEDIATE"); err != nil {
+		t.Fatal(err)
+	}
+	defer writer.ExecContext(context.Background(), "ROLLBACK") //nolint:errcheck // the test is over
+	// Bounded, not timed: waiting for the lock would outlast it.
+	ctx, cancel := context.WithTimeout(t.Context(), time.Second)
+	defer cancel()
+	db, err = sqlite.Open(ctx, path, sqlite.Options{})
+	if err != nil {
+		t.Fatalf("Open while another process holds the write lock = %v, want it open", err)
+	}
+	db.Close()
 }
 
 func TestReopenKeepsRecords(t *testing.T) {
