@@ -121,7 +121,9 @@ func (c *Client) CheckCredentials(ctx context.Context) error {
 // Client calls Bedrock models through the Converse API. It is safe for
 // concurrent use.
 type Client struct {
-	rt     *bedrockruntime.Client
+	rt *bedrockruntime.Client
+	// lean makes Converse calls when it is not nil: every SigV4 client.
+	lean   *leanConverse
 	region string
 	log    *slog.Logger
 }
@@ -240,7 +242,7 @@ func New(ctx context.Context, opts Options) (*Client, error) {
 		}
 	})
 	log.Debug("bedrock client ready", logKeyRegion, cfg.Region, logKeyEndpoint, opts.Endpoint)
-	return &Client{rt: rt, region: cfg.Region, log: log}, nil
+	return &Client{rt: rt, lean: newLean(ctx, rt, log), region: cfg.Region, log: log}, nil
 }
 
 // Region is the AWS region the client calls.
@@ -253,7 +255,12 @@ func (c *Client) Converse(ctx context.Context, call *gateway.Call) (*gateway.Com
 	if err != nil {
 		return nil, err
 	}
-	out, err := c.rt.Converse(ctx, in)
+	var out *bedrockruntime.ConverseOutput
+	if c.lean != nil {
+		out, err = c.lean.converse(ctx, in)
+	} else {
+		out, err = c.rt.Converse(ctx, in)
+	}
 	if err != nil {
 		return nil, c.fail(ctx, call.ModelID, err)
 	}

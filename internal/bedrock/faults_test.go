@@ -364,10 +364,6 @@ func TestBodyGuardHidesWriteTo(t *testing.T) {
 	}
 }
 
-type doFunc func(*http.Request) (*http.Response, error)
-
-func (f doFunc) Do(r *http.Request) (*http.Response, error) { return f(r) }
-
 // TestSimStreamCutKeepsUsage checks that a stream cut after text arrived
 // returns, beside its error, the usage AWS bills for it: estimated (input
 // from the call's size, output from the text that arrived) because the
