@@ -29,7 +29,7 @@
 // serving process's own: a child reports getrusage(RUSAGE_SELF),
 // runtime.MemStats and /proc/self/status (VmRSS, VmHWM) on request over a
 // control pipe, before and after the measured calls. Scenarios that run in
-// the harness process (the direct AWS SDK call, the in-process gateway)
+// the harness process (the direct AWS SDK call, the gateway's Bedrock client, the in-process gateway)
 // count the whole process, simulator included, so only their difference is
 // meaningful.
 //

@@ -49,8 +49,8 @@ func TestInterleaved(t *testing.T) {
 	for _, c := range children {
 		closeChild(c, &rs[0])
 	}
-	if len(rs) != 5 {
-		t.Fatalf("measureInterleaved gave %d results, want 5", len(rs))
+	if len(rs) != 6 {
+		t.Fatalf("measureInterleaved gave %d results, want 6", len(rs))
 	}
 	for _, r := range rs {
 		if r.Errors != 0 || r.Calls != h.sizes.calls || r.P50 <= 0 || r.CPUPer1k <= 0 {

@@ -21,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/bedrockruntime"
 	"github.com/aws/aws-sdk-go-v2/service/bedrockruntime/types"
 
+	"github.com/llm-gateway/llm-gateway/internal/bedrock"
 	"github.com/llm-gateway/llm-gateway/internal/gateway"
 )
 
@@ -41,6 +42,7 @@ const (
 	nameAnthropicHit  = "http: Anthropic message, cache hit"
 	nameAnthropicMiss = "http: Anthropic message, cache miss"
 	nameDirect        = "in-process: Converse with the AWS SDK (direct)"
+	nameClient        = "in-process: Converse with the gateway's Bedrock client"
 	nameInProcessMiss = "in-process: Gateway.Generate, cache miss"
 	nameInProcessHit  = "in-process: Gateway.Generate, cache hit"
 )
@@ -110,7 +112,7 @@ func (h *harness) runLatency(ctx context.Context) {
 	}
 	inproc, closeInproc, err := h.inProcessSpecs(ctx)
 	if err != nil {
-		for _, name := range []string{nameDirect, nameInProcessMiss, nameInProcessHit} {
+		for _, name := range []string{nameDirect, nameClient, nameInProcessMiss, nameInProcessHit} {
 			entries = append(entries, &entry{name: name, err: err})
 		}
 	}
@@ -498,6 +500,15 @@ func (h *harness) inProcessSpecs(ctx context.Context) (specs []*runSpec, done fu
 		done()
 		return nil, nil, err
 	}
+	// The gateway's own Bedrock client (its lean Converse path), making the
+	// direct call's request: what it saves over the SDK is what the
+	// gateway's miss can spend.
+	client, err := bedrock.New(ctx, bedrock.Options{Endpoint: h.simURL, Region: benchRegion, Standalone: true,
+		Credentials: credentials.NewStaticCredentialsProvider(benchAccessKey, benchSecretKey, ""), MaxAttempts: 1})
+	if err != nil {
+		done()
+		return nil, nil, err
+	}
 	spec := func(name string, call callFunc) *runSpec {
 		return &runSpec{name: name, transport: "in-process", measured: measuredHarness, perCall: true,
 			warm: h.sizes.warm, n: h.sizes.calls, sessions: []callFunc{call}, conns: h.simConns.Load}
@@ -505,6 +516,11 @@ func (h *harness) inProcessSpecs(ctx context.Context) (specs []*runSpec, done fu
 	specs = []*runSpec{
 		spec(nameDirect, func(ctx context.Context, i int) error {
 			return h.converse(ctx, direct, first.ModelID, h.missPrompt("direct", i))
+		}),
+		spec(nameClient, func(ctx context.Context, i int) error {
+			_, err := client.Converse(ctx, &gateway.Call{ModelID: first.ModelID, SupportsSystem: true, MaxTokens: answerTokens,
+				Messages: []gateway.Message{{Role: gateway.RoleUser, Content: h.missPrompt("client", i)}}})
+			return err
 		}),
 		spec(nameInProcessMiss, func(ctx context.Context, i int) error {
 			resp, err := generate(ctx, h.missPrompt("in-process", i))

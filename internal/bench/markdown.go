@@ -61,7 +61,8 @@ func (r *Report) WriteMarkdown(w io.Writer, command string) error {
 	p("a pipe, or a loopback HTTP POST); *floor* rows are a no-op tool on the same MCP SDK and transport;")
 	p("*hit* asks a question already answered; *miss* asks a new one of the zero-latency simulator.")
 	p("The *in-process* rows run in the harness process (no MCP, no transport): the gateway core and")
-	p("the same Converse call made directly with the AWS SDK, whose difference is the gateway's own cost.")
+	p("the same Converse call made directly with the AWS SDK, whose difference is the gateway's own cost,")
+	p("and that call made with the gateway's Bedrock client alone (its Converse skips the SDK's middleware stack).")
 	p("CPU, allocations and peak RSS are the serving process's (*server*), or the whole harness with the")
 	p("simulator (*harness*), where only differences between rows mean something.")
 	p("")
@@ -365,6 +366,10 @@ func derived(r *Report) []string {
 	}
 	mi, ok1 := get(nameInProcessMiss)
 	d, ok2 := get(nameDirect)
+	if cl, ok := get(nameClient); ok && ok2 && d.P50 > 0 {
+		out = append(out, fmt.Sprintf("the gateway's Bedrock client against the AWS SDK, same Converse call in process: %+.0f µs p50 (%.2f×), %+.0f µs p99; %+.0f allocations and %+.1f KiB per call",
+			cl.P50-d.P50, cl.P50/d.P50, cl.P99-d.P99, cl.AllocsPerCall-d.AllocsPerCall, cl.KiBPerCall-d.KiBPerCall))
+	}
 	if ok1 && ok2 {
 		out = append(out, fmt.Sprintf("gateway core on a miss, in process (Gateway.Generate − direct Converse): %+.0f µs p50, %+.0f µs p99; %+.0f allocations and %+.1f KiB per call",
 			mi.P50-d.P50, mi.P99-d.P99, mi.AllocsPerCall-d.AllocsPerCall, mi.KiBPerCall-d.KiBPerCall))
