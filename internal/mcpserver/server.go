@@ -40,7 +40,8 @@ type Options struct {
 	// to change in them.
 	StatsFor func(ctx context.Context, c Caller, q StatsQuery) (any, error)
 	// StatsSchema is the output schema of get_stats, derived from a zero
-	// value of what Stats returns; if nil, none is advertised.
+	// value of what Stats returns (SchemaFor); if nil, none is advertised.
+	// New rewrites it for portability: give each New its own.
 	StatsSchema any
 	// KeepAlive is how often a generate call with a progress token sends a
 	// progress notification while it waits, so that clients that give up on
