@@ -88,7 +88,8 @@ func TestMemoryAndStartup(t *testing.T) {
 	h := testHarness(t)
 	h.runMemory(t.Context())
 	m := h.report.Memory
-	if m.Errors != 0 || m.IdleRSS <= 0 || len(m.Points) != 1 || m.Points[0].RSS <= 0 {
+	if m.Errors != 0 || m.IdleRSS <= 0 || m.IdleAnon <= 0 || m.IdleFile <= 0 || m.IdleAnon+m.IdleFile > m.IdleRSS+0.1 ||
+		len(m.Points) != 1 || m.Points[0].RSS <= 0 {
 		t.Errorf("memory = %+v, want an idle RSS and one point", m)
 	}
 	h.runStartup(t.Context())

@@ -118,6 +118,11 @@ func (r *Report) WriteMarkdown(w io.Writer, command string) error {
 		p("## Memory")
 		p("")
 		p("Idle: the gateway command's VmRSS once it has answered `initialize` over stdio: %.1f MiB.", mem.IdleRSS)
+		if mem.IdleAnon > 0 || mem.IdleFile > 0 {
+			p("Of it, %.1f MiB are anonymous (heap, stacks, the runtime's own) and %.1f MiB file-backed: the", mem.IdleAnon, mem.IdleFile)
+			p("executable's pages that start-up touched, with the neighbours the kernel maps from the page cache")
+			p("around each fault, so that this part also depends on how much of the executable is cached.")
+		}
 		p("")
 		p("Cached answers: a gateway child fills its cache through the real path (generate → AWS SDK →")
 		p("simulator → cache) with distinct questions whose answers are exactly %d bytes, then collects", mem.AnswerBytes)

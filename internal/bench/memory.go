@@ -13,6 +13,11 @@ type Memory struct {
 	// IdleRSS is the gateway command's VmRSS once it has answered
 	// initialize over stdio, MiB.
 	IdleRSS float64 `json:"idle_rss_mib"`
+	// IdleAnon and IdleFile split IdleRSS: anonymous memory (heap, stacks,
+	// the runtime's) and file-backed pages (the executable's that start-up
+	// touched, and the kernel mapped around them from the page cache), MiB.
+	IdleAnon float64 `json:"idle_rss_anon_mib"`
+	IdleFile float64 `json:"idle_rss_file_mib"`
 	// AnswerBytes is the size of each cached answer's text.
 	AnswerBytes int           `json:"answer_bytes"`
 	Points      []MemoryPoint `json:"points"`
@@ -56,10 +61,10 @@ func (h *harness) runMemory(ctx context.Context) {
 	}
 
 	h.progress("memory, idle gateway")
-	if rss, err := h.idleRSS(ctx); err != nil {
+	if rss, anon, file, err := h.idleRSS(ctx); err != nil {
 		fail(err)
 	} else {
-		m.IdleRSS = mib(rss)
+		m.IdleRSS, m.IdleAnon, m.IdleFile = mib(rss), mib(anon), mib(file)
 	}
 
 	largest := h.sizes.fills[len(h.sizes.fills)-1]
@@ -120,21 +125,23 @@ func (h *harness) runMemory(ctx context.Context) {
 func round2(v float64) float64 { return math.Round(v*100) / 100 }
 
 // idleRSS starts the gateway command as an agent would, completes the
-// MCP handshake, and reads its resident set size.
-func (h *harness) idleRSS(ctx context.Context) (int64, error) {
+// MCP handshake, and reads its resident set size, whole and split.
+func (h *harness) idleRSS(ctx context.Context) (rss, anon, file int64, err error) {
 	p, err := h.startGateway()
 	if err != nil {
-		return 0, err
+		return 0, 0, 0, err
 	}
 	defer p.close()
 	if err := newStdioClient(p.stdout, p.stdin).initialize(ctx); err != nil {
-		return 0, p.failure(err)
+		return 0, 0, 0, p.failure(err)
 	}
-	rss, _ := procMemory(strconv.Itoa(p.cmd.Process.Pid))
+	pid := strconv.Itoa(p.cmd.Process.Pid)
+	rss, _ = procMemory(pid)
 	if rss == 0 {
-		return 0, fmt.Errorf("no VmRSS for the gateway process (is /proc mounted?)")
+		return 0, 0, 0, fmt.Errorf("no VmRSS for the gateway process (is /proc mounted?)")
 	}
-	return rss, nil
+	anon, file = procRSSSplit(pid)
+	return rss, anon, file, nil
 }
 
 // startGateway starts the gateway command (Executable with GatewayArgs)

@@ -126,7 +126,7 @@ func (r *Report) WriteText(w io.Writer) error {
 		}
 	}
 	if m := r.Memory; m != nil {
-		fmt.Fprintf(w, "memory: idle RSS %.1f MiB", m.IdleRSS)
+		fmt.Fprintf(w, "memory: idle RSS %.1f MiB (%.1f anonymous, %.1f file-backed)", m.IdleRSS, m.IdleAnon, m.IdleFile)
 		for _, p := range m.Points {
 			fmt.Fprintf(w, "; %d answers: RSS %.1f MiB, %.0f B/answer (%.2f KiB overhead)", p.Entries, p.RSS, p.RSSPerAnswer, p.Overhead)
 		}

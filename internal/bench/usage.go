@@ -57,6 +57,27 @@ func procMemory(pid string) (rss, hwm int64) {
 	return rss, hwm
 }
 
+// procRSSSplit reads a process's resident memory in two parts: anonymous
+// (heap, stacks, the runtime's own) and file-backed (mostly the
+// executable's pages). Zero where /proc does not say.
+func procRSSSplit(pid string) (anon, file int64) {
+	b, err := os.ReadFile("/proc/" + pid + "/status")
+	if err != nil {
+		return 0, 0
+	}
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	for sc.Scan() {
+		line := sc.Bytes()
+		switch {
+		case bytes.HasPrefix(line, []byte("RssAnon:")):
+			anon = kib(line[len("RssAnon:"):])
+		case bytes.HasPrefix(line, []byte("RssFile:")):
+			file = kib(line[len("RssFile:"):])
+		}
+	}
+	return anon, file
+}
+
 // kib parses "   1234 kB" into bytes.
 func kib(field []byte) int64 {
 	f := bytes.Fields(field)
