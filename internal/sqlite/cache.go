@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/llm-gateway/llm-gateway/internal/gateway"
+	"github.com/llm-gateway/llm-gateway/internal/ledger"
 )
 
 // Defaults for the zero CacheOptions.
@@ -43,11 +44,12 @@ type CacheOptions struct {
 // is a miss and a failure to write drops the answer, both logged.
 //
 // Set does not write: it queues the answer (this process's Gets find it
-// there at once) and a background writer commits the queue in batches,
-// within a few milliseconds of the answer, so a miss pays no commit before
-// it is answered. Other processes find the answer
-// once it is committed; Flush waits for that. Close, or the DB's Close,
-// writes out the queue.
+// there at once), and the queue is committed in batches within a few
+// milliseconds of the answer, so a miss pays no commit before it is
+// answered: by the ledger's mover, in the commit that moves the call's
+// record (DB.MoveJournals), or else by the cache's own background writer.
+// Other processes find the answer once it is committed; Flush waits for
+// that. Close, or the DB's Close, writes out the queue.
 type Cache struct {
 	d    *DB
 	opts CacheOptions
@@ -76,8 +78,13 @@ type queued struct {
 const maxQueued = 4096
 
 // writeDelay is how long the writer waits after an answer is set before it
-// writes what has been set: answers close together share a commit.
-const writeDelay = 10 * time.Millisecond
+// writes what has been set: answers close together share a commit. It is
+// longer than the ledger's ledger.MoveDelay on purpose: the call's record,
+// journaled just after the answer was set, is moved into the file before
+// that, and the queued answers with it, in the same commit (see
+// MoveJournals); the writer is left the answers of a process whose ledger
+// does not journal.
+const writeDelay = 3 * ledger.MoveDelay
 
 var _ gateway.Cache = (*Cache)(nil)
 
@@ -202,37 +209,62 @@ func (c *Cache) Close() {
 	})
 }
 
-// write commits the queue in batches of at most 256 answers.
+// write commits the queue in batches of at most maxBatch answers.
 func (c *Cache) write(ctx context.Context) {
 	c.writing.Lock()
 	defer c.writing.Unlock()
 	for {
-		c.mu.Lock()
-		batch := make([]entry, 0, len(c.queue))
-		for k, q := range c.queue {
-			batch = append(batch, entry{k, q})
-		}
-		c.mu.Unlock()
-		// The oldest first, as the bounds evict by the time written.
-		slices.SortFunc(batch, func(a, b entry) int { return cmp.Compare(a.seq, b.seq) })
-		batch = batch[:min(len(batch), 256)]
+		batch := c.batch()
 		if len(batch) == 0 {
 			return
 		}
-		if err := c.commit(ctx, batch); err != nil {
+		err := c.d.retry(ctx, func() error {
+			tx, err := c.d.db.BeginTx(ctx, nil)
+			if err != nil {
+				return err
+			}
+			defer tx.Rollback() //nolint:errcheck // after Commit it is sql.ErrTxDone; before, the error that ended the transaction is the one returned
+			if err := c.upsert(ctx, tx, batch); err != nil {
+				return err
+			}
+			return tx.Commit()
+		})
+		if err != nil {
 			c.log.Warn("shared cache: answers not stored", "answers", len(batch), "error", err)
 		}
-		c.mu.Lock()
-		for _, e := range batch {
-			if c.queue[e.key].seq == e.seq { // not set again meanwhile
-				delete(c.queue, e.key)
-			}
-		}
-		if len(c.queue) == 0 {
-			c.dropped = false
-		}
-		c.mu.Unlock()
+		c.written(batch)
 	}
+}
+
+// maxBatch bounds the answers written in one transaction.
+const maxBatch = 256
+
+// batch is the oldest queued answers, at most maxBatch, oldest first (the
+// bounds evict by the time written). The caller holds c.writing.
+func (c *Cache) batch() []entry {
+	c.mu.Lock()
+	batch := make([]entry, 0, len(c.queue))
+	for k, q := range c.queue {
+		batch = append(batch, entry{k, q})
+	}
+	c.mu.Unlock()
+	slices.SortFunc(batch, func(a, b entry) int { return cmp.Compare(a.seq, b.seq) })
+	return batch[:min(len(batch), maxBatch)]
+}
+
+// written takes a batch out of the queue, written or given up on, but for
+// the answers set again meanwhile. The caller holds c.writing.
+func (c *Cache) written(batch []entry) {
+	c.mu.Lock()
+	for _, e := range batch {
+		if c.queue[e.key].seq == e.seq {
+			delete(c.queue, e.key)
+		}
+	}
+	if len(c.queue) == 0 {
+		c.dropped = false
+	}
+	c.mu.Unlock()
 }
 
 // entry is a queued answer and its key.
@@ -241,57 +273,48 @@ type entry struct {
 	queued
 }
 
-// commit writes a batch of answers in one transaction, oldest first; then,
-// if the cache is over a bound, expired answers are dropped and the oldest
-// go.
-func (c *Cache) commit(ctx context.Context, rows []entry) error {
-	return c.d.retry(ctx, func() error {
-		tx, err := c.d.db.BeginTx(ctx, nil)
+// upsert writes a batch of answers in tx, oldest first; then, if the cache
+// is over a bound, expired answers are dropped and the oldest go.
+func (c *Cache) upsert(ctx context.Context, tx *sql.Tx, rows []entry) error {
+	upsert := tx.StmtContext(ctx, c.d.upsertAnswer)
+	defer upsert.Close()
+	for _, r := range rows {
+		if _, err := upsert.ExecContext(ctx, r.key, r.value, int64(len(r.key)+len(r.value)), r.at+c.opts.TTL.Microseconds(), r.at); err != nil {
+			return err
+		}
+	}
+	// Past a bound, the oldest written go, a few at a time, until 5% under
+	// both bounds (so that a full cache evicts once per twentieth of its
+	// size rather than at every write); never the answer written last.
+	// With one TTL the oldest written are the first expired too; an
+	// expired answer kept until then is never served.
+	size := tx.StmtContext(ctx, c.d.answersSize)
+	defer size.Close()
+	var entries, bytes int64
+	if err := size.QueryRowContext(ctx).Scan(&entries, &bytes); err != nil {
+		return err
+	}
+	if entries <= int64(c.opts.MaxEntries) && bytes <= c.opts.MaxBytes {
+		return nil
+	}
+	lowEntries := int64(c.opts.MaxEntries - c.opts.MaxEntries/20)
+	lowBytes := c.opts.MaxBytes - c.opts.MaxBytes/20
+	evict := tx.StmtContext(ctx, c.d.evictAnswers)
+	defer evict.Close()
+	last := rows[len(rows)-1].key
+	for entries > lowEntries || bytes > lowBytes {
+		res, err := evict.ExecContext(ctx, last, max(entries-lowEntries, 1))
 		if err != nil {
 			return err
 		}
-		defer tx.Rollback() //nolint:errcheck // after Commit it is sql.ErrTxDone; before, the error that ended the transaction is the one returned
-		upsert := tx.StmtContext(ctx, c.d.upsertAnswer)
-		defer upsert.Close()
-		for _, r := range rows {
-			if _, err := upsert.ExecContext(ctx, r.key, r.value, int64(len(r.key)+len(r.value)), r.at+c.opts.TTL.Microseconds(), r.at); err != nil {
-				return err
-			}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			break // only the last answer is left
 		}
-		// Past a bound, the oldest written go, a few at a time, until 5%
-		// under both bounds (so that a full cache evicts once per
-		// twentieth of its size rather than at every write); never the
-		// answer written last. With one TTL the oldest written are the
-		// first expired too; an expired answer kept until then is never
-		// served.
-		size := tx.StmtContext(ctx, c.d.answersSize)
-		defer size.Close()
-		var entries, bytes int64
 		if err := size.QueryRowContext(ctx).Scan(&entries, &bytes); err != nil {
 			return err
 		}
-		if entries <= int64(c.opts.MaxEntries) && bytes <= c.opts.MaxBytes {
-			return tx.Commit()
-		}
-		lowEntries := int64(c.opts.MaxEntries - c.opts.MaxEntries/20)
-		lowBytes := c.opts.MaxBytes - c.opts.MaxBytes/20
-		evict := tx.StmtContext(ctx, c.d.evictAnswers)
-		defer evict.Close()
-		last := rows[len(rows)-1].key
-		for entries > lowEntries || bytes > lowBytes {
-			res, err := evict.ExecContext(ctx, last, max(entries-lowEntries, 1))
-			if err != nil {
-				return err
-			}
-			if n, err := res.RowsAffected(); err != nil || n == 0 {
-				break // only the last answer is left
-			}
-			if err := size.QueryRowContext(ctx).Scan(&entries, &bytes); err != nil {
-				return err
-			}
-		}
-		return tx.Commit()
-	})
+	}
+	return nil
 }
 
 const (

@@ -1,6 +1,7 @@
 package sqlite_test
 
 import (
+	"context"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/llm-gateway/llm-gateway/internal/cache/cachetest"
 	"github.com/llm-gateway/llm-gateway/internal/gateway"
+	"github.com/llm-gateway/llm-gateway/internal/ledger"
 	"github.com/llm-gateway/llm-gateway/internal/sqlite"
 )
 
@@ -81,6 +83,34 @@ func TestCacheSharedBetweenHandles(t *testing.T) {
 	got, ok := b.Cache(sqlite.CacheOptions{}).Get(t.Context(), "k")
 	if !ok || got.Content != "from a" {
 		t.Errorf("Get in the other handle = %+v, %v; want the answer", got, ok)
+	}
+}
+
+// A miss's answer is written in the commit that moves the call's record
+// out of the ledger's journal: once the ledger has moved it (as a read of
+// its totals does), another process finds the answer without the cache's
+// own writer having run.
+func TestCacheWrittenWithLedgerMove(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "shared.db")
+	a, err := sqlite.Open(t.Context(), path, sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := ledger.New(a, ledger.Options{JournalDir: a.JournalDir()})
+	defer l.Close(context.Background())
+	b, err := sqlite.Open(t.Context(), path, sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	a.Cache(sqlite.CacheOptions{}).Set(t.Context(), "k", &gateway.Completion{Content: "from a"})
+	l.Record(t.Context(), gateway.Event{Time: time.Now(), RequestID: "r1", Model: "m"})
+	if tot, err := l.Totals(t.Context(), ledger.Filter{}); err != nil || tot.Requests != 1 {
+		t.Fatalf("Totals = %+v, %v; want the record moved", tot, err)
+	}
+	got, ok := b.Cache(sqlite.CacheOptions{}).Get(t.Context(), "k")
+	if !ok || got.Content != "from a" {
+		t.Errorf("Get in the other handle after the ledger's move = %+v, %v; want the answer", got, ok)
 	}
 }
 
