@@ -46,14 +46,19 @@ type JournalTx interface {
 }
 
 // Journal files: each gateway process appends the records of its calls to
-// a file of its own, <dir>/<pid>-<random>.journal, each record one frame
-// written with one write(2): a 4-byte little-endian length, a 4-byte
-// CRC-32C of the payload, and the payload, the record as JSON. A write
-// that returned is in the operating system's page cache, so it survives
-// the process being killed at any moment. The owner holds an exclusive
-// flock on its file while it lives: a file nobody holds is a dead
-// process's, whose records any process moves into the store and then
-// removes the file.
+// a file of its own, <dir>/<pid>-<random>.journal, each record one frame:
+// a 4-byte little-endian length, a 4-byte CRC-32C of the payload, and the
+// payload, the record as JSON. A frame is copied into a shared memory
+// mapping of the file (Linux; its header last), or written with one
+// write(2) where the file cannot be mapped: either way, once copied it is
+// in the operating system's page cache, so it survives the process being
+// killed at any moment. The file is allocated ahead of the frames a
+// window at a time (fallocate), so a full disk fails an allocation, which
+// is reported like a failed write, never a write into the mapping; the
+// allocated space reads as zeros, which end the frames as the end of the
+// file does. The owner holds an exclusive flock on its file while it
+// lives: a file nobody holds is a dead process's, whose records any
+// process moves into the store and then removes the file.
 const (
 	journalExt    = ".journal"
 	frameHeader   = 8
@@ -92,7 +97,10 @@ func readFrames(r io.Reader, from int64) (recs []Record, end int64, bad bool, er
 			return recs, end, false, readErr(err)
 		}
 		n := binary.LittleEndian.Uint32(hdr[:4])
-		if n == 0 || n > maxFrame {
+		if n == 0 {
+			return recs, end, false, nil // the space allocated ahead of the frames
+		}
+		if n > maxFrame {
 			return recs, end, true, nil
 		}
 		payload := make([]byte, n)
@@ -121,6 +129,19 @@ type journalFile struct {
 	name string // the file's base name, its key in the store
 	path string
 	size int64 // bytes written; past the last whole frame
+	journalMap
+}
+
+// writeAt writes frame at the journal's end with one write(2), where it
+// is not mapped.
+func (j *journalFile) writeAt(frame []byte) (int, error) {
+	return j.f.WriteAt(frame, j.size)
+}
+
+// close unmaps and closes the file.
+func (j *journalFile) close() {
+	j.unmap()
+	j.f.Close()
 }
 
 // createJournal creates and locks a new journal file in dir. It is made
@@ -134,7 +155,7 @@ func createJournal(dir string) (*journalFile, error) {
 	_, _ = rand.Read(rnd[:])
 	name := strconv.Itoa(os.Getpid()) + "-" + hex.EncodeToString(rnd[:]) + journalExt
 	tmp := filepath.Join(dir, "."+name+".new")
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	f, err := os.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600) // read too: a shared mapping needs it
 	if err != nil {
 		return nil, err
 	}
@@ -294,7 +315,7 @@ func (l *Ledger) journal(rec *Record) bool {
 		}
 	}
 	start := l.jf.size
-	if n, err := l.jf.f.Write(frame); err != nil {
+	if n, err := l.jf.write(frame); err != nil {
 		// A frame cut short would hide every later one from a reader:
 		// cut it off, or else write no more to this journal.
 		if n > 0 && l.jf.f.Truncate(start) != nil {
@@ -386,7 +407,7 @@ func (l *Ledger) moveOwn(ctx context.Context) error {
 				if err := l.removeJournal(ctx, old.name); err != nil {
 					l.log.Warn("ledger: removing a journal all moved; the next process removes it", "journal", old.path, "error", err)
 				}
-				old.f.Close()
+				old.close()
 			}
 			return nil
 		}
@@ -467,7 +488,7 @@ func (l *Ledger) closeJournal(ctx context.Context) error {
 	if err != nil {
 		l.log.Error("ledger: closing with records in the journal, not yet in the store; the next gateway sharing it moves them", "journal", jf.path, "error", err)
 	}
-	jf.f.Close()
+	jf.close()
 	return err
 }
 

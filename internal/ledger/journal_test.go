@@ -82,7 +82,7 @@ func TestJournalOfEndedProcessIsMovedOnce(t *testing.T) {
 	// kill -9: the process's descriptors close, its lock with them.
 	close(a.stop)
 	<-a.moverDone
-	a.jf.f.Close()
+	a.jf.close()
 	if err := b.Close(t.Context()); err != nil {
 		t.Fatal(err)
 	}
@@ -101,6 +101,34 @@ func TestJournalOfEndedProcessIsMovedOnce(t *testing.T) {
 	recs, _ := c.Recent(t.Context(), 1)
 	if len(recs) != 1 || len(recs[0].Attempts) != 1 || recs[0].Attempts[0].Latency != time.Millisecond {
 		t.Errorf("a moved record = %+v; want its attempt kept", recs)
+	}
+}
+
+// A journal of a few MiB, written through its moving mapped window, then
+// its process killed: another process moves every record, exactly.
+func TestLongJournalOfEndedProcess(t *testing.T) {
+	dir := t.TempDir()
+	mem := NewMemory()
+	dying := &gated{Memory: mem}
+	dying.closed.Store(true)
+	a := New(dying, Options{JournalDir: dir, RetryEvery: time.Hour})
+	n := 0
+	for ; n < 100_000 && (n == 0 || a.jf.size < 3<<20); n++ {
+		a.Record(t.Context(), jevent(n))
+	}
+	if h := a.Health(); h.Journaled != n {
+		t.Fatalf("Health().Journaled = %d; want %d", h.Journaled, n)
+	}
+	close(a.stop) // kill -9
+	<-a.moverDone
+	a.jf.close()
+	b := New(&gated{Memory: mem}, Options{JournalDir: dir})
+	defer b.Close(t.Context())
+	if got := requests(t, b); got != int64(n) {
+		t.Errorf("after the process ended: %d requests; want %d", got, n)
+	}
+	if got := journals(t, dir); len(got) != 0 {
+		t.Errorf("journals left after their process ended and they were moved: %v", got)
 	}
 }
 
@@ -164,6 +192,7 @@ func TestReadFramesStopsAtCutFrame(t *testing.T) {
 		wantBad bool
 	}{
 		{"whole", b, 3, whole, false},
+		{"allocated ahead", append(append([]byte{}, b...), make([]byte, 4096)...), 3, whole, false},
 		{"cut", b[:len(b)-5], 2, -1, false},
 		{"garbage", append(append([]byte{}, b...), 9, 0, 0, 0, 1, 2, 3, 4, 'x', 'y', 'z', 'w', 'v', 'u', 't', 's', 'r'), 3, whole, true},
 	}
