@@ -159,7 +159,7 @@ func (l *Limits) init() error {
 	if fresh {
 		copy(l.h.magic[:], magic)
 		l.h.version, l.h.counters, l.h.holds = version, numCounters, numHolds
-		l.h.boot = bootID()
+		l.h.boot = BootID()
 		return nil
 	}
 	if string(l.h.magic[:]) != magic || l.h.version != version || l.h.counters != numCounters || l.h.holds != numHolds {
@@ -167,7 +167,7 @@ func (l *Limits) init() error {
 		l.data = nil
 		return fmt.Errorf("%w (version %d); remove it while no gateway runs", ErrIncompatible, l.h.version)
 	}
-	if b := bootID(); b != l.h.boot {
+	if b := BootID(); b != l.h.boot {
 		// Every process that held something has gone with the boot.
 		l.h.dirty = 1
 		for i := range l.h.holdTop {

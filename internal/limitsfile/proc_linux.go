@@ -67,9 +67,9 @@ func alive(me, o owner) bool {
 	return !ended && (o.start == 0 || t == 0 || t == o.start)
 }
 
-// bootID names this boot of the machine: a file's holds from another boot
+// BootID names this boot of the machine: a file's holds from another boot
 // are all gone.
-func bootID() (id [16]byte) {
+func BootID() (id [16]byte) {
 	b, err := os.ReadFile("/proc/sys/kernel/random/boot_id")
 	if err != nil {
 		return id

@@ -20,5 +20,5 @@ func alive(me, o owner) bool {
 	return syscall.Kill(int(o.pid), 0) != syscall.ESRCH
 }
 
-// bootID is unknown here: holds of past boots lapse at their expiry.
-func bootID() (id [16]byte) { return id }
+// BootID is unknown here: holds of past boots lapse at their expiry.
+func BootID() (id [16]byte) { return id }

@@ -79,12 +79,12 @@ const maxQueued = 4096
 
 // writeDelay is how long the writer waits after an answer is set before it
 // writes what has been set: answers close together share a commit. It is
-// longer than the ledger's ledger.MoveDelay on purpose: the call's record,
-// journaled just after the answer was set, is moved into the file before
-// that, and the queued answers with it, in the same commit (see
-// MoveJournals); the writer is left the answers of a process whose ledger
-// does not journal.
-const writeDelay = 3 * ledger.MoveDelay
+// longer than the ledger's mover ever waits (ledger.MoveEvery) on purpose:
+// the call's record, journaled just after the answer was set, is moved
+// into the file before that, and the queued answers with it, in the same
+// commit (see MoveJournals); the writer is left the answers of a process
+// whose ledger does not journal.
+const writeDelay = 2 * ledger.MoveEvery
 
 var _ gateway.Cache = (*Cache)(nil)
 
@@ -106,6 +106,9 @@ func (d *DB) Cache(opts CacheOptions) *Cache {
 	}
 	c := &Cache{d: d, opts: opts, log: log, queue: map[string]queued{},
 		kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
+	if d.indexErr != nil {
+		log.Warn("shared cache: no index of its keys; every miss asks the database", "error", d.indexErr)
+	}
 	d.mu.Lock()
 	d.caches = append(d.caches, c)
 	d.mu.Unlock()
@@ -125,6 +128,9 @@ func (c *Cache) Get(ctx context.Context, key string) (*gateway.Completion, bool)
 	value := q.value
 	err := error(nil)
 	if !ok {
+		if !c.d.index.mayHave(key) {
+			return nil, false // no process has stored it: no query
+		}
 		err = c.d.retry(ctx, func() error {
 			return c.d.getAnswer.QueryRowContext(ctx, key, now).Scan(&value)
 		})
@@ -276,12 +282,21 @@ type entry struct {
 // upsert writes a batch of answers in tx, oldest first; then, if the cache
 // is over a bound, expired answers are dropped and the oldest go.
 func (c *Cache) upsert(ctx context.Context, tx *sql.Tx, rows []entry) error {
+	keys := make([]string, len(rows))
+	for i, r := range rows {
+		keys[i] = r.key
+	}
+	c.d.index.add(keys) // before the commit: a key stored is in the index
 	upsert := tx.StmtContext(ctx, c.d.upsertAnswer)
 	defer upsert.Close()
 	for _, r := range rows {
 		if _, err := upsert.ExecContext(ctx, r.key, r.value, int64(len(r.key)+len(r.value)), r.at+c.opts.TTL.Microseconds(), r.at); err != nil {
 			return err
 		}
+	}
+	// Built again, the index is built from the keys stored, these too.
+	if err := c.d.index.maybeRebuild(ctx, tx); err != nil {
+		return err
 	}
 	// Past a bound, the oldest written go, a few at a time, until 5% under
 	// both bounds (so that a full cache evicts once per twentieth of its

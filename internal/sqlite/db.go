@@ -55,6 +55,8 @@ type DB struct {
 	setMoved     *sql.Stmt // setMoved
 	path         string
 	now          func() time.Time
+	index        *index // of the shared cache's keys; nil if it cannot be used
+	indexErr     error  // why not, for the cache to log
 
 	mu     sync.Mutex
 	caches []*Cache // to write out and stop at Close
@@ -113,6 +115,9 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 			return nil, fmt.Errorf("sqlite %s: %w", path, err)
 		}
 	}
+	if d.index, err = d.openIndex(ctx); err != nil {
+		d.index, d.indexErr = nil, fmt.Errorf("%s-answers: %w", path, err)
+	}
 	return d, nil
 }
 
@@ -132,6 +137,7 @@ func (d *DB) Close() error {
 	for _, c := range caches {
 		c.Close()
 	}
+	d.index.close()
 	return d.db.Close()
 }
 
