@@ -393,6 +393,13 @@ func (l *Ledger) mover() {
 		if err := l.moveOwn(ctx); err != nil && ctx.Err() == nil {
 			retry = time.After(l.opts.RetryEvery)
 		}
+		var ahead []byte
+		l.mu.Lock()
+		if l.jf != nil {
+			ahead = l.jf.ahead()
+		}
+		l.mu.Unlock()
+		prefault(ahead)
 	}
 }
 

@@ -69,3 +69,34 @@ func (j *journalFile) unmap() {
 		j.win = nil
 	}
 }
+
+// madvPopulateWrite is MADV_POPULATE_WRITE (Linux 5.14), which the syscall
+// package does not name.
+const madvPopulateWrite = 23
+
+// journalAhead is how much of the window past the journal's end the mover
+// makes ready for the next records: more than the records of a MoveEvery.
+const journalAhead = 256 << 10
+
+// ahead is the part of the mapped window that the next records will be
+// copied into; the caller holds the ledger's lock.
+func (j *journalFile) ahead() []byte {
+	if j.win == nil {
+		return nil
+	}
+	off := (j.size - j.winOff) &^ (pageSize - 1) // madvise wants a page's start
+	return j.win[off:min(off+journalAhead, int64(len(j.win)))]
+}
+
+// prefault makes b's pages present and writable without writing them, so
+// that the fault the first copy into each page would take (a page of the
+// page cache, the file system's bookkeeping for a page about to be
+// written) is taken by the mover rather than by a call. b may have been
+// unmapped meanwhile, by a record that moved the window on: the advice
+// writes nothing, so it is harmless wherever it lands, and its failure (an
+// older kernel, a range no longer mapped) is ignored.
+func prefault(b []byte) {
+	if len(b) > 0 {
+		_ = syscall.Madvise(b, madvPopulateWrite)
+	}
+}

@@ -11,3 +11,7 @@ type journalMap struct{}
 func (j *journalFile) write(frame []byte) (n int, err error) { return j.writeAt(frame) }
 
 func (j *journalFile) unmap() {}
+
+func (j *journalFile) ahead() []byte { return nil }
+
+func prefault([]byte) {}
