@@ -25,8 +25,10 @@ var experiments = []experiment{
 	{"LOG_LEVEL=WARN", []string{"LOG_LEVEL=WARN"}, false, []string{nameStdioHit, nameHTTPHit}},
 	{labelSDKStdio, nil, true, []string{nameStdioHit, nameStdioMiss}},
 	{"GOGC=400 LOG_LEVEL=WARN", []string{"GOGC=400", "LOG_LEVEL=WARN"}, false, []string{nameStdioFloor, nameStdioHit, nameHTTPFloor, nameHTTPHit}},
-	// The served rows run with the default ledger (SQLite, a commit before
-	// each answer); this one runs without it, to show what it costs.
+	// The served rows run with the default ledger (SQLite: a record copied
+	// into the journal before each answer, moved into the file behind it,
+	// and the shared answer cache in the file); this one runs without it,
+	// to show what it costs.
 	{labelNoLedger, []string{"STORE_URL=memory:"}, false, []string{nameStdioHit, nameStdioMiss, nameHTTPHit, nameHTTPMiss}},
 }
 

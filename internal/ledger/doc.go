@@ -8,10 +8,11 @@
 //
 // A Ledger sits in front of a Store. It is the gateway.Recorder the core
 // calls before an answer is returned. Over a Journaled store (SQLite) with
-// a JournalDir, a Record is one write(2) to this process's journal file,
-// which survives the process being killed; a background goroutine moves
-// records into the store, each exactly once, and the journals of ended
-// processes are moved by whichever process looks next (every read does).
+// a JournalDir, a Record is a copy into this process's memory-mapped
+// journal file (one write(2) where it cannot be mapped), which survives the
+// process being killed; a background goroutine moves records into the
+// store, each exactly once, and the journals of ended processes are moved
+// by whichever process looks next (every read does).
 // Over other stores, concurrent Records are written together in one
 // commit (group commit). Either way an answer that reached an agent is in
 // the ledger. When the store cannot be written, the Ledger keeps answering:

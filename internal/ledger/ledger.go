@@ -41,8 +41,8 @@ type Options struct {
 	WriteTimeout time.Duration
 	// JournalDir, if set and the store is Journaled (SQLite), is where
 	// this process keeps its journal: Record appends the record to it
-	// with one write(2), which survives the process being killed, and
-	// returns at once; a background goroutine moves records into the
+	// (a copy into its memory mapping, or one write(2)), which survives
+	// the process being killed, and returns at once; a background goroutine moves records into the
 	// store in batches, and moves those of ended processes' journals
 	// left in the directory. Readers move every journal in the directory
 	// first, so they see every call answered by any process sharing it.
@@ -62,7 +62,7 @@ type Options struct {
 // concurrent use.
 //
 // With a JournalDir over a Journaled store, Record appends to this
-// process's journal file and returns: about 10 µs rather than a commit.
+// process's journal file and returns: a few µs rather than a commit.
 // Without, it commits:
 //
 // Group commit: the first Record that finds no commit under way writes its
