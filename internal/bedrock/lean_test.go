@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -18,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/llm-gateway/llm-gateway/internal/bedrocksim"
 	"github.com/llm-gateway/llm-gateway/internal/gateway"
 )
 
@@ -405,6 +407,65 @@ func TestLeanRetryQuotaRefund(t *testing.T) {
 				if err != nil {
 					t.Fatalf("call %d: %v", i, err)
 				}
+			}
+		})
+	}
+}
+
+// TestLeanReusesConnections: calls one after another share one
+// connection to Bedrock (answers are read to their end and closed), over
+// HTTP/1.1 and, where the server offers it over TLS, HTTP/2, as the SDK's
+// do; the requests are the SDK's over HTTP/2 too.
+func TestLeanReusesConnections(t *testing.T) {
+	for _, h2 := range []bool{false, true} {
+		t.Run(fmt.Sprintf("http2=%v", h2), func(t *testing.T) {
+			rec := &recorder{}
+			sim := bedrocksim.New(bedrocksim.Options{AccessKeyID: simKeyID, SecretAccessKey: simSecret, Region: simRegion})
+			var mu sync.Mutex
+			conns, protos := 0, map[int]int{}
+			srv := httptest.NewUnstartedServer(rec.wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				mu.Lock()
+				protos[r.ProtoMajor]++
+				mu.Unlock()
+				sim.ServeHTTP(w, r)
+			})))
+			srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+				if s == http.StateNew {
+					mu.Lock()
+					conns++
+					mu.Unlock()
+				}
+			}
+			if h2 {
+				srv.EnableHTTP2 = true
+				srv.StartTLS()
+			} else {
+				srv.Start()
+			}
+			t.Cleanup(srv.Close)
+			c := newTestClient(t, srv, 1)
+			for i := range 20 {
+				if _, err := c.Converse(t.Context(), ask(fmt.Sprintf("Hello %d", i))); err != nil {
+					t.Fatal(err)
+				}
+			}
+			leanReq := rec.last(t)
+			in, _ := buildInput(ask("Hello 19"))
+			if _, err := c.rt.Converse(t.Context(), in); err != nil {
+				t.Fatal(err)
+			}
+			sameWire(t, rec.last(t), leanReq)
+			mu.Lock()
+			defer mu.Unlock()
+			if conns != 1 {
+				t.Errorf("21 calls opened %d connections, want 1", conns)
+			}
+			want := 1
+			if h2 {
+				want = 2
+			}
+			if protos[want] != 21 {
+				t.Errorf("requests by HTTP major version %v, want all 21 over HTTP/%d", protos, want)
 			}
 		})
 	}
