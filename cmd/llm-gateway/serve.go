@@ -37,6 +37,7 @@ const (
 // app is a wired gateway: the MCP server and what get_stats reports on.
 type app struct {
 	mcp       *mcp.Server
+	lane      *mcpserver.Lane // answers generate beside the SDK; see mcpserver.Lane
 	gateway   *gateway.Gateway
 	catalog   *catalog.Catalog
 	prom      *prom.Recorder // nil when metrics are off
@@ -261,7 +262,7 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger, problems .
 		gen.next = gw
 	}
 	st := statsSource{cfg: cfg, metrics: reg, cache: respCache, gateway: gw, region: region, setup: su, policy: gov, fleet: shared, ledger: led}
-	srv := mcpserver.New(mcpserver.Options{
+	srv, lane := mcpserver.NewWithLane(mcpserver.Options{
 		Name:        "llm-gateway",
 		Version:     version,
 		Generator:   gen,
@@ -276,9 +277,9 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger, problems .
 		Logger:      log,
 	})
 	if tr.On() {
-		srv.AddReceivingMiddleware(tr.MCPMiddleware())
+		lane.AddReceivingMiddleware(srv, tr.MCPMiddleware())
 	}
-	return &app{mcp: srv, gateway: gw, catalog: cat, simulated: cfg.Simulate, setup: su, fleet: shared, prom: pr, ledger: led, policy: gov}, wait, nil
+	return &app{mcp: srv, lane: lane, gateway: gw, catalog: cat, simulated: cfg.Simulate, setup: su, fleet: shared, prom: pr, ledger: led, policy: gov}, wait, nil
 }
 
 // awsConfigProblem explains a failure to load the AWS configuration.

@@ -2,12 +2,16 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 
+	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
+
 	"github.com/llm-gateway/llm-gateway/internal/config"
+	"github.com/llm-gateway/llm-gateway/internal/mcpserver"
 	"github.com/llm-gateway/llm-gateway/internal/stdio"
 )
 
@@ -23,6 +27,17 @@ func serveStdio(ctx context.Context, cfg *config.Config, log *slog.Logger, a *ap
 	ss, err := a.mcp.Connect(context.WithoutCancel(ctx), t, nil)
 	if err != nil {
 		return fmt.Errorf("serve stdio: %w", err)
+	}
+	if a.lane != nil {
+		// generate is answered beside the SDK once the session has
+		// initialized (mcpserver.Lane); until then, and for every other
+		// message, by the SDK.
+		t.SetLane(func(req *jsonrpc.Request) func(context.Context) (json.RawMessage, error, bool) {
+			if call := a.lane.Session(ss).Take(req, mcpserver.TakeOptions{}); call != nil {
+				return call.Run
+			}
+			return nil
+		})
 	}
 	ended := make(chan error, 1)
 	go func() { ended <- ss.Wait() }()

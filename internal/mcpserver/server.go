@@ -70,6 +70,11 @@ type server struct {
 // New returns an MCP server with the gateway's three tools. It panics if a
 // required option is missing, as that is a wiring bug, not an input.
 func New(opts Options) *mcp.Server {
+	srv, _ := newServer(opts)
+	return srv
+}
+
+func newServer(opts Options) (*mcp.Server, *server) {
 	if opts.Generator == nil || opts.Models == nil || opts.Stats == nil {
 		panic("mcpserver: Generator, Models and Stats are required")
 	}
@@ -129,7 +134,7 @@ func New(opts Options) *mcp.Server {
 	}
 	srv.AddTool(statsTool, s.getStats)
 	s.addResources(srv)
-	return srv
+	return srv, s
 }
 
 // mustSchema derives a tool's JSON schema from a Go type once, at start,

@@ -28,6 +28,7 @@ import (
 	"log/slog"
 	"strconv"
 	"sync"
+	"sync/atomic"
 
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -76,6 +77,12 @@ type Transport struct {
 	conn *conn
 }
 
+// A Lane answers some calls beside the SDK (mcpserver.Lane does, for
+// generate): given a call, it returns how to answer it, or nil to leave it
+// to the SDK. run returns the call's result or the error to answer with;
+// answer is false when no answer is due (the client cancelled the call).
+type Lane func(req *jsonrpc.Request) (run func(ctx context.Context) (result json.RawMessage, err error, answer bool))
+
 var _ mcp.Transport = (*Transport)(nil)
 
 // New returns a transport that reads messages from r and writes them to w.
@@ -95,13 +102,16 @@ func New(r io.Reader, w io.Writer, opts Options) *Transport {
 }
 
 // Connect implements mcp.Transport.
-func (t *Transport) Connect(context.Context) (mcp.Connection, error) {
+func (t *Transport) Connect(ctx context.Context) (mcp.Connection, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.conn != nil {
 		return nil, errors.New("stdio: the transport is already connected")
 	}
+	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	c := &conn{
+		ctx:      ctx,
+		cancel:   cancel,
 		w:        t.w,
 		opts:     t.opts,
 		incoming: make(chan line),
@@ -113,6 +123,18 @@ func (t *Transport) Connect(context.Context) (mcp.Connection, error) {
 	t.conn = c
 	go c.readLines(t.r)
 	return c, nil
+}
+
+// SetLane makes l answer the calls it takes from now on; the others reach
+// the SDK as before. A lane needs the session the SDK made on Connect,
+// hence a setter: the calls read before it are all the SDK's.
+func (t *Transport) SetLane(l Lane) {
+	t.mu.Lock()
+	c := t.conn
+	t.mu.Unlock()
+	if c != nil {
+		c.lane.Store(&l)
+	}
 }
 
 // Drain ends the session gracefully: no further message is read, the calls
@@ -141,6 +163,12 @@ type line struct {
 type conn struct {
 	w    io.Writer
 	opts Options
+
+	// ctx is the lane's calls' context; Close cancels it, as the SDK
+	// cancels its own calls when the connection closes.
+	ctx    context.Context
+	cancel context.CancelFunc
+	lane   atomic.Pointer[Lane]
 
 	incoming chan line
 	closed   chan struct{}
@@ -248,13 +276,63 @@ func (c *conn) Read(ctx context.Context) (jsonrpc.Message, error) {
 					"message of %d bytes is larger than %s (%d bytes); send a smaller message or raise the setting",
 					l.tooLong, c.opts.Setting, c.opts.MaxMessageBytes))
 			default:
-				if msgs := c.decodeLine(l.data); len(msgs) > 0 {
+				msgs := c.decodeLine(l.data)
+				if len(msgs) == 1 && c.offer(msgs[0]) {
+					continue
+				}
+				if len(msgs) > 0 {
 					c.queue = msgs[1:]
 					return msgs[0], nil
 				}
 			}
 		}
 	}
+}
+
+// offer hands a single call to the lane, if there is one and it takes it,
+// and reports whether it did. (Calls in a batch stay the SDK's: batches
+// belong to protocol versions before 2025-06-18.)
+func (c *conn) offer(msg jsonrpc.Message) bool {
+	lane := c.lane.Load()
+	req, ok := msg.(*jsonrpc.Request)
+	if lane == nil || !ok || !req.IsCall() {
+		return false
+	}
+	run := (*lane)(req)
+	if run == nil {
+		return false
+	}
+	go c.runLane(req.ID, run)
+	return true
+}
+
+// runLane answers a call the lane took, as Write answers the SDK's.
+func (c *conn) runLane(id jsonrpc.ID, run func(context.Context) (json.RawMessage, error, bool)) {
+	result, err, answer := run(c.ctx)
+	if !answer {
+		c.forget(id)
+		return
+	}
+	var msg []byte
+	if err != nil {
+		msg = encodeResponse(&jsonrpc.Response{ID: id, Error: err})
+	} else {
+		msg = encodeResponse(&jsonrpc.Response{ID: id, Result: result})
+	}
+	if err := c.answer(id, msg); err != nil {
+		c.opts.Logger.Warn("stdio: answer not written", "error", err)
+	}
+}
+
+// forget drops a call that needs no answer from the calls in flight.
+func (c *conn) forget(id jsonrpc.ID) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, ok := c.pending[id]; ok {
+		delete(c.pending, id)
+		c.becameIdle()
+	}
+	delete(c.cut, id)
 }
 
 // waitIdle blocks until no call is in flight, a drain has answered them
@@ -456,7 +534,10 @@ func (c *conn) refuse(id *jsonrpc.ID, code int, message string) {
 // Close implements mcp.Connection. It does not close the reader or the
 // writer, which belong to the process.
 func (c *conn) Close() error {
-	c.close.Do(func() { close(c.closed) })
+	c.close.Do(func() {
+		close(c.closed)
+		c.cancel()
+	})
 	return nil
 }
 

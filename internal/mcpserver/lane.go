@@ -1,0 +1,355 @@
+package mcpserver
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"unicode/utf8"
+
+	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+)
+
+// A Lane answers the gateway's hot call, tools/call of generate in a
+// session that has finished initializing, beside the SDK rather than
+// through it. Transports offer it each call before handing it to the SDK;
+// the lane takes only calls it answers exactly as the SDK would, and
+// leaves every other message (initialize, lists, get_stats, batches, the
+// 2026-07-28 protocol's stateless calls, anything odd) to the SDK.
+//
+// Why: on a cache hit the SDK's JSON-RPC machinery costs several times the
+// gateway's own work (docs/BENCHMARKS.md, issue 19): it decodes each
+// message more than once with a fresh 32 KiB-buffered decoder, encodes the
+// result through interface-typed content, and runs the call on a fresh
+// goroutine behind two channels. The lane decodes the call once, runs the
+// same receiving middleware (tracing, in-flight tracking) around the same
+// generate handler with the same *mcp.ServerSession, and encodes the
+// result's JSON once, carrying the same bytes as structured content and as
+// text.
+//
+// The lane learns sessions from the SDK itself, through a receiving
+// middleware: a session is the lane's once the SDK has handled its
+// notifications/initialized, and a notifications/cancelled the SDK
+// receives cancels the lane's call of that id too.
+type Lane struct {
+	s *server
+
+	mu       sync.Mutex
+	handler  mcp.MethodHandler // the receiving middleware around generate
+	sessions map[*mcp.ServerSession]*LaneSession
+	byID     map[string]*LaneSession // sessions with an ID (HTTP)
+}
+
+// NewWithLane returns the MCP server New returns and its Lane.
+func NewWithLane(opts Options) (*mcp.Server, *Lane) {
+	srv, s := newServer(opts)
+	l := &Lane{
+		s:        s,
+		sessions: make(map[*mcp.ServerSession]*LaneSession),
+		byID:     make(map[string]*LaneSession),
+	}
+	l.handler = func(ctx context.Context, _ string, req mcp.Request) (mcp.Result, error) {
+		return s.generate(ctx, req.(*mcp.CallToolRequest))
+	}
+	srv.AddReceivingMiddleware(l.learn)
+	return srv, l
+}
+
+// AddReceivingMiddleware adds middleware to srv, the server NewWithLane
+// returned with l, and to the lane, in the same order, so that a call runs
+// through the same middleware whichever way it is answered.
+func (l *Lane) AddReceivingMiddleware(srv *mcp.Server, middleware ...mcp.Middleware) {
+	srv.AddReceivingMiddleware(middleware...)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, m := range slices.Backward(middleware) {
+		l.handler = m(l.handler)
+	}
+}
+
+// Session returns the lane of an initialized session, or nil while it is
+// not (yet) one: its calls are then the SDK's.
+func (l *Lane) Session(ss *mcp.ServerSession) *LaneSession {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.sessions[ss]
+}
+
+// SessionByID is Session for a session known by its ID (Mcp-Session-Id).
+func (l *Lane) SessionByID(id string) *LaneSession {
+	if id == "" {
+		return nil
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.byID[id]
+}
+
+// learn is the receiving middleware through which the lane follows the
+// SDK's sessions.
+func (l *Lane) learn(next mcp.MethodHandler) mcp.MethodHandler {
+	return func(ctx context.Context, method string, req mcp.Request) (mcp.Result, error) {
+		switch method {
+		case "notifications/initialized":
+			res, err := next(ctx, method, req)
+			if ss, ok := req.GetSession().(*mcp.ServerSession); ok && ss != nil && ss.InitializeParams() != nil {
+				l.add(ss)
+			}
+			return res, err
+		case "notifications/cancelled":
+			if p, ok := req.GetParams().(*mcp.CancelledParams); ok && p != nil {
+				if ss, ok := req.GetSession().(*mcp.ServerSession); ok && ss != nil {
+					if ls := l.Session(ss); ls != nil {
+						ls.cancel(p.RequestID)
+					}
+				}
+			}
+		}
+		return next(ctx, method, req)
+	}
+}
+
+func (l *Lane) add(ss *mcp.ServerSession) {
+	l.mu.Lock()
+	if _, ok := l.sessions[ss]; ok {
+		l.mu.Unlock()
+		return
+	}
+	ls := &LaneSession{l: l, ss: ss, calls: make(map[jsonrpc.ID]*laneCallState)}
+	l.sessions[ss] = ls
+	if id := ss.ID(); id != "" {
+		l.byID[id] = ls
+	}
+	l.mu.Unlock()
+	// Forget the session when the SDK ends it; until then a lookup by its
+	// ID finds it.
+	go func() {
+		_ = ss.Wait()
+		l.mu.Lock()
+		delete(l.sessions, ss)
+		if id := ss.ID(); id != "" && l.byID[id] == ls {
+			delete(l.byID, id)
+		}
+		l.mu.Unlock()
+	}()
+}
+
+// LaneSession is the lane of one initialized session.
+type LaneSession struct {
+	l  *Lane
+	ss *mcp.ServerSession
+
+	mu    sync.Mutex
+	calls map[jsonrpc.ID]*laneCallState // the lane's calls in flight, by id
+}
+
+type laneCallState struct {
+	cancel    context.CancelFunc
+	cancelled bool // by the client: no answer is due
+}
+
+// TakeOptions say what the transport can carry besides the answer.
+type TakeOptions struct {
+	// NoNotifications is set by a transport that could not send a call's
+	// notifications (progress) on the call's own stream; the lane then
+	// leaves calls that ask for progress to the SDK.
+	NoNotifications bool
+}
+
+// callParams is tools/call's params as the SDK reads them.
+type callParams struct {
+	Meta      map[string]any  `json:"_meta"`
+	Name      string          `json:"name"`
+	Arguments json.RawMessage `json:"arguments"`
+}
+
+// Take returns the call if the lane answers req, or nil if the SDK should.
+// A transport that gets a call must Run it and answer it (or not, if Run
+// says the client cancelled it), exactly once.
+func (ls *LaneSession) Take(req *jsonrpc.Request, opts TakeOptions) *LaneCall {
+	if ls == nil || req == nil || req.Method != "tools/call" || !req.ID.IsValid() || len(req.Params) == 0 {
+		return nil
+	}
+	var p callParams
+	if err := json.Unmarshal(req.Params, &p); err != nil || p.Name != "generate" {
+		return nil // the SDK answers what the lane would have to answer with an error
+	}
+	if _, ok := p.Meta[mcp.MetaKeyProtocolVersion]; ok {
+		return nil // the 2026-07-28 protocol's per-call metadata is the SDK's
+	}
+	if _, ok := p.Meta["progressToken"]; ok && opts.NoNotifications {
+		return nil
+	}
+	state := &laneCallState{}
+	ls.mu.Lock()
+	if _, dup := ls.calls[req.ID]; dup {
+		ls.mu.Unlock()
+		return nil // the SDK refuses a second call with an id in flight
+	}
+	ls.calls[req.ID] = state
+	ls.mu.Unlock()
+	params := &mcp.CallToolParamsRaw{Name: p.Name, Arguments: p.Arguments}
+	if p.Meta != nil {
+		params.Meta = mcp.Meta(p.Meta)
+	}
+	return &LaneCall{ls: ls, id: req.ID, state: state, req: &mcp.CallToolRequest{Session: ls.ss, Params: params}}
+}
+
+// cancel cancels the lane's call id, as the client asked.
+func (ls *LaneSession) cancel(rawID any) {
+	id, err := jsonrpc.MakeID(rawID)
+	if err != nil {
+		return
+	}
+	ls.mu.Lock()
+	defer ls.mu.Unlock()
+	if c, ok := ls.calls[id]; ok {
+		c.cancelled = true
+		if c.cancel != nil {
+			c.cancel()
+		}
+	}
+}
+
+// LaneCall is one call the lane took.
+type LaneCall struct {
+	ls    *LaneSession
+	id    jsonrpc.ID
+	state *laneCallState
+	req   *mcp.CallToolRequest
+}
+
+// Run answers the call: the JSON of its result, or the error to answer
+// with instead (as the SDK would: a *jsonrpc.Error keeps its code). answer
+// is false when the client cancelled the call: then, as with the SDK, no
+// answer is due.
+func (c *LaneCall) Run(ctx context.Context) (result json.RawMessage, err error, answer bool) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	ls := c.ls
+	ls.mu.Lock()
+	c.state.cancel = cancel
+	if c.state.cancelled {
+		cancel()
+	}
+	ls.mu.Unlock()
+	ls.l.mu.Lock()
+	h := ls.l.handler
+	ls.l.mu.Unlock()
+
+	res, err := h(ctx, "tools/call", c.req)
+
+	ls.mu.Lock()
+	cancelled := c.state.cancelled
+	delete(ls.calls, c.id)
+	ls.mu.Unlock()
+	if cancelled {
+		return nil, nil, false
+	}
+	if err != nil {
+		return nil, err, true
+	}
+	b, err := encodeResult(res)
+	if err != nil {
+		return nil, &jsonrpc.Error{Code: jsonrpc.CodeInternalError, Message: err.Error()}, true
+	}
+	return b, nil, true
+}
+
+// encodeResult encodes a tool's result as the SDK would. The common one,
+// made by structured, is written around the bytes it already holds: the
+// structured content as is and, once escaped, as the text block.
+func encodeResult(res mcp.Result) ([]byte, error) {
+	r, ok := res.(*mcp.CallToolResult)
+	if !ok || r == nil {
+		return nil, errors.New("mcpserver: the lane's handler returned no tool result")
+	}
+	if raw, text, ok := plainStructured(r); ok {
+		b := make([]byte, 0, 2*len(raw)+64)
+		b = append(b, `{"content":[{"type":"text","text":`...)
+		b = appendString(b, text)
+		b = append(b, `}],"structuredContent":`...)
+		b = append(b, raw...)
+		return append(b, '}'), nil
+	}
+	if r.Content == nil {
+		r.Content = []mcp.Content{} // as the SDK does: "content" is never null
+	}
+	b, err := json.Marshal(r)
+	if err != nil {
+		return nil, fmt.Errorf("mcpserver: encode the tool's result: %w", err)
+	}
+	return b, nil
+}
+
+// plainStructured reports whether r is exactly what structured makes: one
+// text block and raw structured content, nothing else.
+func plainStructured(r *mcp.CallToolResult) (raw json.RawMessage, text string, ok bool) {
+	if r.IsError || r.Meta != nil || len(r.Content) != 1 || r.InputRequests != nil {
+		return nil, "", false
+	}
+	t, isText := r.Content[0].(*mcp.TextContent)
+	raw, isRaw := r.StructuredContent.(json.RawMessage)
+	if !isText || !isRaw || t.Meta != nil || t.Annotations != nil {
+		return nil, "", false
+	}
+	return raw, t.Text, true
+}
+
+// appendString appends s as a JSON string, escaped as encoding/json
+// escapes it (HTML characters included), so that the bytes are the SDK's.
+func appendString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			case '\b':
+				b = append(b, '\\', 'b')
+			case '\f':
+				b = append(b, '\\', 'f')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xF])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}
