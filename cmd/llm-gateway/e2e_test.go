@@ -107,7 +107,22 @@ func connect(t *testing.T, env []string, args ...string) (*mcp.ClientSession, *l
 }
 
 // connectWith is connect with client options (a progress handler, say).
+// It speaks protocol 2025-11-25, as most clients in use do, in which a
+// session initializes and generate is answered by mcpserver.Lane;
+// connectLatest speaks the SDK's latest.
 func connectWith(t *testing.T, copts *mcp.ClientOptions, env []string, args ...string) (*mcp.ClientSession, *lockedBuilder) {
+	t.Helper()
+	return connectProtocol(t, "2025-11-25", copts, env, args...)
+}
+
+// connectLatest is connect in the client SDK's latest protocol version
+// (2026-07-28: no initialize, every call stateless and answered by the SDK).
+func connectLatest(t *testing.T, env []string, args ...string) (*mcp.ClientSession, *lockedBuilder) {
+	t.Helper()
+	return connectProtocol(t, "", nil, env, args...)
+}
+
+func connectProtocol(t *testing.T, version string, copts *mcp.ClientOptions, env []string, args ...string) (*mcp.ClientSession, *lockedBuilder) {
 	t.Helper()
 	cmd := exec.Command(binary, args...)
 	cmd.Env = env
@@ -115,7 +130,7 @@ func connectWith(t *testing.T, copts *mcp.ClientOptions, env []string, args ...s
 	stderr := &lockedBuilder{}
 	cmd.Stderr = stderr
 	client := mcp.NewClient(&mcp.Implementation{Name: "e2e-agent", Version: "1"}, copts)
-	session, err := client.Connect(t.Context(), &mcp.CommandTransport{Command: cmd}, nil)
+	session, err := client.Connect(t.Context(), &mcp.CommandTransport{Command: cmd}, &mcp.ClientSessionOptions{ProtocolVersion: version})
 	if err != nil {
 		t.Fatalf("connect: %v", err)
 	}
@@ -463,5 +478,20 @@ func TestCallSubcommandWithSimulator(t *testing.T) {
 	}
 	if r.Model != "nova-lite" || r.Content == "" || r.ModelID != "us.amazon.nova-lite-v1:0" {
 		t.Errorf("call generate = %+v", r)
+	}
+}
+
+// TestStdioLatestProtocol: a client of the newest protocol (2026-07-28, no
+// initialize, every call carrying its own metadata) is answered by the SDK,
+// not the lane, with the same answers.
+func TestStdioLatestProtocol(t *testing.T) {
+	_, url := startSim(t)
+	s, _ := connectLatest(t, gatewayEnv(url))
+	args := map[string]any{"model": "nova-lite", "messages": []map[string]any{{"role": "user", "content": "latest protocol"}}}
+	var first, again generateResult
+	call(t, s, "generate", args, &first)
+	call(t, s, "generate", args, &again)
+	if first.Cached || !again.Cached || again.Content != first.Content {
+		t.Errorf("generate twice = %+v then %+v; want a miss then the same answer from the cache", first, again)
 	}
 }

@@ -14,7 +14,9 @@
 // It is also lean (docs/BENCHMARKS.md, "gateway's stdio transport"; the
 // benchmarks in bench_test.go): each line is decoded
 // once with encoding/json, and a successful answer is written around the
-// result the SDK has just encoded instead of being encoded again.
+// result the SDK has just encoded instead of being encoded again. A Lane
+// (SetLane) may answer some calls itself, beside the SDK: mcpserver's
+// answers generate so, with the same middleware and the same session.
 package stdio
 
 import (
