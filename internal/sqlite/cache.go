@@ -77,13 +77,14 @@ type queued struct {
 // not shared (it is still in this process's memory tier).
 const maxQueued = 4096
 
-// writeDelay is how long the writer waits after an answer is set before it
-// writes what has been set: answers close together share a commit. It is
-// longer than the ledger's mover ever waits (ledger.MoveEvery) on purpose:
-// the call's record, journaled just after the answer was set, is moved
-// into the file before that, and the queued answers with it, in the same
+// writeDelay is how often the writer looks at the queue while answers
+// wait in it: it writes those that were queued already when it last
+// looked, so an answer waits for it between one and two writeDelays. That
+// is longer than the ledger's mover ever waits (ledger.MoveEvery) on
+// purpose: the call's record, journaled just after the answer was set, is
+// moved into the file before that, with the queued answers, in the same
 // commit (see MoveJournals); the writer is left the answers of a process
-// whose ledger does not journal.
+// whose ledger does not journal or cannot write.
 const writeDelay = 2 * ledger.MoveEvery
 
 var _ gateway.Cache = (*Cache)(nil)
@@ -185,18 +186,47 @@ func (c *Cache) Set(_ context.Context, key string, comp *gateway.Completion) {
 // writer commits the queue whenever answers arrive, until Close.
 func (c *Cache) writer() {
 	defer close(c.done)
+	wake := time.NewTimer(writeDelay)
+	wake.Stop()
+	armed := false
+	var mark uint64 // c.seq when the writer last woke
 	for {
 		select {
 		case <-c.stop:
 			return
 		case <-c.kick:
-			// Answers of the next few calls join: one commit for several.
-			select {
-			case <-time.After(writeDelay):
-			case <-c.stop:
+			if !armed {
+				wake.Reset(writeDelay)
+				armed = true
+			}
+			continue
+		case <-wake.C:
+			armed = false
+		}
+		// Answers queued when the writer last woke and queued still were
+		// not taken by the ledger's mover (which writes them sooner, with
+		// their calls' records): the writer writes them, and whatever else
+		// is queued. Answers newer than that are left to the mover, and
+		// looked at again at the next wake.
+		c.mu.Lock()
+		stale := false
+		for _, q := range c.queue {
+			if q.seq <= mark {
+				stale = true
+				break
 			}
 		}
-		c.write(context.Background())
+		mark = c.seq
+		c.mu.Unlock()
+		if stale {
+			c.write(context.Background())
+		}
+		c.mu.Lock()
+		if len(c.queue) > 0 && !armed {
+			wake.Reset(writeDelay)
+			armed = true
+		}
+		c.mu.Unlock()
 	}
 }
 

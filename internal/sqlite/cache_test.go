@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/llm-gateway/llm-gateway/internal/cache/cachetest"
@@ -155,4 +156,34 @@ func TestCacheKeepsOneLargeAnswer(t *testing.T) {
 	if n, err := c.Len(t.Context()); err != nil || n != 1 {
 		t.Errorf("Len = %d, %v; want 1 (the small one evicted)", n, err)
 	}
+}
+
+// Without a ledger moving them, answers are written by the cache's own
+// writer, within two of its delays, and another process finds them.
+func TestCacheWriterWritesAlone(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "shared.db")
+		a, err := sqlite.Open(t.Context(), path, sqlite.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer a.Close()
+		b, err := sqlite.Open(t.Context(), path, sqlite.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer b.Close()
+		a.Cache(sqlite.CacheOptions{}).Set(t.Context(), "k", &gateway.Completion{Content: "from a"})
+		time.Sleep(3 * ledger.MoveEvery)
+		synctest.Wait()
+		if _, ok := b.Cache(sqlite.CacheOptions{}).Get(t.Context(), "k"); ok {
+			t.Fatal("written before the writer's first look; want it left to the ledger's mover that long")
+		}
+		time.Sleep(2 * ledger.MoveEvery)
+		synctest.Wait()
+		got, ok := b.Cache(sqlite.CacheOptions{}).Get(t.Context(), "k")
+		if !ok || got.Content != "from a" {
+			t.Errorf("Get in the other handle = %+v, %v; want the answer the writer wrote", got, ok)
+		}
+	})
 }
