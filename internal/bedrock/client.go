@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"slices"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -108,7 +107,7 @@ type Options struct {
 // instance-metadata service, so bound ctx.
 func (c *Client) CheckCredentials(ctx context.Context) error {
 	o := c.rt.Options()
-	if o.BearerAuthTokenProvider != nil && slices.Contains(o.AuthSchemePreference, "httpBearerAuth") {
+	if authScheme(o) == schemeBearer {
 		return nil
 	}
 	if o.Credentials == nil {
@@ -122,7 +121,7 @@ func (c *Client) CheckCredentials(ctx context.Context) error {
 // concurrent use.
 type Client struct {
 	rt *bedrockruntime.Client
-	// lean makes Converse calls when it is not nil: every SigV4 client.
+	// lean makes Converse calls when it is not nil (see doc.go).
 	lean   *leanConverse
 	region string
 	log    *slog.Logger

@@ -43,26 +43,27 @@
 //
 // # How a Converse call is sent
 //
-// ConverseStream goes through the SDK client. Converse, with SigV4
-// credentials, takes a lean path (lean.go) instead of the SDK's per-call
-// middleware stack, which is most of the client's own cost on a miss:
-// profiled against the simulator, the stack (building some forty
-// middlewares, resolving the endpoint and the auth scheme, cloning the
-// request, metrics and user-agent bookkeeping) made about 290 of the
-// client's some 400 allocations per call, and most of its CPU. The lean
-// path uses the SDK's own parts, so that Bedrock sees the same request and
-// the caller gets the same answer and errors: the client's protocol
-// serializer and deserializer with the service's Converse schema and type
-// registry, its endpoint resolver (its result depends only on the
-// options, so it is resolved once, at New), its credentials provider and
-// SigV4 signer, its HTTP client, and its retryer (the same instance, so
-// one retry quota for both APIs), in a retry loop that follows the SDK's:
-// attempt and retry tokens, X-Amz-Retry-After, clock skew correction.
-// The User-Agent is the SDK's, taken at New from a request the SDK
-// builds but does not send. lean_test.go compares, for every golden call,
-// the method, path, headers and body bytes the simulator receives from
-// both paths, and the answers and errors they return. A Bedrock API key
-// (bearer auth) or a legacy endpoint resolver keeps the SDK's path.
+// ConverseStream goes through the SDK client. Converse takes a lean path
+// (lean.go) instead of the SDK's per-call middleware stack, which is most
+// of the client's own cost on a miss: profiled against the simulator, the
+// stack (building some forty middlewares, resolving the endpoint and the
+// auth scheme, cloning the request, metrics and user-agent bookkeeping)
+// made about 290 of the client's some 400 allocations per call, and most
+// of its CPU. The lean path uses the SDK's own parts, so that Bedrock sees
+// the same request and the caller gets the same answer and errors: the
+// client's protocol serializer and deserializer with the service's
+// Converse schema and type registry; its endpoint resolver, and the auth
+// scheme the SDK would pick (both depend only on the options, so they are
+// settled once, at New); its credentials provider and SigV4 signer, or its
+// bearer signer for a Bedrock API key; its HTTP client; and its retryer
+// (the same instance, so one retry quota for both APIs), in a retry loop
+// that follows the SDK's: attempt and retry tokens, X-Amz-Retry-After,
+// clock skew correction. The User-Agent is the SDK's, taken at New from a
+// request the SDK builds but does not send. lean_test.go compares, for
+// every golden call, the method, path, headers and body bytes the
+// simulator receives from both paths, and the answers and errors they
+// return. A legacy endpoint resolver, or no credentials at all, keeps the
+// SDK's path.
 //
 // # Retries
 //

@@ -26,6 +26,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/bedrockruntime/schemas"
 	"github.com/aws/smithy-go"
 	smithyauth "github.com/aws/smithy-go/auth"
+	"github.com/aws/smithy-go/auth/bearer"
 	smithyrand "github.com/aws/smithy-go/rand"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
@@ -60,7 +61,12 @@ type leanConverse struct {
 	creds       aws.CredentialsProvider
 	client      bedrockruntime.HTTPClient
 	retryer     aws.RetryerV2
-	userAgent   string
+	// scheme is how requests are signed: SigV4 with creds, or a Bedrock
+	// API key (bearer) from bearer, signed by bearerSigner.
+	scheme       string
+	bearer       bearer.TokenProvider
+	bearerSigner bearer.Signer
+	userAgent    string
 	// skew is the clock skew (server minus local, in nanoseconds) last
 	// seen, added to the signing time, as the SDK's client keeps it.
 	skew        atomic.Int64
@@ -68,15 +74,16 @@ type leanConverse struct {
 }
 
 // newLean returns the lean path for rt's options, or nil when the call
-// must go through the SDK: a Bedrock API key (bearer auth), a legacy
-// endpoint resolver, or a retryer of another shape.
+// must go through the SDK: no auth scheme to sign with, a legacy endpoint
+// resolver, or a retryer of another shape.
 func newLean(ctx context.Context, rt *bedrockruntime.Client, log *slog.Logger) *leanConverse {
 	o := rt.Options()
-	if o.BearerAuthTokenProvider != nil && slices.Contains(o.AuthSchemePreference, "httpBearerAuth") {
-		return nil
-	}
 	//lint:ignore SA1019 a legacy resolver, if one is set, is honoured: the SDK path does.
 	if o.EndpointResolver != nil || o.Protocol == nil || o.HTTPSignerV4 == nil || o.HTTPClient == nil {
+		return nil
+	}
+	scheme := authScheme(o)
+	if scheme == "" || (scheme == schemeBearer && o.BearerAuthSigner == nil) {
 		return nil
 	}
 	retryer, ok := o.Retryer.(aws.RetryerV2)
@@ -84,15 +91,18 @@ func newLean(ctx context.Context, rt *bedrockruntime.Client, log *slog.Logger) *
 		return nil
 	}
 	l := &leanConverse{
-		protocol:    o.Protocol,
-		op:          smithy.NewOperationSchema(schemas.Converse, schemas.ConverseRequest, schemas.ConverseResponse),
-		signer:      o.HTTPSignerV4,
-		signName:    "bedrock",
-		signRegion:  o.Region,
-		creds:       o.Credentials,
-		client:      o.HTTPClient,
-		retryer:     retryer,
-		maxAttempts: retryer.MaxAttempts(),
+		scheme:       scheme,
+		bearer:       o.BearerAuthTokenProvider,
+		bearerSigner: o.BearerAuthSigner,
+		protocol:     o.Protocol,
+		op:           smithy.NewOperationSchema(schemas.Converse, schemas.ConverseRequest, schemas.ConverseResponse),
+		signer:       o.HTTPSignerV4,
+		signName:     "bedrock",
+		signRegion:   o.Region,
+		creds:        o.Credentials,
+		client:       o.HTTPClient,
+		retryer:      retryer,
+		maxAttempts:  retryer.MaxAttempts(),
 	}
 	ua, err := userAgent(ctx, rt, o.Credentials)
 	if err != nil {
@@ -102,6 +112,27 @@ func newLean(ctx context.Context, rt *bedrockruntime.Client, log *slog.Logger) *
 	l.userAgent = ua
 	l.resolveEndpoint(ctx, o)
 	return l
+}
+
+// Auth schemes, as AuthSchemePreference names them.
+const (
+	schemeSigV4  = "sigv4"
+	schemeBearer = "httpBearerAuth" //nolint:gosec // the name of an auth scheme, not a credential
+)
+
+// authScheme is the scheme the SDK picks for a call (its
+// resolveAuthSchemeMiddleware): the service's options, SigV4 then bearer,
+// reordered by AuthSchemePreference, the first one whose identity is
+// configured. It is fixed by the options, so chosen once. "" is none: the
+// SDK's path says why on each call.
+func authScheme(o bedrockruntime.Options) string {
+	available := map[string]bool{schemeSigV4: o.Credentials != nil, schemeBearer: o.BearerAuthTokenProvider != nil}
+	for _, s := range append(slices.Clone(o.AuthSchemePreference), schemeSigV4, schemeBearer) {
+		if available[s] {
+			return s
+		}
+	}
+	return ""
 }
 
 // resolveEndpoint resolves the endpoint once, with the parameters the SDK
@@ -358,12 +389,14 @@ func (l *leanConverse) attempt(ctx context.Context, p *prepared, n int, skew tim
 // send makes one attempt: sign, send, decode. skew is added to the
 // signing time; seen tells whether the answer's Date gave a new one.
 func (l *leanConverse) send(ctx context.Context, p *prepared, n int, skew time.Duration) (out *bedrockruntime.ConverseOutput, newSkew time.Duration, seen bool, err error) {
-	if l.creds == nil {
-		return nil, 0, false, &credentialsError{err: errors.New("no credential source is configured")}
-	}
-	creds, err := l.creds.Retrieve(ctx)
-	if err != nil {
-		return nil, 0, false, err
+	var creds aws.Credentials
+	var token bearer.Token
+	if l.scheme == schemeBearer {
+		if token, err = l.bearer.RetrieveBearerToken(ctx); err != nil {
+			return nil, 0, false, fmt.Errorf("get identity: get token: %w", err)
+		}
+	} else if creds, err = l.creds.Retrieve(ctx); err != nil {
+		return nil, 0, false, fmt.Errorf("get identity: get credentials: %w", err)
 	}
 	u := p.url
 	req := &http.Request{
@@ -381,11 +414,23 @@ func (l *leanConverse) send(ctx context.Context, p *prepared, n int, skew time.D
 		req.Body = io.NopCloser(bytes.NewReader(p.body))
 	}
 	req.Header.Set(attemptHeader, "attempt="+strconv.Itoa(n)+"; max="+strconv.Itoa(l.maxAttempts))
-	err = l.signer.SignHTTP(ctx, creds, req, p.hash, l.signName, l.signRegion, time.Now().Add(skew), func(o *v4.SignerOptions) {
-		o.DisableURIPathEscaping = l.noDoubleEsc
-	})
-	if err != nil {
-		return nil, 0, false, fmt.Errorf("sign http: %w", err)
+	if l.scheme == schemeBearer {
+		signed, serr := l.bearerSigner.SignWithBearerToken(ctx, token, &smithyhttp.Request{Request: req})
+		if serr != nil {
+			return nil, 0, false, fmt.Errorf("sign request: %w", serr)
+		}
+		sr, ok := signed.(*smithyhttp.Request)
+		if !ok {
+			return nil, 0, false, fmt.Errorf("sign request: the bearer signer returned a %T", signed)
+		}
+		req = sr.Request
+	} else {
+		err = l.signer.SignHTTP(ctx, creds, req, p.hash, l.signName, l.signRegion, time.Now().Add(skew), func(o *v4.SignerOptions) {
+			o.DisableURIPathEscaping = l.noDoubleEsc
+		})
+		if err != nil {
+			return nil, 0, false, fmt.Errorf("sign http: %w", err)
+		}
 	}
 
 	sentAt := time.Now()

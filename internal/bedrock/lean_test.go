@@ -105,10 +105,17 @@ func sameWire(t *testing.T, sdk, lean wire) {
 	if diff := cmp.Diff(norm(sdk.header), norm(lean.header)); diff != "" {
 		t.Errorf("headers differ (-SDK +lean):\n%s", diff)
 	}
-	for _, h := range []string{"Authorization", "X-Amz-Date", "Content-Type", "User-Agent", "Amz-Sdk-Invocation-Id"} {
+	required := []string{"Authorization", "Content-Type", "User-Agent", "Amz-Sdk-Invocation-Id"}
+	for _, h := range required {
 		if lean.header.Get(h) == "" {
 			t.Errorf("lean request has no %s header", h)
 		}
+	}
+	if authz := lean.header.Get("Authorization"); strings.HasPrefix(authz, "Bearer ") {
+		return // a Bedrock API key: no signature, no date
+	}
+	if lean.header.Get("X-Amz-Date") == "" {
+		t.Errorf("lean request has no X-Amz-Date header")
 	}
 	if m := signedHdrsRE.FindStringSubmatch(lean.header.Get("Authorization")); m == nil || !strings.Contains(m[1], "x-amz-date") || !strings.Contains(m[1], "host") {
 		t.Errorf("lean Authorization %q does not sign host and x-amz-date", lean.header.Get("Authorization"))
@@ -469,4 +476,59 @@ func TestLeanReusesConnections(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestLeanBearerToken: with a Bedrock API key, from the options or from
+// AWS_BEARER_TOKEN_BEDROCK, the lean path sends what the SDK sends (the
+// key as a bearer token, over TLS) and fails as it does: the simulator
+// takes SigV4 only, so both are refused alike.
+func TestLeanBearerToken(t *testing.T) {
+	for _, fromEnv := range []bool{false, true} {
+		t.Run(fmt.Sprintf("env=%v", fromEnv), func(t *testing.T) {
+			isolateAWSEnv(t)
+			rec := &recorder{}
+			sim := bedrocksim.New(bedrocksim.Options{AccessKeyID: simKeyID, SecretAccessKey: simSecret, Region: simRegion})
+			srv := httptest.NewTLSServer(rec.wrap(sim))
+			t.Cleanup(srv.Close)
+			opts := Options{Region: simRegion, Endpoint: srv.URL, MaxAttempts: 1, HTTPClient: srv.Client()}
+			if fromEnv {
+				t.Setenv("AWS_BEARER_TOKEN_BEDROCK", "bedrock-api-key")
+			} else {
+				opts.BearerToken = "bedrock-api-key"
+			}
+			c, err := New(t.Context(), opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.lean == nil || c.lean.scheme != schemeBearer {
+				t.Fatalf("lean path %+v, want one signing with the API key", c.lean)
+			}
+			call := ask("hi")
+			in, _ := buildInput(call)
+			_, sdkErr := c.rt.Converse(t.Context(), in)
+			sdkReq := rec.last(t)
+			_, leanErr := c.Converse(t.Context(), call)
+			leanReq := rec.last(t)
+			if got := leanReq.header.Get("Authorization"); got != "Bearer bedrock-api-key" {
+				t.Errorf("Authorization = %q, want the API key as a bearer token", got)
+			}
+			sameWire(t, sdkReq, leanReq)
+			sameError(t, c, novaPro, sdkErr, leanErr)
+		})
+	}
+	t.Run("no TLS", func(t *testing.T) {
+		isolateAWSEnv(t)
+		_, srv := startSim(t, nil)
+		c, err := New(t.Context(), Options{Region: simRegion, Endpoint: srv.URL, MaxAttempts: 1, BearerToken: "k", HTTPClient: srv.Client()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		in, _ := buildInput(ask("hi"))
+		_, sdkErr := c.rt.Converse(t.Context(), in)
+		_, leanErr := c.Converse(t.Context(), ask("hi"))
+		if sdkErr == nil || leanErr == nil {
+			t.Fatalf("a bearer token over plain HTTP: SDK %v, lean %v; want both refused", sdkErr, leanErr)
+		}
+		sameError(t, c, novaPro, sdkErr, leanErr)
+	})
 }
