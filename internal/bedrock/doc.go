@@ -63,7 +63,10 @@
 // every golden call, the method, path, headers and body bytes the
 // simulator receives from both paths, and the answers and errors they
 // return. A legacy endpoint resolver, or no credentials at all, keeps the
-// SDK's path.
+// SDK's path. Not carried over, as the gateway uses none of them: the
+// SDK's interceptors, its ClientLogMode request logging, its tracer and
+// meter providers, and the X-Amzn-Trace-Id it copies from a Lambda
+// function's environment.
 //
 // # Retries
 //
