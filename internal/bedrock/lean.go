@@ -42,8 +42,9 @@ import (
 // the SDK's own parts: the client's protocol serializer and deserializer
 // with the service's Converse schema and type registry (same body bytes,
 // same error types), its endpoint resolver (resolved once, at New), its
-// credentials provider (cached) and SigV4 signer, its HTTP client, and
-// its retryer (the same instance, so one retry quota). The retry loop
+// credentials provider (cached) and SigV4 signer (or bearer signer), its
+// HTTP client, and its retryer (the same instance, so one retry quota).
+// The retry loop
 // follows the SDK's (aws/retry.Attempt): attempt and retry tokens, the
 // X-Amz-Retry-After header, clock skew correction, MaxAttemptsError.
 type leanConverse struct {
@@ -232,7 +233,7 @@ func (c standInCredentials) ProviderSources() []aws.CredentialSource {
 	return nil
 }
 
-// errCodeClockSkew are the error codes the SDK retries when the answer's
+// clockSkewCodes are the error codes the SDK retries when the answer's
 // Date shows the signing clock off by more than skewThreshold.
 var clockSkewCodes = []string{"InvalidSignatureException", "SignatureDoesNotMatch", "AuthFailure", "RequestTimeTooSkewed", "AccessDeniedException"}
 
