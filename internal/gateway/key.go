@@ -4,15 +4,19 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"hash"
 	"math"
+	"sync"
 )
 
 // cacheKey is a canonical hash of everything in a Call that can change the
 // answer. Every field is written, length-prefixed where variable, so that no
 // two different calls encode to the same bytes ("ab"+"c" vs "a"+"bc").
 func cacheKey(c *Call) string {
-	var k keyWriter
-	k.h = sha256.New()
+	k := keyWriters.Get().(*keyWriter)
+	defer keyWriters.Put(k)
+	k.h.Reset()
+	k.n = 0
 	k.str("v2")
 	k.str(c.ModelID)
 	k.bool(c.SupportsSystem)
@@ -70,30 +74,70 @@ func cacheKey(c *Call) string {
 	// A tier is a different request: a flex answer is billed, and may
 	// be served, unlike a priority one.
 	k.str(c.ServiceTier)
-	return hex.EncodeToString(k.h.Sum(nil))
+	k.flush()
+	// The sum and its hex digits are made in the writer's buffer, which
+	// is free once flushed: the key string is the one allocation.
+	sum := k.h.Sum(k.buf[:0])
+	digits := k.buf[len(sum) : len(sum)+hex.EncodedLen(len(sum))]
+	hex.Encode(digits, sum)
+	return string(digits)
 }
 
+// keyWriters are reused: a writer and its hash are a few hundred bytes
+// that every request would otherwise allocate.
+var keyWriters = sync.Pool{New: func() any { return &keyWriter{h: sha256.New()} }}
+
+// keyWriter feeds the hash through a buffer of its own: writing each
+// small field straight to the hash cost an allocation per string (its
+// conversion to []byte escapes through the interface) and a call per field.
+// The bytes hashed are the same however they are split.
 type keyWriter struct {
-	h interface {
-		Write([]byte) (int, error)
-		Sum([]byte) []byte
-	}
-	buf [8]byte
+	h   hash.Hash
+	n   int // bytes of buf in use
+	buf [512]byte
+}
+
+func (k *keyWriter) flush() {
+	_, _ = k.h.Write(k.buf[:k.n])
+	k.n = 0
 }
 
 func (k *keyWriter) num(v uint64) {
-	binary.LittleEndian.PutUint64(k.buf[:], v)
-	_, _ = k.h.Write(k.buf[:])
+	if k.n+8 > len(k.buf) {
+		k.flush()
+	}
+	binary.LittleEndian.PutUint64(k.buf[k.n:], v)
+	k.n += 8
 }
 
 func (k *keyWriter) str(s string) {
 	k.num(uint64(len(s)))
-	_, _ = k.h.Write([]byte(s))
+	for len(s) > 0 {
+		if k.n == len(k.buf) {
+			k.flush()
+		}
+		c := copy(k.buf[k.n:], s)
+		k.n += c
+		s = s[c:]
+	}
 }
 
 func (k *keyWriter) bytes(b []byte) {
 	k.num(uint64(len(b)))
-	_, _ = k.h.Write(b)
+	if len(b) > len(k.buf) {
+		// Image and document bytes go to the hash as they are, uncopied.
+		k.flush()
+		_, _ = k.h.Write(b)
+		return
+	}
+	for len(b) > 0 {
+		if k.n == len(k.buf) {
+			k.flush()
+		}
+		c := copy(k.buf[k.n:], b)
+		k.n += c
+		b = b[c:]
+	}
 }
 
 func (k *keyWriter) toolCalls(calls []ToolCall) {

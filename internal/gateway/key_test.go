@@ -1,7 +1,9 @@
 package gateway
 
 import (
+	"bytes"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -100,5 +102,33 @@ func TestCacheKeyWalksEveryField(t *testing.T) {
 		if cacheKey(c) == base {
 			t.Errorf("changing %s leaves the cache key as it was: cacheKey must include it", path)
 		}
+	}
+}
+
+// TestCacheKeyStable pins the key of a known call: the keys of answers
+// already stored in a shared cache (SQLite, Redis) must not change with
+// how cacheKey feeds its hash. A long text and a large block cross the
+// writer's buffer, a short one does not.
+func TestCacheKeyStable(t *testing.T) {
+	long := strings.Repeat("The quick brown fox jumps over the lazy dog. ", 40)
+	c := &Call{
+		ModelID:        "us.amazon.nova-lite-v1:0",
+		SupportsSystem: true,
+		System:         []string{"Be brief.", long},
+		Messages: []Message{
+			{Role: RoleUser, Content: "What is the capital of France?"},
+			{Role: RoleAssistant, Content: long, ToolCalls: []ToolCall{{ID: "t1", Name: "lookup", Arguments: []byte(`{"q":"x"}`)}}},
+			{Role: RoleUser, Blocks: []Block{{Type: BlockImage, Format: "png", Data: bytes.Repeat([]byte{7}, 3000)}, {Type: BlockText, Text: "and this?"}}},
+		},
+		Temperature:   ptr(0.2),
+		MaxTokens:     512,
+		StopSequences: []string{"\n\nHuman:"},
+		Tools:         []Tool{{Name: "lookup", Description: "Looks up.", InputSchema: []byte(`{"type":"object"}`)}},
+		ToolChoice:    &ToolChoice{Mode: ToolChoiceAuto},
+		ServiceTier:   "flex",
+	}
+	const want = "d9f36d3fc1d30280c16af9976a85a293a1213f8ddee92eb83e5350cf4b2827cc"
+	if got := cacheKey(c); got != want {
+		t.Errorf("cacheKey = %s, want %s: the keys of answers already cached would change", got, want)
 	}
 }

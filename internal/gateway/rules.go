@@ -249,8 +249,11 @@ const EndpointRuntime = "bedrock-runtime"
 // one-time account step what that step is, since Bedrock's own message
 // does not say it is the cause.
 func optInHint(m Model, err error) error {
+	if err == nil || m.Rules.OptIn == "" {
+		return err // before e is declared: errors.As makes it escape, an allocation per call
+	}
 	var e *Error
-	if m.Rules.OptIn == "" || !errors.As(err, &e) || e.Kind != KindAccessDenied {
+	if !errors.As(err, &e) || e.Kind != KindAccessDenied {
 		return err
 	}
 	hinted := *e
