@@ -1,8 +1,6 @@
 package anthropicapi
 
 import (
-	"bytes"
-	"encoding/json"
 	"net/http"
 
 	"github.com/llm-gateway/llm-gateway/internal/gateway"
@@ -73,15 +71,5 @@ func Refuse(w http.ResponseWriter, _ *http.Request, status int, msg string) {
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false) // messages hold <key> and the like, readable as they are
-	if err := enc.Encode(v); err != nil {
-		status = http.StatusInternalServerError
-		buf.Reset()
-		buf.WriteString(`{"type":"error","error":{"type":"api_error","message":"internal error in the gateway"}}` + "\n")
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_, _ = w.Write(buf.Bytes())
+	httpapi.WriteJSON(w, status, v, `{"type":"error","error":{"type":"api_error","message":"internal error in the gateway"}}`)
 }

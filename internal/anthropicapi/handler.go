@@ -88,7 +88,7 @@ func (a *API) Messages(w http.ResponseWriter, r *http.Request) {
 			writeError(w, err, id)
 			return
 		}
-		setHeaders(w.Header(), resp)
+		httpapi.SetAccountHeaders(w.Header(), resp)
 		writeJSON(w, http.StatusOK, answer(resp, id, in.Model))
 		return
 	}

@@ -2,18 +2,17 @@ package anthropicapi
 
 import (
 	"encoding/json"
-	"net/http"
-	"strconv"
 
 	"github.com/llm-gateway/llm-gateway/internal/gateway"
+	"github.com/llm-gateway/llm-gateway/internal/httpapi"
 )
 
 // Response headers that carry the gateway's account of a call (the same
 // as the OpenAI-compatible API's).
 const (
-	HeaderModel = "X-LLM-Gateway-Model"    // catalog name of the model that answered
-	HeaderCache = "X-LLM-Gateway-Cache"    // "hit" or "miss"
-	HeaderCost  = "X-LLM-Gateway-Cost-Usd" // what the call spent; "unknown" for an unpriced model
+	HeaderModel = httpapi.HeaderModel // catalog name of the model that answered
+	HeaderCache = httpapi.HeaderCache // "hit" or "miss"
+	HeaderCost  = httpapi.HeaderCost  // what the call spent; "unknown" for an unpriced model
 )
 
 // answer turns the gateway's answer into Anthropic's. model is the name
@@ -82,18 +81,5 @@ func extension(resp *gateway.Response) *Extension {
 		CostUSD:      resp.EstimatedCostUSD,
 		SavedCostUSD: resp.SavedCostUSD,
 		LatencyMs:    resp.LatencyMs,
-	}
-}
-
-// setHeaders puts the gateway's account of a call in the response headers.
-func setHeaders(h http.Header, resp *gateway.Response) {
-	h.Set(HeaderModel, resp.Model)
-	h.Set(HeaderCache, "miss")
-	if resp.Cached {
-		h.Set(HeaderCache, "hit")
-	}
-	h.Set(HeaderCost, "unknown")
-	if resp.EstimatedCostUSD != nil {
-		h.Set(HeaderCost, strconv.FormatFloat(*resp.EstimatedCostUSD, 'f', -1, 64))
 	}
 }

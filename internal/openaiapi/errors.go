@@ -1,8 +1,6 @@
 package openaiapi
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"net/http"
 
@@ -81,15 +79,5 @@ func Refuse(w http.ResponseWriter, _ *http.Request, status int, msg string) {
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false) // messages hold <key> and the like, readable as they are
-	if err := enc.Encode(v); err != nil {
-		status = http.StatusInternalServerError
-		buf.Reset()
-		buf.WriteString(`{"error":{"message":"internal error in the gateway","type":"server_error","param":null,"code":null}}` + "\n")
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_, _ = w.Write(buf.Bytes())
+	httpapi.WriteJSON(w, status, v, `{"error":{"message":"internal error in the gateway","type":"server_error","param":null,"code":null}}`)
 }

@@ -81,7 +81,7 @@ func (a *API) ChatCompletions(w http.ResponseWriter, r *http.Request) {
 			writeError(w, err)
 			return
 		}
-		setHeaders(w.Header(), resp)
+		httpapi.SetAccountHeaders(w.Header(), resp)
 		writeJSON(w, http.StatusOK, completion(resp, id, in.Model, created))
 		return
 	}

@@ -2,17 +2,16 @@ package openaiapi
 
 import (
 	"encoding/json"
-	"net/http"
-	"strconv"
 
 	"github.com/llm-gateway/llm-gateway/internal/gateway"
+	"github.com/llm-gateway/llm-gateway/internal/httpapi"
 )
 
 // Response headers that carry the gateway's account of a call.
 const (
-	HeaderModel = "X-LLM-Gateway-Model"    // catalog name of the model that answered
-	HeaderCache = "X-LLM-Gateway-Cache"    // "hit" or "miss"
-	HeaderCost  = "X-LLM-Gateway-Cost-Usd" // what the call spent; "unknown" for an unpriced model
+	HeaderModel = httpapi.HeaderModel // catalog name of the model that answered
+	HeaderCache = httpapi.HeaderCache // "hit" or "miss"
+	HeaderCost  = httpapi.HeaderCost  // what the call spent; "unknown" for an unpriced model
 )
 
 // completion turns the gateway's answer into OpenAI's.
@@ -80,18 +79,5 @@ func extension(resp *gateway.Response) *Extension {
 		SavedCostUSD:     resp.SavedCostUSD,
 		CacheWriteTokens: resp.Usage.CacheWriteTokens,
 		LatencyMs:        resp.LatencyMs,
-	}
-}
-
-// setHeaders puts the gateway's account of a call in the response headers.
-func setHeaders(h http.Header, resp *gateway.Response) {
-	h.Set(HeaderModel, resp.Model)
-	h.Set(HeaderCache, "miss")
-	if resp.Cached {
-		h.Set(HeaderCache, "hit")
-	}
-	h.Set(HeaderCost, "unknown")
-	if resp.EstimatedCostUSD != nil {
-		h.Set(HeaderCost, strconv.FormatFloat(*resp.EstimatedCostUSD, 'f', -1, 64))
 	}
 }
