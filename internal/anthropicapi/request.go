@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/llm-gateway/llm-gateway/internal/gateway"
+	"github.com/llm-gateway/llm-gateway/internal/httpapi"
 )
 
 // toGateway turns a Messages request into the gateway's request (Model is
@@ -75,7 +76,7 @@ func system(raw json.RawMessage) (text string, cache bool, err error) {
 	if isNull(raw) {
 		return "", false, nil
 	}
-	if json.Unmarshal(raw, &text) == nil {
+	if text, ok := httpapi.String(raw); ok {
 		return text, false, nil
 	}
 	var blocks []Block
@@ -95,8 +96,7 @@ func system(raw json.RawMessage) (text string, cache bool, err error) {
 
 // blocks reads content that is a string or a list of blocks.
 func blocks(field string, raw json.RawMessage) ([]Block, error) {
-	var s string
-	if json.Unmarshal(raw, &s) == nil {
+	if s, ok := httpapi.String(raw); ok {
 		return []Block{{Type: "text", Text: s}}, nil
 	}
 	var bs []Block

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/llm-gateway/llm-gateway/internal/gateway"
+	"github.com/llm-gateway/llm-gateway/internal/httpapi"
 )
 
 // toGateway turns a chat request into the gateway's request. Every refusal
@@ -94,8 +95,7 @@ func stopSequences(raw json.RawMessage) ([]string, error) {
 	if len(raw) == 0 || string(raw) == "null" {
 		return nil, nil
 	}
-	var one string
-	if json.Unmarshal(raw, &one) == nil {
+	if one, ok := httpapi.String(raw); ok {
 		return []string{one}, nil
 	}
 	var many []string
@@ -167,8 +167,7 @@ func textOnly(field string, raw json.RawMessage) (string, error) {
 	if isNull(raw) {
 		return "", nil
 	}
-	var s string
-	if json.Unmarshal(raw, &s) == nil {
+	if s, ok := httpapi.String(raw); ok {
 		return s, nil
 	}
 	var parts []ContentPart
@@ -191,8 +190,7 @@ func content(field string, raw json.RawMessage, out *gateway.Message) error {
 	if isNull(raw) {
 		return gateway.Invalid(field+".content", "is required")
 	}
-	var s string
-	if json.Unmarshal(raw, &s) == nil {
+	if s, ok := httpapi.String(raw); ok {
 		out.Content = s
 		return nil
 	}
