@@ -77,6 +77,15 @@ func missBenchGateway(b *testing.B, url string) (gw mcpserver.Generator, h http.
 	return g.Generator, h
 }
 
+// reportCPU reports the process's CPU time per op from now on, when the
+// returned func is called after the loop: on a shared machine it moves
+// less than ns/op, which counts waiting for a CPU. The simulator runs in
+// this process too, in every benchmark here alike.
+func reportCPU(b *testing.B) func() {
+	cpu0 := processCPU()
+	return func() { b.ReportMetric(float64((processCPU()-cpu0).Microseconds())/float64(b.N), "cpu-µs/op") }
+}
+
 // missPrompt is a question not asked before in this process.
 func missPrompt(i int) string { return "question " + strconv.Itoa(i) + ": name a river of Europe" }
 
@@ -91,6 +100,7 @@ func BenchmarkConverseDirect(b *testing.B) {
 	}
 	client := bedrockruntime.NewFromConfig(cfg, func(o *bedrockruntime.Options) { o.BaseEndpoint = aws.String(url) })
 	b.ReportAllocs()
+	defer reportCPU(b)()
 	i := 0
 	for b.Loop() {
 		i++
@@ -112,6 +122,7 @@ func BenchmarkConverseDirect(b *testing.B) {
 func BenchmarkGenerateMissSim(b *testing.B) {
 	gw, _ := missBenchGateway(b, missBenchSim(b))
 	b.ReportAllocs()
+	defer reportCPU(b)()
 	i := 0
 	for b.Loop() {
 		i++
@@ -153,6 +164,7 @@ func benchFront(b *testing.B, path string, header http.Header, body func(i int) 
 	}
 	post(0, func([]byte) bool { return true }) // a hit's question is asked once first
 	b.ReportAllocs()
+	defer reportCPU(b)()
 	i := 0
 	for b.Loop() {
 		i++
