@@ -203,7 +203,9 @@ type passKey struct{}
 // that request gets its own ResponseWriter back.
 type pass struct {
 	w       http.ResponseWriter
+	src     string // the request's Source, worked out once
 	reached bool
+	rec     statusRecorder // what the key check wrote; in pass, one allocation for both
 }
 
 // Guard puts the Table around check, a key check that answers 401 itself
@@ -222,7 +224,7 @@ func (t *Table) Guard(refuse Refuse, check func(http.Handler) http.Handler, next
 			return
 		}
 		p.reached = true
-		t.Succeed(Source(r))
+		t.Succeed(p.src)
 		// The handler past the check writes to the request's own writer,
 		// not to the status recorder, so that it sees every interface
 		// (Flusher, Hijacker…) the server's writer has.
@@ -234,10 +236,9 @@ func (t *Table) Guard(refuse Refuse, check func(http.Handler) http.Handler, next
 		if t.refused(w, r, src, refuse) {
 			return
 		}
-		p := &pass{w: w}
-		rec := &statusRecorder{ResponseWriter: w}
-		checked.ServeHTTP(rec, r.WithContext(context.WithValue(r.Context(), passKey{}, p)))
-		if !p.reached && rec.code == http.StatusUnauthorized {
+		p := &pass{w: w, src: src, rec: statusRecorder{ResponseWriter: w}}
+		checked.ServeHTTP(&p.rec, r.WithContext(context.WithValue(r.Context(), passKey{}, p)))
+		if !p.reached && p.rec.code == http.StatusUnauthorized {
 			t.fail(r, src)
 		}
 	})
