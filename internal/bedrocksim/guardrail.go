@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"regexp"
 	"slices"
+	"sync"
 )
 
 // Guardrail trace settings and stream processing modes, as Bedrock names them.
@@ -15,9 +16,13 @@ var (
 // The GuardrailConfiguration patterns from Bedrock's API reference. Both
 // members are optional and may be empty there (the account's enforced
 // guardrails then apply), which the leading "|" of each pattern admits.
+// They are compiled on first use: the simulator is linked into every
+// gateway, and most never run it.
 var (
-	guardrailIDPattern      = regexp.MustCompile(`^(|([a-z0-9]+)|(arn:aws(-[^:]+)?:bedrock:[a-z0-9-]{1,20}:[0-9]{12}:guardrail/[a-z0-9]+))$`)
-	guardrailVersionPattern = regexp.MustCompile(`^(|([1-9][0-9]{0,7})|(DRAFT))$`)
+	guardrailIDPattern = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^(|([a-z0-9]+)|(arn:aws(-[^:]+)?:bedrock:[a-z0-9-]{1,20}:[0-9]{12}:guardrail/[a-z0-9]+))$`)
+	})
+	guardrailVersionPattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(|([1-9][0-9]{0,7})|(DRAFT))$`) })
 )
 
 // guardrailConfig is a request's guardrailConfig (GuardrailConfiguration,
@@ -44,8 +49,8 @@ func parseGuardrail(raw json.RawMessage) (*guardrailConfig, *apiError) {
 		v       string
 		pattern *regexp.Regexp
 	}{
-		{"guardrailIdentifier", g.Identifier, guardrailIDPattern},
-		{"guardrailVersion", g.Version, guardrailVersionPattern},
+		{"guardrailIdentifier", g.Identifier, guardrailIDPattern()},
+		{"guardrailVersion", g.Version, guardrailVersionPattern()},
 	} {
 		if !m.pattern.MatchString(m.v) {
 			expr := m.pattern.String()

@@ -13,6 +13,9 @@ func TestParseAPIKeys(t *testing.T) {
 		t.Fatalf("parseAPIKeys: %v", err)
 	}
 	want := []APIKey{{"alice", keyA}, {"bob.ci-1", keyB + ":with:colons"}}
+	if got, err := parseAPIKeys(strings.Repeat("a", 64) + ":" + keyA); err != nil || len(got) != 1 {
+		t.Errorf("a key name of 64 characters: %v, %v; want it taken", got, err)
+	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("parseAPIKeys mismatch (-want +got):\n%s", diff)
 	}
@@ -30,6 +33,7 @@ func TestParseAPIKeysErrors(t *testing.T) {
 		{secret, []string{"want name:key"}},
 		{":" + secret, []string{"want name:key, the name 1 to 64 letters, digits, '.', '_' or '-'"}},
 		{"a b:" + secret, []string{"want name:key, the name 1 to 64 letters, digits, '.', '_' or '-'"}},
+		{strings.Repeat("a", 65) + ":" + secret, []string{"want name:key, the name 1 to 64 letters, digits, '.', '_' or '-'"}},
 		{"alice:", []string{`key of "alice" is shorter than 16 characters (make one with: openssl rand -hex 32)`}},
 		{"alice:hunter2 hunter2 hunter2", []string{`key of "alice" contains spaces`}},
 		{"alice:" + keyA + "," + secret + ",bob:hunter2", []string{

@@ -6,13 +6,17 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"sync"
 
 	"github.com/llm-gateway/llm-gateway/internal/boundedfile"
 )
 
+// The guardrail patterns are compiled only when a guardrail is set.
 var (
-	guardrailIDRE      = regexp.MustCompile(`^([a-z0-9]+|arn:aws(-[^:]+)?:bedrock:[a-z0-9-]{1,20}:[0-9]{12}:guardrail/[a-z0-9]+)$`)
-	guardrailVersionRE = regexp.MustCompile(`^([1-9][0-9]{0,7}|DRAFT)$`)
+	guardrailIDRE = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^([a-z0-9]+|arn:aws(-[^:]+)?:bedrock:[a-z0-9-]{1,20}:[0-9]{12}:guardrail/[a-z0-9]+)$`)
+	})
+	guardrailVersionRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^([1-9][0-9]{0,7}|DRAFT)$`) })
 )
 
 // check validates what no single setting can: combinations, and files that
@@ -45,10 +49,10 @@ func (l *loader) check(c *Config, dir string) []error {
 	// Bedrock's own patterns for guardrailIdentifier and guardrailVersion:
 	// a malformed one would otherwise be accepted here and then fail every
 	// call, blamed on its caller.
-	if c.GuardrailID != "" && (len(c.GuardrailID) > 2048 || !guardrailIDRE.MatchString(c.GuardrailID)) {
+	if c.GuardrailID != "" && (len(c.GuardrailID) > 2048 || !guardrailIDRE().MatchString(c.GuardrailID)) {
 		errs = append(errs, l.from["GUARDRAIL_ID"].errorf("want a guardrail ID (lowercase letters and digits, e.g. gr1abc2def3) or its ARN (arn:aws:bedrock:REGION:ACCOUNT:guardrail/ID)"))
 	}
-	if c.GuardrailVersion != "" && !guardrailVersionRE.MatchString(c.GuardrailVersion) {
+	if c.GuardrailVersion != "" && !guardrailVersionRE().MatchString(c.GuardrailVersion) {
 		errs = append(errs, l.from["GUARDRAIL_VERSION"].errorf("want a version number (1 to 99999999) or DRAFT"))
 	}
 
