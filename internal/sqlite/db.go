@@ -46,7 +46,9 @@ const busyTimeout = 5 * time.Second
 // DB is an open SQLite file. It is safe for concurrent use.
 type DB struct {
 	db           *sql.DB
-	insert       *sql.Stmt // insertRecord
+	insert       *sql.Stmt // insertRecord, a row
+	insertFew    *sql.Stmt // insertFew rows
+	insertMany   *sql.Stmt // insertMany rows
 	upsertAnswer *sql.Stmt // upsertAnswer
 	getAnswer    *sql.Stmt // getAnswer
 	answersSize  *sql.Stmt // answersSize
@@ -106,7 +108,7 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 		stmt **sql.Stmt
 		sql  string
 	}{
-		{&d.insert, insertRecord}, {&d.upsertAnswer, upsertAnswer}, {&d.getAnswer, getAnswer},
+		{&d.insert, insertRows(1)}, {&d.insertFew, insertRows(insertFew)}, {&d.insertMany, insertRows(insertMany)}, {&d.upsertAnswer, upsertAnswer}, {&d.getAnswer, getAnswer},
 		{&d.answersSize, answersSize}, {&d.evictAnswers, evictAnswers},
 		{&d.journalMoved, journalMoved}, {&d.setMoved, setMoved},
 	} {

@@ -40,7 +40,6 @@ func (d *DB) moveJournals(ctx context.Context, fn func(ledger.JournalTx) error, 
 	}
 	defer tx.Rollback() //nolint:errcheck // after Commit it is sql.ErrTxDone; before, the error that ended the transaction is the one returned
 	jt := &journalTx{ctx: ctx, tx: tx, d: d}
-	defer jt.close()
 	if err := fn(jt); err != nil {
 		return err
 	}
@@ -80,10 +79,9 @@ func (d *DB) takeQueued() []queuedAnswers {
 
 // journalTx is a MoveJournals transaction.
 type journalTx struct {
-	ctx    context.Context
-	tx     *sql.Tx
-	d      *DB
-	insert *sql.Stmt // the prepared insertRecord on this transaction, once used
+	ctx context.Context
+	tx  *sql.Tx
+	d   *DB
 }
 
 const (
@@ -91,12 +89,6 @@ const (
 	setMoved     = `INSERT INTO ledger_journals (name, moved) VALUES (?, ?)
 		ON CONFLICT (name) DO UPDATE SET moved = excluded.moved`
 )
-
-func (t *journalTx) close() {
-	if t.insert != nil {
-		t.insert.Close()
-	}
-}
 
 // Moved implements ledger.JournalTx.
 func (t *journalTx) Moved(name string) (int64, error) {
@@ -110,17 +102,8 @@ func (t *journalTx) Moved(name string) (int64, error) {
 
 // Append implements ledger.JournalTx.
 func (t *journalTx) Append(name string, recs []ledger.Record, moved int64) error {
-	if len(recs) > 0 && t.insert == nil {
-		t.insert = t.tx.StmtContext(t.ctx, t.d.insert)
-	}
-	for i := range recs {
-		args, err := recordArgs(&recs[i])
-		if err != nil {
-			return err
-		}
-		if _, err := t.insert.ExecContext(t.ctx, args...); err != nil {
-			return err
-		}
+	if err := t.d.insertRecords(t.ctx, t.tx, recs); err != nil {
+		return err
 	}
 	_, err := t.tx.StmtContext(t.ctx, t.d.setMoved).ExecContext(t.ctx, name, moved)
 	return err

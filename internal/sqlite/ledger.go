@@ -17,20 +17,58 @@ var _ ledger.Store = (*DB)(nil)
 const insertRecord = `INSERT INTO requests (time_us, request_id, agent, frontend, transport, session, model, model_id, key_hash,
 	cached, coalesced, stream, kind, finish_reason, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens,
 	usage_estimated, cost_pico, priced, unpriced, saved_pico, latency_us, fallbacks, attempts)
-	VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`
+	VALUES `
+
+// recordRow is one row of insertRecord's VALUES.
+const recordRow = "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+
+// Rows per INSERT: a statement's execution costs about what a row does
+// (the driver's conversions, a goroutine watching the context), so
+// records are inserted insertMany, then insertFew, then one at a time.
+const (
+	insertMany = 32
+	insertFew  = 4
+)
+
+// insertRows is insertRecord for n rows.
+func insertRows(n int) string {
+	return insertRecord + strings.Repeat(recordRow+",", n-1) + recordRow
+}
+
+// insertRecords inserts recs in tx, several rows per statement.
+func (d *DB) insertRecords(ctx context.Context, tx *sql.Tx, recs []ledger.Record) error {
+	var args []any
+	for len(recs) > 0 {
+		n, stmt := 1, d.insert
+		switch {
+		case len(recs) >= insertMany:
+			n, stmt = insertMany, d.insertMany
+		case len(recs) >= insertFew:
+			n, stmt = insertFew, d.insertFew
+		}
+		args = args[:0]
+		for i := range recs[:n] {
+			a, err := recordArgs(&recs[i])
+			if err != nil {
+				return err
+			}
+			args = append(args, a...)
+		}
+		s := tx.StmtContext(ctx, stmt)
+		_, err := s.ExecContext(ctx, args...)
+		s.Close()
+		if err != nil {
+			return err
+		}
+		recs = recs[n:]
+	}
+	return nil
+}
 
 // Append implements ledger.Store: one transaction for the batch.
 func (d *DB) Append(ctx context.Context, recs []ledger.Record) error {
 	if len(recs) == 0 {
 		return nil
-	}
-	args := make([][]any, len(recs))
-	for i := range recs {
-		a, err := recordArgs(&recs[i])
-		if err != nil {
-			return err
-		}
-		args[i] = a
 	}
 	return d.retry(ctx, func() error {
 		tx, err := d.db.BeginTx(ctx, nil)
@@ -38,13 +76,8 @@ func (d *DB) Append(ctx context.Context, recs []ledger.Record) error {
 			return err
 		}
 		defer tx.Rollback() //nolint:errcheck // after Commit it is sql.ErrTxDone; before, the error that ended the transaction is the one returned
-		// The statement is prepared once per connection and kept.
-		stmt := tx.StmtContext(ctx, d.insert)
-		defer stmt.Close()
-		for _, a := range args {
-			if _, err := stmt.ExecContext(ctx, a...); err != nil {
-				return err
-			}
+		if err := d.insertRecords(ctx, tx, recs); err != nil {
+			return err
 		}
 		return tx.Commit()
 	})

@@ -5,10 +5,14 @@ import (
 	"database/sql"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/llm-gateway/llm-gateway/internal/gateway"
 
@@ -25,6 +29,35 @@ func TestLedgerContract(t *testing.T) {
 		}
 		return db
 	})
+}
+
+// A batch is inserted several rows per statement (32, then 4, then one):
+// every field of every row lands where it belongs.
+func TestAppendManyRows(t *testing.T) {
+	db, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "gateway.db"), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	base := ledgertest.Records()
+	var recs []ledger.Record
+	for i := range 32 + 4 + 3 {
+		r := base[i%len(base)]
+		r.RequestID = fmt.Sprint("m", i)
+		r.Time = time.Date(2026, 1, 1, 0, 0, i, 0, time.UTC)
+		recs = append(recs, r)
+	}
+	if err := db.Append(t.Context(), recs); err != nil {
+		t.Fatal(err)
+	}
+	got, err := db.Recent(t.Context(), len(recs)+1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Reverse(got)
+	if diff := cmp.Diff(recs, got, cmpopts.EquateEmpty()); diff != "" {
+		t.Errorf("Recent after one Append of %d (-want +got):\n%s", len(recs), diff)
+	}
 }
 
 // Many processes open one file at the same moment when an IDE starts a
