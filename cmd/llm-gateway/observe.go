@@ -45,6 +45,15 @@ func newProm(cat *catalog.Catalog, inFlight func() int, gov *policy.Governor) *p
 	return prom.New(opts)
 }
 
+// promServed reports whether anything can read the Prometheus metrics: the
+// http transport serves /metrics, and METRICS_ADDR serves it for any
+// transport. A stdio gateway without METRICS_ADDR, as agents start it, has
+// no /metrics, so it neither builds the registry nor feeds it on each call;
+// get_stats keeps its own figures.
+func promServed(cfg *config.Config) bool {
+	return cfg.Transport == config.TransportHTTP || cfg.MetricsAddr != ""
+}
+
 // adminKeys are the keys of ADMIN_KEYS.
 func adminKeys(cfg *config.Config) []adminauth.Key {
 	keys := make([]adminauth.Key, 0, len(cfg.AdminKeys)+1)

@@ -190,7 +190,7 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger, problems .
 	reg := metrics.New(metrics.Options{})
 	var gw *gateway.Gateway
 	var pr *prom.Recorder
-	if cfg.MetricsEnabled {
+	if cfg.MetricsEnabled && promServed(cfg) {
 		pr = newProm(cat, func() int {
 			if gw == nil {
 				return 0
@@ -228,7 +228,10 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger, problems .
 		}
 		gopts.Recorders = append(gopts.Recorders, led)
 		if cfg.MetricsEnabled {
-			gopts.Recorders = append(gopts.Recorders, reg, pr)
+			gopts.Recorders = append(gopts.Recorders, reg)
+		}
+		if pr != nil {
+			gopts.Recorders = append(gopts.Recorders, pr)
 		}
 		if tr.On() {
 			gopts.Recorders = append(gopts.Recorders, tr.Recorder())
