@@ -1,16 +1,19 @@
 package mcpserver
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"sync"
 	"unicode/utf8"
 
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
+	segjson "github.com/segmentio/encoding/json"
 )
 
 // A Lane answers the gateway's hot call, tools/call of generate in a
@@ -32,15 +35,17 @@ import (
 //
 // The lane learns sessions from the SDK itself, through a receiving
 // middleware: a session is the lane's once the SDK has handled its
-// notifications/initialized, and a notifications/cancelled the SDK
-// receives cancels the lane's call of that id too.
+// notifications/initialized, a notifications/cancelled the SDK receives
+// cancels the lane's call of that id too, and the level a
+// logging/setLevel set is kept for the transports that take a call's log
+// notifications from the lane (TakeOptions.Notify).
 type Lane struct {
 	s *server
 
 	mu       sync.Mutex
-	handler  mcp.MethodHandler // the receiving middleware around generate
-	sessions map[*mcp.ServerSession]*LaneSession
-	byID     map[string]*LaneSession // sessions with an ID (HTTP)
+	handler  mcp.MethodHandler                   // the receiving middleware around generate
+	sessions map[*mcp.ServerSession]*LaneSession // initialized or not (see LaneSession.ready)
+	byID     map[string]*LaneSession             // sessions with an ID (HTTP)
 }
 
 // NewWithLane returns the MCP server New returns and its Lane.
@@ -75,7 +80,10 @@ func (l *Lane) AddReceivingMiddleware(srv *mcp.Server, middleware ...mcp.Middlew
 func (l *Lane) Session(ss *mcp.ServerSession) *LaneSession {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.sessions[ss]
+	if ls := l.sessions[ss]; ls != nil && ls.ready {
+		return ls
+	}
+	return nil
 }
 
 // SessionByID is Session for a session known by its ID (Mcp-Session-Id).
@@ -85,7 +93,10 @@ func (l *Lane) SessionByID(id string) *LaneSession {
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.byID[id]
+	if ls := l.byID[id]; ls != nil && ls.ready {
+		return ls
+	}
+	return nil
 }
 
 // learn is the receiving middleware through which the lane follows the
@@ -96,7 +107,22 @@ func (l *Lane) learn(next mcp.MethodHandler) mcp.MethodHandler {
 		case "notifications/initialized":
 			res, err := next(ctx, method, req)
 			if ss, ok := req.GetSession().(*mcp.ServerSession); ok && ss != nil && ss.InitializeParams() != nil {
-				l.add(ss)
+				ls := l.add(ss)
+				l.mu.Lock()
+				ls.ready = true
+				l.mu.Unlock()
+			}
+			return res, err
+		case "logging/setLevel":
+			// The SDK keeps the level where only its own ss.Log reads it;
+			// allowed before initialized too.
+			res, err := next(ctx, method, req)
+			p, ok := req.GetParams().(*mcp.SetLoggingLevelParams)
+			if ss, isSS := req.GetSession().(*mcp.ServerSession); err == nil && ok && p != nil && isSS && ss != nil {
+				ls := l.add(ss)
+				ls.mu.Lock()
+				ls.level = p.Level
+				ls.mu.Unlock()
 			}
 			return res, err
 		case "notifications/cancelled":
@@ -112,11 +138,12 @@ func (l *Lane) learn(next mcp.MethodHandler) mcp.MethodHandler {
 	}
 }
 
-func (l *Lane) add(ss *mcp.ServerSession) {
+// add returns the lane of ss, made on first sight.
+func (l *Lane) add(ss *mcp.ServerSession) *LaneSession {
 	l.mu.Lock()
-	if _, ok := l.sessions[ss]; ok {
+	if ls, ok := l.sessions[ss]; ok {
 		l.mu.Unlock()
-		return
+		return ls
 	}
 	ls := &LaneSession{l: l, ss: ss, calls: make(map[jsonrpc.ID]*laneCallState)}
 	l.sessions[ss] = ls
@@ -135,15 +162,18 @@ func (l *Lane) add(ss *mcp.ServerSession) {
 		}
 		l.mu.Unlock()
 	}()
+	return ls
 }
 
 // LaneSession is the lane of one initialized session.
 type LaneSession struct {
-	l  *Lane
-	ss *mcp.ServerSession
+	l     *Lane
+	ss    *mcp.ServerSession
+	ready bool // initialized: the lane takes its calls (guarded by l.mu)
 
 	mu    sync.Mutex
 	calls map[jsonrpc.ID]*laneCallState // the lane's calls in flight, by id
+	level mcp.LoggingLevel              // set by logging/setLevel; "" sends no log notifications
 }
 
 type laneCallState struct {
@@ -157,28 +187,35 @@ type TakeOptions struct {
 	// notifications (progress) on the call's own stream; the lane then
 	// leaves calls that ask for progress to the SDK.
 	NoNotifications bool
-}
-
-// callParams is tools/call's params as the SDK reads them.
-type callParams struct {
-	Meta      map[string]any  `json:"_meta"`
-	Name      string          `json:"name"`
-	Arguments json.RawMessage `json:"arguments"`
+	// Notify, if set, is handed the call's log notifications
+	// (notifications/message: fallback and lifecycle notices), encoded as
+	// the SDK sends them and only at or above the session's
+	// logging/setLevel level, while Run runs, instead of the session's
+	// Log. For transports whose SDK session would route a notification to
+	// the call's own stream only by the SDK's request id, which a lane
+	// call has not (Streamable HTTP); without it the session's Log sends
+	// them, as over stdio.
+	Notify func(msg []byte)
+	// Extra is what the SDK's transport attaches to a request (HTTP: the
+	// token and the headers), handed on to the middleware and the handler.
+	Extra *mcp.RequestExtra
 }
 
 // Take returns the call if the lane answers req, or nil if the SDK should.
 // A transport that gets a call must Run it and answer it (or not, if Run
 // says the client cancelled it), exactly once.
 func (ls *LaneSession) Take(req *jsonrpc.Request, opts TakeOptions) *LaneCall {
-	if ls == nil || req == nil || req.Method != "tools/call" || !req.ID.IsValid() || len(req.Params) == 0 {
+	if ls == nil || req == nil || req.Method != "tools/call" || !req.ID.IsValid() || len(req.Params) == 0 || MayNestTooDeep(req.Params) {
 		return nil
 	}
-	var p callParams
-	if err := json.Unmarshal(req.Params, &p); err != nil || p.Name != "generate" {
+	// Decoded as the SDK decodes it, with its JSON package and member
+	// names matched exactly, so that the lane reads what the SDK would.
+	p := new(mcp.CallToolParamsRaw)
+	if _, err := segjson.Parse(req.Params, p, segjson.DontMatchCaseInsensitiveStructFields); err != nil || p.Name != "generate" {
 		return nil // the SDK answers what the lane would have to answer with an error
 	}
-	if _, ok := p.Meta[mcp.MetaKeyProtocolVersion]; ok {
-		return nil // the 2026-07-28 protocol's per-call metadata is the SDK's
+	if _, ok := p.Meta[mcp.MetaKeyProtocolVersion]; ok || p.InputResponses != nil || p.RequestState != "" {
+		return nil // the 2026-07-28 protocol's per-call metadata and retries are the SDK's
 	}
 	if _, ok := p.Meta["progressToken"]; ok && opts.NoNotifications {
 		return nil
@@ -191,11 +228,21 @@ func (ls *LaneSession) Take(req *jsonrpc.Request, opts TakeOptions) *LaneCall {
 	}
 	ls.calls[req.ID] = state
 	ls.mu.Unlock()
-	params := &mcp.CallToolParamsRaw{Name: p.Name, Arguments: p.Arguments}
-	if p.Meta != nil {
-		params.Meta = mcp.Meta(p.Meta)
-	}
-	return &LaneCall{ls: ls, id: req.ID, state: state, req: &mcp.CallToolRequest{Session: ls.ss, Params: params}}
+	return &LaneCall{ls: ls, id: req.ID, state: state, notify: opts.Notify,
+		req: &mcp.CallToolRequest{Session: ls.ss, Params: p, Extra: opts.Extra}}
+}
+
+// maxDepth is the nesting the SDK's JSON decoding accepts (1000); deeper
+// messages it refuses.
+const maxDepth = 1000
+
+// MayNestTooDeep reports whether JSON text b might nest deeper than the
+// SDK accepts. It counts every bracket that opens an array or object,
+// in strings too: more than the depth can be, never fewer, so that the
+// lane leaves to the SDK every message it would refuse, at the cost of
+// a rare one it would not.
+func MayNestTooDeep(b []byte) bool {
+	return bytes.Count(b, []byte("{"))+bytes.Count(b, []byte("[")) > maxDepth
 }
 
 // cancel cancels the lane's call id, as the client asked.
@@ -220,7 +267,14 @@ type LaneCall struct {
 	id    jsonrpc.ID
 	state *laneCallState
 	req   *mcp.CallToolRequest
+
+	notifyMu sync.Mutex
+	notify   func(msg []byte) // TakeOptions.Notify; nil once Run returns
 }
+
+// laneCallKey carries, in a call's context, the LaneCall whose
+// TakeOptions.Notify takes its log notifications.
+type laneCallKey struct{}
 
 // Run answers the call: the JSON of its result, or the error to answer
 // with instead (as the SDK would: a *jsonrpc.Error keeps its code). answer
@@ -239,8 +293,18 @@ func (c *LaneCall) Run(ctx context.Context) (result json.RawMessage, err error, 
 	ls.l.mu.Lock()
 	h := ls.l.handler
 	ls.l.mu.Unlock()
+	if c.notify != nil {
+		ctx = context.WithValue(ctx, laneCallKey{}, c)
+	}
 
 	res, err := h(ctx, "tools/call", c.req)
+	if c.notify != nil {
+		// As with the SDK, a notification the call makes after its answer
+		// has no stream to go to.
+		c.notifyMu.Lock()
+		c.notify = nil
+		c.notifyMu.Unlock()
+	}
 
 	ls.mu.Lock()
 	cancelled := c.state.cancelled
@@ -257,6 +321,76 @@ func (c *LaneCall) Run(ctx context.Context) (result json.RawMessage, err error, 
 		return nil, &jsonrpc.Error{Code: jsonrpc.CodeInternalError, Message: err.Error()}, true
 	}
 	return b, nil, true
+}
+
+// log is ss.Log for a call whose transport takes its notifications
+// (TakeOptions.Notify): the same level check, the same bytes.
+func (c *LaneCall) log(params *mcp.LoggingMessageParams) error {
+	ls := c.ls
+	ls.mu.Lock()
+	level := ls.level
+	ls.mu.Unlock()
+	if level == "" || slogLevel(params.Level) < slogLevel(level) {
+		return nil
+	}
+	p, err := marshalNoEscape(params)
+	if err != nil {
+		return fmt.Errorf("mcpserver: encode a log notification: %w", err)
+	}
+	msg, err := jsonrpc.EncodeMessage(&jsonrpc.Request{Method: "notifications/message", Params: p})
+	if err != nil {
+		return fmt.Errorf("mcpserver: encode a log notification: %w", err)
+	}
+	c.notifyMu.Lock()
+	defer c.notifyMu.Unlock()
+	if c.notify == nil {
+		return errors.New("mcpserver: the call has been answered: no stream for its notification")
+	}
+	c.notify(msg)
+	return nil
+}
+
+// laneLog returns the log function of the lane call ctx belongs to, if
+// its transport takes its notifications.
+func laneLog(ctx context.Context) func(*mcp.LoggingMessageParams) error {
+	if c, ok := ctx.Value(laneCallKey{}).(*LaneCall); ok {
+		return c.log
+	}
+	return nil
+}
+
+// slogLevel orders MCP log levels as the SDK does: by its slog levels,
+// an unknown one as debug.
+func slogLevel(l mcp.LoggingLevel) slog.Level {
+	switch l {
+	case "info":
+		return mcp.LevelInfo
+	case "notice":
+		return mcp.LevelNotice
+	case "warning":
+		return mcp.LevelWarning
+	case "error":
+		return mcp.LevelError
+	case "critical":
+		return mcp.LevelCritical
+	case "alert":
+		return mcp.LevelAlert
+	case "emergency":
+		return mcp.LevelEmergency
+	}
+	return mcp.LevelDebug
+}
+
+// marshalNoEscape is json.Marshal without HTML escaping, as the SDK
+// encodes a notification's params.
+func marshalNoEscape(v any) (json.RawMessage, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimRight(buf.Bytes(), "\n"), nil
 }
 
 // encodeResult encodes a tool's result as the SDK would. The common one,

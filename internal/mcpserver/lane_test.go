@@ -204,6 +204,11 @@ func TestLaneTake(t *testing.T) {
 		{"2026-07-28 metadata", &jsonrpc.Request{ID: id(5), Method: "tools/call", Params: json.RawMessage(`{"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28"},"name":"generate"}`)}, TakeOptions{}, false},
 		{"progress where notifications cannot go", &jsonrpc.Request{ID: id(6), Method: "tools/call", Params: json.RawMessage(`{"_meta":{"progressToken":1},"name":"generate"}`)}, TakeOptions{NoNotifications: true}, false},
 		{"progress", &jsonrpc.Request{ID: id(7), Method: "tools/call", Params: json.RawMessage(`{"_meta":{"progressToken":1},"name":"generate"}`)}, TakeOptions{}, true},
+		// What the SDK reads differently from encoding/json, or refuses.
+		{"member names in another case", &jsonrpc.Request{ID: id(8), Method: "tools/call", Params: json.RawMessage(`{"Name":"generate","arguments":{}}`)}, TakeOptions{}, false},
+		{"a member of the wrong type", &jsonrpc.Request{ID: id(9), Method: "tools/call", Params: json.RawMessage(`{"name":"generate","requestState":5}`)}, TakeOptions{}, false},
+		{"an input-required retry", &jsonrpc.Request{ID: id(10), Method: "tools/call", Params: json.RawMessage(`{"name":"generate","requestState":"s"}`)}, TakeOptions{}, false},
+		{"nested too deep", &jsonrpc.Request{ID: id(11), Method: "tools/call", Params: json.RawMessage(`{"name":"generate","arguments":{"x":` + strings.Repeat("[", 1000) + strings.Repeat("]", 1000) + `}}`)}, TakeOptions{}, false},
 	} {
 		if got := ls.Take(tc.req, tc.opts) != nil; got != tc.takeIt {
 			t.Errorf("%s: taken = %v; want %v", tc.name, got, tc.takeIt)

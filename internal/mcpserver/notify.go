@@ -27,12 +27,16 @@ func (s *server) notifier(ctx context.Context, session *mcp.ServerSession) func(
 	if session == nil {
 		return func(gateway.Notice) {}
 	}
+	logf := func(p *mcp.LoggingMessageParams) error { return session.Log(ctx, p) }
+	if l := laneLog(ctx); l != nil {
+		logf = l // a lane call whose transport writes them on its stream
+	}
 	return func(n gateway.Notice) {
 		level := mcp.LoggingLevel(n.Level)
 		if level == "" {
 			level = "info"
 		}
-		err := session.Log(ctx, &mcp.LoggingMessageParams{Level: level, Logger: logger,
+		err := logf(&mcp.LoggingMessageParams{Level: level, Logger: logger,
 			Data: map[string]any{"kind": n.Kind, "message": n.Message}})
 		if err != nil {
 			s.log.Debug("log notification not sent", "error", err)
