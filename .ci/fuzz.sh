@@ -9,6 +9,7 @@ fuzztime="${FUZZTIME:-20s}"
 targets=(
   "FuzzLine ./internal/stdio"                 # whole JSON-RPC lines on stdio
   "FuzzHTTPBody ./internal/httpserver"        # whole POST /mcp bodies
+  "FuzzDecodeCall ./internal/httpserver"      # bodies the HTTP lane reads as the SDK does
   "FuzzGenerateArguments ./internal/mcpserver" # decoded generate arguments
 )
 for t in "${targets[@]}"; do

@@ -18,6 +18,7 @@ import (
 	"github.com/llm-gateway/llm-gateway/internal/config"
 	"github.com/llm-gateway/llm-gateway/internal/httpserver"
 	"github.com/llm-gateway/llm-gateway/internal/limitsfile"
+	"github.com/llm-gateway/llm-gateway/internal/mcpserver"
 	"github.com/llm-gateway/llm-gateway/internal/policy"
 	"github.com/llm-gateway/llm-gateway/internal/sqlite"
 )
@@ -145,7 +146,7 @@ func benchWiring() bench.Wiring {
 				done()
 				return nil, err
 			}
-			return &bench.Gateway{MCP: a.mcp, Generator: a.gateway, Routes: apiRoutes(a, log), Close: func() {
+			return &bench.Gateway{MCP: a.mcp, Lane: a.lane, Generator: a.gateway, Routes: apiRoutes(a, log), Close: func() {
 				stop()
 				wait()
 				done()
@@ -159,7 +160,7 @@ func benchWiring() bench.Wiring {
 			defer done()
 			return stdioTransport(cfg, newLogger(cfg, stderr), stdin, stdout), nil
 		},
-		HTTPHandler: func(srv *mcp.Server, routes []httpserver.Route, getenv func(string) string, stderr io.Writer) (http.Handler, error) {
+		HTTPHandler: func(srv *mcp.Server, lane *mcpserver.Lane, routes []httpserver.Route, getenv func(string) string, stderr io.Writer) (http.Handler, error) {
 			cfg, done, err := benchConfig(getenv)
 			if err != nil {
 				return nil, err
@@ -171,6 +172,7 @@ func benchWiring() bench.Wiring {
 			}
 			return httpserver.New(httpserver.Options{
 				Server:              srv,
+				Lane:                lane,
 				Routes:              routes,
 				Keys:                keys,
 				AllowNoAuth:         cfg.AllowNoAuth,

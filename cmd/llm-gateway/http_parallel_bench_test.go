@@ -19,14 +19,15 @@ import (
 // calling at once.
 const httpBenchSessions = 64
 
-// benchHTTPSessions serves h on loopback, opens httpBenchSessions MCP
-// sessions with a bearer key and calls the tool in params from all of them
-// at once, checking each answer with ok. Client and server share the
-// process, so CPU per op counts both; compare rows, not absolute values.
-func benchHTTPSessions(b *testing.B, h http.Handler, params string, ok func([]byte) bool) {
+// benchHTTPSessions serves h on loopback, opens n MCP sessions with a
+// bearer key and calls the tool in params from all of them at once (one
+// call after another when n is 1), checking each answer with ok. Client
+// and server share the process, so CPU per op counts both; compare rows,
+// not absolute values.
+func benchHTTPSessions(b *testing.B, h http.Handler, n int, params string, ok func([]byte) bool) {
 	srv := httptest.NewServer(h)
 	b.Cleanup(srv.Close)
-	tr := &http.Transport{MaxIdleConnsPerHost: httpBenchSessions, MaxConnsPerHost: httpBenchSessions}
+	tr := &http.Transport{MaxIdleConnsPerHost: n, MaxConnsPerHost: n}
 	b.Cleanup(tr.CloseIdleConnections)
 	hc := &http.Client{Transport: tr}
 	url := srv.URL + "/mcp"
@@ -55,25 +56,35 @@ func benchHTTPSessions(b *testing.B, h http.Handler, params string, ok func([]by
 		}
 		return resp.Header.Get("Mcp-Session-Id"), out
 	}
-	sessions := make(chan string, httpBenchSessions)
-	for range httpBenchSessions {
+	sessions := make(chan string, n)
+	for range n {
 		id, _ := post("", `{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"bench","version":"1"}}}`)
 		if id == "" {
 			b.Fatal("no Mcp-Session-Id")
 		}
 		post(id, `{"jsonrpc":"2.0","method":"notifications/initialized"}`)
+		post(id, `{"jsonrpc":"2.0","id":"ping","method":"ping"}`) // after initialized is handled
 		if _, out := post(id, `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":`+params+`}`); !bytes.Contains(out, []byte(`"content"`)) {
 			b.Fatalf("first call: %s", out)
 		}
 		sessions <- id
 	}
 	b.ReportAllocs()
-	b.SetParallelism((httpBenchSessions + 1) / 2) // 64 callers on 2 cores; more cores, more callers
 	var next atomic.Int64
 	next.Store(1)
 	cpu0 := processCPU()
 	b.ResetTimer()
 	defer func() { b.ReportMetric(float64((processCPU()-cpu0).Microseconds())/float64(b.N), "cpu-µs/op") }()
+	if n == 1 {
+		id := <-sessions
+		for i := range b.N {
+			if _, out := post(id, `{"jsonrpc":"2.0","id":`+strconv.Itoa(i+2)+`,"method":"tools/call","params":`+params+`}`); !ok(out) {
+				b.Fatalf("answer: %s", out)
+			}
+		}
+		return
+	}
+	b.SetParallelism((n + 1) / 2) // 64 callers on 2 cores; more cores, more callers
 	b.RunParallel(func(pb *testing.PB) {
 		id := <-sessions
 		for pb.Next() {
@@ -89,12 +100,16 @@ func benchHTTPSessions(b *testing.B, h http.Handler, params string, ok func([]by
 const benchHTTPKey = "bench-http-key-0123456789"
 
 // benchHTTPHandler is the gateway's HTTP stack as the bench wires it,
-// over a gateway with its ledger in store.
-func benchHTTPHandler(b *testing.B, store string) http.Handler {
+// over a gateway with its ledger in store, with its lane unless noLane.
+func benchHTTPHandler(b *testing.B, store string, noLane bool) http.Handler {
 	a := benchApp(b, store)
 	env := map[string]string{"API_KEYS": "bench:" + benchHTTPKey, "MAX_SESSIONS": "10000", "MAX_SESSIONS_PER_KEY": "10000",
 		"MAX_CONCURRENT_CALLS": "10000", "MAX_CONCURRENT_CALLS_PER_KEY": "10000", "HOME": b.TempDir()}
-	h, err := benchWiring().HTTPHandler(a.mcp, nil, func(k string) string { return env[k] }, io.Discard)
+	lane := a.lane
+	if noLane {
+		lane = nil
+	}
+	h, err := benchWiring().HTTPHandler(a.mcp, lane, nil, func(k string) string { return env[k] }, io.Discard)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -103,25 +118,33 @@ func benchHTTPHandler(b *testing.B, store string) http.Handler {
 
 const benchHitParams = `{"name":"generate","arguments":{"model":"nova-lite","max_tokens":200,"messages":[{"role":"user","content":"What is the capital of France?"}]}}`
 
-func benchHTTPHit(b *testing.B, store string) {
-	benchHTTPSessions(b, benchHTTPHandler(b, store), benchHitParams, func(out []byte) bool {
+func benchHTTPHit(b *testing.B, n int, store string, noLane bool) {
+	benchHTTPSessions(b, benchHTTPHandler(b, store, noLane), n, benchHitParams, func(out []byte) bool {
 		return bytes.Contains(out, []byte(`\"cached\":true`)) || bytes.Contains(out, []byte(`"cached":true`))
 	})
 }
 
 // BenchmarkHTTPHit64Memory and BenchmarkHTTPHit64SQLite are cache hits at
 // 64 Streamable HTTP sessions through the gateway's HTTP stack; compare
-// with BenchmarkHTTPNoop64, the SDK's own handler and a no-op tool.
-func BenchmarkHTTPHit64Memory(b *testing.B) { benchHTTPHit(b, "memory:") }
-func BenchmarkHTTPHit64SQLite(b *testing.B) { benchHTTPHit(b, "") }
+// with BenchmarkHTTPNoop64, the SDK's own handler and a no-op tool. The
+// ...SDK rows answer every call through the SDK, without the lane; the
+// ...1 rows are one session calling one call after another.
+func BenchmarkHTTPHit64Memory(b *testing.B)    { benchHTTPHit(b, httpBenchSessions, "memory:", false) }
+func BenchmarkHTTPHit64MemorySDK(b *testing.B) { benchHTTPHit(b, httpBenchSessions, "memory:", true) }
+func BenchmarkHTTPHit64SQLite(b *testing.B)    { benchHTTPHit(b, httpBenchSessions, "", false) }
+func BenchmarkHTTPHit1Memory(b *testing.B)     { benchHTTPHit(b, 1, "memory:", false) }
+func BenchmarkHTTPHit1MemorySDK(b *testing.B)  { benchHTTPHit(b, 1, "memory:", true) }
 
-func BenchmarkHTTPNoop64(b *testing.B) {
+func BenchmarkHTTPNoop64(b *testing.B) { benchHTTPNoop(b, httpBenchSessions) }
+func BenchmarkHTTPNoop1(b *testing.B)  { benchHTTPNoop(b, 1) }
+
+func benchHTTPNoop(b *testing.B, n int) {
 	srv := mcp.NewServer(&mcp.Implementation{Name: "noop", Version: "1"}, nil)
 	srv.AddTool(&mcp.Tool{Name: "noop", InputSchema: map[string]any{"type": "object"}}, func(context.Context, *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
 		return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: "ok"}}}, nil
 	})
 	h := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return srv }, nil)
-	benchHTTPSessions(b, h, `{"name":"noop","arguments":{}}`, func(out []byte) bool { return bytes.Contains(out, []byte(`"ok"`)) })
+	benchHTTPSessions(b, h, n, `{"name":"noop","arguments":{}}`, func(out []byte) bool { return bytes.Contains(out, []byte(`"ok"`)) })
 }
 
 // processCPU is this process's user and system CPU time so far.

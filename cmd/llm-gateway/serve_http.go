@@ -35,6 +35,7 @@ func serveHTTP(ctx context.Context, cfg *config.Config, log *slog.Logger, a *app
 	admin = append(admin, ui...)
 	srv, err := httpserver.New(httpserver.Options{
 		Server:              a.mcp,
+		Lane:                a.lane,
 		Keys:                keys,
 		AllowNoAuth:         cfg.AllowNoAuth,
 		AllowedOrigins:      cfg.AllowedOrigins,

@@ -29,7 +29,10 @@ import (
 
 // Gateway is a gateway wired as the serve command wires it.
 type Gateway struct {
-	MCP       *mcp.Server
+	MCP *mcp.Server
+	// Lane answers generate beside the SDK (mcpserver.Lane); nil if the
+	// wiring has none. Given to HTTPHandler.
+	Lane      *mcpserver.Lane
 	Generator mcpserver.Generator
 	// Routes are the HTTP APIs served beside MCP (OpenAI's and
 	// Anthropic's), given to HTTPHandler.
@@ -49,8 +52,9 @@ type Wiring struct {
 	// HTTPHandler serves an MCP server over Streamable HTTP the way the
 	// gateway's HTTP transport does (routes, API keys, limits), from the
 	// same settings as Gateway. If nil, the SDK's handler alone.
-	// routes are the gateway's other HTTP APIs (none for the no-op server).
-	HTTPHandler func(srv *mcp.Server, routes []httpserver.Route, getenv func(string) string, stderr io.Writer) (http.Handler, error)
+	// lane is srv's lane and routes are the gateway's other HTTP APIs (nil
+	// and none for the no-op server).
+	HTTPHandler func(srv *mcp.Server, lane *mcpserver.Lane, routes []httpserver.Route, getenv func(string) string, stderr io.Writer) (http.Handler, error)
 	// HTTPPath is where HTTPHandler answers MCP. If empty, "/mcp".
 	HTTPPath string
 	// StdioTransport is the gateway's stdio transport on stdin and stdout,
@@ -65,9 +69,9 @@ type Wiring struct {
 }
 
 // handler is the gateway's HTTP stack for srv.
-func (w Wiring) handler(srv *mcp.Server, routes []httpserver.Route) (http.Handler, error) {
+func (w Wiring) handler(srv *mcp.Server, lane *mcpserver.Lane, routes []httpserver.Route) (http.Handler, error) {
 	if w.HTTPHandler != nil {
-		return w.HTTPHandler(srv, routes, os.Getenv, os.Stderr)
+		return w.HTTPHandler(srv, lane, routes, os.Getenv, os.Stderr)
 	}
 	return sdkHandler(srv), nil
 }
@@ -135,6 +139,7 @@ func RunChild(ctx context.Context, args []string, w Wiring, stdin io.Reader, std
 	}
 
 	var srv *mcp.Server
+	var lane *mcpserver.Lane
 	var routes []httpserver.Route
 	switch mode {
 	case modeNoopStdio, modeNoopHTTP, modeNoopStack, modeNoopGatewayStdio:
@@ -150,7 +155,7 @@ func RunChild(ctx context.Context, args []string, w Wiring, stdin io.Reader, std
 		if gw.Close != nil {
 			defer gw.Close()
 		}
-		srv, ctl.gen, routes = gw.MCP, gw.Generator, gw.Routes
+		srv, lane, ctl.gen, routes = gw.MCP, gw.Lane, gw.Generator, gw.Routes
 	case modePipeEcho, modeHTTPEcho, modePeerProxy:
 	default:
 		return fmt.Errorf("bench child: unknown mode %q", mode)
@@ -188,7 +193,7 @@ func RunChild(ctx context.Context, args []string, w Wiring, stdin io.Reader, std
 	case modeNoopHTTP:
 		return serveHTTP(ctx, sdkHandler(srv), ctl)
 	default:
-		h, err := w.handler(srv, routes)
+		h, err := w.handler(srv, lane, routes)
 		if err != nil {
 			return fmt.Errorf("bench child: http handler: %w", err)
 		}

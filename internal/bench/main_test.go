@@ -111,8 +111,8 @@ func testWiring() Wiring {
 			{Pattern: "POST " + anthropicPath, Handler: http.HandlerFunc(an.Messages), Refuse: anthropicapi.Refuse},
 		}
 		return &Gateway{MCP: srv, Generator: gw, Routes: routes, Close: func() {}}, nil
-	}, HTTPHandler: func(srv *mcp.Server, routes []httpserver.Route, getenv func(string) string, stderr io.Writer) (http.Handler, error) {
-		return httpserver.New(httpserver.Options{Server: srv, Routes: routes, Keys: []httpserver.Key{{Name: "bench", Secret: benchAPIKey}}})
+	}, HTTPHandler: func(srv *mcp.Server, lane *mcpserver.Lane, routes []httpserver.Route, getenv func(string) string, stderr io.Writer) (http.Handler, error) {
+		return httpserver.New(httpserver.Options{Server: srv, Lane: lane, Routes: routes, Keys: []httpserver.Key{{Name: "bench", Secret: benchAPIKey}}})
 	}}
 }
 

@@ -50,7 +50,7 @@ func (s *Server) limitBody(refuse refuseFunc, next http.Handler) http.Handler {
 				refuse(w, r, http.StatusBadRequest, "reading request body: "+err.Error())
 				return
 			}
-			r.Body = io.NopCloser(bytes.NewReader(body))
+			r.Body = &heldBody{Reader: bytes.NewReader(body), b: body}
 			size = len(body)
 		}
 		next.ServeHTTP(w, r)
@@ -59,6 +59,15 @@ func (s *Server) limitBody(refuse refuseFunc, next http.Handler) http.Handler {
 		}
 	})
 }
+
+// heldBody is a request body limitBody has read whole: a reader for the
+// MCP SDK, and the bytes themselves for the lane, which reads them in place.
+type heldBody struct {
+	*bytes.Reader
+	b []byte
+}
+
+func (*heldBody) Close() error { return nil }
 
 // releaseAfter is the body size from which a session is nudged into
 // dropping the request it last handled.

@@ -1,10 +1,13 @@
 package httpserver
 
 import (
+	"bytes"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 )
 
 // FuzzHTTPBody posts whole raw bodies, as any client could, to /mcp with
@@ -47,6 +50,45 @@ func FuzzHTTPBody(f *testing.F) {
 		s.ServeHTTP(rec, req)
 		if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), `"protocolVersion"`) {
 			t.Fatalf("initialize after %q: status %d: %s", body, rec.Code, rec.Body)
+		}
+	})
+}
+
+// FuzzDecodeCall: what the lane reads of a body is what the SDK reads
+// (readBatch, jsonrpc.DecodeMessage), or nothing: every request decodeCall
+// returns, the SDK decodes alike.
+func FuzzDecodeCall(f *testing.F) {
+	for _, s := range []string{
+		`{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"generate","arguments":{}}}`,
+		` {"jsonrpc":"2.0","id":"a","method":"tools/call","params":{}} `,
+		`{"jsonrpc":"2.0","id":2.7,"method":"tools/call","params":{}}`,
+		`{"JSONRPC":"2.0","id":2,"method":"tools/call","params":{}}`,
+		`{"jsonrpc":"2.0","ID":2,"Method":"tools/call","params":{}}`,
+		`{"jsonrpc":"2.0","id":2,"id":3,"method":"tools/call","params":{}}`,
+		`{"jsonrpc":"2.0","id":true,"method":"tools/call","params":{}}`,
+		`{"jsonrpc":"2.0","id":2,"method":5,"params":{}}`,
+		`{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{},"error":"x"}`,
+		`{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{}}{}`,
+		`{"jsonrpc":"2.0","id":2,"method":"tools/\u0063all","params":{"name":"gen\xffrate"}}`,
+		`{"jsonrpc":"2.0","id":2,"method":"tools/call","params":null}`,
+		`[{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{}}]`,
+		`{"jsonrpc":"2.0","id":2,"result":{}}`,
+		`{"jsonrpc":"2.0","id":2,"method":"tools/call","params":` + strings.Repeat("[", 999) + strings.Repeat("]", 999) + `}`,
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, body string) {
+		got := decodeCall([]byte(body))
+		if got == nil {
+			return
+		}
+		msg, err := jsonrpc.DecodeMessage(bytes.TrimSpace([]byte(body)))
+		want, ok := msg.(*jsonrpc.Request)
+		if err != nil || !ok {
+			t.Fatalf("decodeCall(%q) = %+v; the SDK reads %v, %v", body, got, msg, err)
+		}
+		if got.ID != want.ID || got.Method != want.Method || !bytes.Equal(got.Params, want.Params) {
+			t.Fatalf("decodeCall(%q) = %+v; the SDK reads %+v", body, got, want)
 		}
 	})
 }

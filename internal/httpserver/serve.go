@@ -117,6 +117,7 @@ func (s *Server) shutdown(hs *http.Server, served <-chan error) {
 		waitIdle(cutCtx, &s.posts, &s.calls, &s.streams.pending)
 		cancelCut()
 	}
+	s.sessions.stopTimers()
 	s.closeSessions()
 	if err := <-stopped; err != nil {
 		hs.Close() // connections that outlived the grace period

@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/llm-gateway/llm-gateway/internal/authbackoff"
+	"github.com/llm-gateway/llm-gateway/internal/mcpserver"
 )
 
 // Defaults for the zero Options.
@@ -54,6 +56,10 @@ type Options struct {
 	// middleware to it that tracks requests in flight for graceful shutdown;
 	// give each MCP server to one New only.
 	Server *mcp.Server
+	// Lane, if not nil, is the lane mcpserver.NewWithLane returned with
+	// Server: it answers a session's generate calls over Streamable HTTP
+	// beside the SDK (see lane.go). New adds its middleware through it.
+	Lane *mcpserver.Lane
 
 	// Keys are the API keys agents must send as "Authorization: Bearer KEY".
 	// If empty, no key is asked for, and Serve refuses a listener other
@@ -157,6 +163,9 @@ type Server struct {
 	// the MCP method handlers.
 	handlers, posts, calls tracker
 
+	// laneAnswers counts the POSTs the lane answered (the tests read it).
+	laneAnswers atomic.Int64
+
 	// abort is cancelled when the grace period is over; it cancels the MCP
 	// method handlers still running. A context rather than a channel so
 	// that each call's context can follow it with context.AfterFunc.
@@ -184,7 +193,7 @@ func New(opts Options) (*Server, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	s := &Server{opts: opts, log: log, keys: keys, origins: origins, streams: newSSESessions()}
-	s.sessions = &sessionCaps{s: s, owner: make(map[string]string)}
+	s.sessions = &sessionCaps{s: s, owner: make(map[string]*sessionState)}
 	s.inFlight = newInFlight(opts, !keys.empty())
 	switch {
 	case opts.NoAuthBackoff:
@@ -194,17 +203,23 @@ func New(opts Options) (*Server, error) {
 		s.backoff = authbackoff.New(authbackoff.Options{Logger: log})
 	}
 	s.abort, s.cancelCalls = context.WithCancel(context.Background())
-	opts.Server.AddReceivingMiddleware(s.trackCalls)
+	if opts.Lane != nil {
+		opts.Lane.AddReceivingMiddleware(opts.Server, s.trackCalls)
+	} else {
+		opts.Server.AddReceivingMiddleware(s.trackCalls)
+	}
 
 	getServer := func(*http.Request) *mcp.Server { return opts.Server }
 	var streamable http.Handler = mcp.NewStreamableHTTPHandler(getServer, &mcp.StreamableHTTPOptions{
-		Stateless:           opts.Stateless,
-		SessionTimeout:      max(opts.SessionIdleTimeout, 0),
+		Stateless: opts.Stateless,
+		// Idle sessions are closed by sessionCaps, which counts the POSTs
+		// the lane answers too.
+		SessionTimeout:      0,
 		MaxRequestBodyBytes: opts.MaxBodyBytes,
 		Logger:              log,
 	})
 	if !opts.Stateless {
-		streamable = refuseSessionless(streamable)
+		streamable = s.serveSessionPOST(refuseSessionless(streamable))
 	}
 	sse := mcp.NewSSEHandler(getServer, &mcp.SSEOptions{MaxRequestBodyBytes: opts.MaxBodyBytes})
 

@@ -24,11 +24,92 @@ const (
 // that opened them and forgotten when the SDK no longer has them (closed by
 // DELETE or after Options.SessionIdleTimeout); SSE sessions from the owner
 // table sseSessions keeps.
+//
+// sessionCaps also closes Streamable sessions left idle, in the SDK's
+// stead: the SDK counts only the POSTs it serves itself, and a session
+// whose calls the lane answers would look idle to it (see lane.go).
 type sessionCaps struct {
 	s *Server
 
 	mu    sync.Mutex
-	owner map[string]string // streamable session ID -> agent
+	owner map[string]*sessionState // by streamable session ID
+}
+
+// sessionState is what the gateway keeps of a Streamable session.
+type sessionState struct {
+	agent string // who opened it: only they may use it (the SDK checks it too)
+
+	// As the SDK did: the session is closed once no POST of it has been
+	// served for SessionIdleTimeout. timer is nil without a timeout.
+	refs  int // POSTs being served
+	timer *time.Timer
+}
+
+// enter notes that a POST of session id sent by agent is being served,
+// which stops its idle timer, and returns its state; nil when the gateway
+// does not know the session or it is another agent's (the SDK refuses
+// those). Each state entered must be left.
+func (c *sessionCaps) enter(id, agent string) *sessionState {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	st := c.owner[id]
+	if st == nil || st.agent != agent {
+		return nil
+	}
+	if st.refs == 0 && st.timer != nil {
+		st.timer.Stop()
+	}
+	st.refs++
+	return st
+}
+
+// leave ends what enter began: when no POST of the session is left, its
+// idle time starts.
+func (c *sessionCaps) leave(st *sessionState) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if st.refs--; st.refs == 0 && st.timer != nil {
+		st.timer.Reset(c.s.opts.SessionIdleTimeout)
+	}
+}
+
+// opened records a session the SDK has just opened for agent.
+func (c *sessionCaps) opened(id, agent string) {
+	st := &sessionState{agent: agent}
+	if d := c.s.opts.SessionIdleTimeout; d > 0 {
+		st.timer = time.AfterFunc(d, func() { c.expire(id, st) })
+	}
+	c.mu.Lock()
+	c.owner[id] = st
+	c.mu.Unlock()
+}
+
+// expire closes a session that has been idle for SessionIdleTimeout.
+func (c *sessionCaps) expire(id string, st *sessionState) {
+	c.mu.Lock()
+	if c.owner[id] != st || st.refs > 0 { // forgotten, or a POST began as the timer fired
+		c.mu.Unlock()
+		return
+	}
+	delete(c.owner, id)
+	c.mu.Unlock()
+	for ss := range c.s.opts.Server.Sessions() {
+		if ss.ID() == id {
+			c.s.log.Debug("closing an idle MCP session", "session", id, "idle", c.s.opts.SessionIdleTimeout)
+			_ = ss.Close()
+		}
+	}
+}
+
+// stopTimers stops the idle timers, at shutdown.
+func (c *sessionCaps) stopTimers() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, st := range c.owner {
+		if st.timer != nil {
+			st.timer.Stop()
+		}
+	}
 }
 
 // opensSession reports whether r would open a new MCP session.
@@ -49,13 +130,16 @@ func (c *sessionCaps) count(agent string) (total, mine int) {
 		live[ss.ID()] = true
 	}
 	c.mu.Lock()
-	for id, a := range c.owner {
+	for id, st := range c.owner {
 		if !live[id] {
+			if st.timer != nil {
+				st.timer.Stop()
+			}
 			delete(c.owner, id)
 			continue
 		}
 		total++
-		if a == agent {
+		if st.agent == agent {
 			mine++
 		}
 	}
@@ -99,9 +183,7 @@ func (c *sessionCaps) limit(next http.Handler) http.Handler {
 		sw := &statusWriter{ResponseWriter: w}
 		next.ServeHTTP(sw, r)
 		if id := sw.Header().Get("Mcp-Session-Id"); id != "" {
-			c.mu.Lock()
-			c.owner[id] = agent
-			c.mu.Unlock()
+			c.opened(id, agent)
 		}
 	})
 }
