@@ -27,6 +27,21 @@
 // Streamable HTTP in the SDK's stateless mode, where every POST stands alone
 // (no Mcp-Session-Id, GET answers 405), as the specification is heading.
 //
+// /mcp is the SDK's Streamable HTTP handler with one thing before it, inside
+// those checks: with Options.Lane, a POST of an initialized session that
+// carries a single tools/call of generate is answered by the lane
+// (mcpserver.Lane) beside the SDK's JSON-RPC machinery, which is most of a
+// cache hit's cost. The lane takes only what the SDK would serve (it repeats
+// the SDK's own checks: Accept, Content-Type, Mcp-Protocol-Version,
+// Last-Event-ID, Host on loopback, the session's owner, the message read as
+// the SDK reads it), runs the same receiving middleware around the same
+// handler with the same session, and answers with the bytes the SDK would
+// send: a text/event-stream of "message" events, the call's log
+// notifications before its result. Calls asking for progress, every other
+// message, and anything it is unsure of go to the SDK. Sessions left idle for
+// Options.SessionIdleTimeout are closed by the gateway rather than the SDK,
+// which would not see the lane's POSTs.
+//
 // Serve runs an http.Server with header, body and idle timeouts but no write
 // timeout, which would cut long SSE streams. When its context ends it stops
 // accepting connections, lets the calls in flight finish within

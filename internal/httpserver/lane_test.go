@@ -30,10 +30,9 @@ func (g generator) Generate(ctx context.Context, r *gateway.Request) (*gateway.R
 // laneServer is the gateway's MCP server over gen, with its lane, and a
 // receiving middleware that counts tools/call and the agents it sees.
 type laneServer struct {
-	srv    *mcp.Server
-	lane   *mcpserver.Lane
-	calls  atomic.Int64
-	agents chan string // the agent of each generate call, when not nil
+	srv   *mcp.Server
+	lane  *mcpserver.Lane
+	calls atomic.Int64
 }
 
 func newLaneServer(gen generator) *laneServer {
@@ -125,7 +124,7 @@ func openSession(t *testing.T, url, key string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	io.Copy(io.Discard, resp.Body)
+	_, _ = io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
 	id := resp.Header.Get("Mcp-Session-Id")
 	if id == "" {

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 	"slices"
 	"sync"
 	"unicode/utf8"
@@ -117,7 +116,7 @@ func (l *Lane) learn(next mcp.MethodHandler) mcp.MethodHandler {
 			// The SDK keeps the level where only its own ss.Log reads it;
 			// allowed before initialized too.
 			res, err := next(ctx, method, req)
-			p, ok := req.GetParams().(*mcp.SetLoggingLevelParams)
+			p, ok := req.GetParams().(*mcp.SetLoggingLevelParams) //lint:ignore SA1019 see notify.go
 			if ss, isSS := req.GetSession().(*mcp.ServerSession); err == nil && ok && p != nil && isSS && ss != nil {
 				ls := l.add(ss)
 				ls.mu.Lock()
@@ -173,7 +172,7 @@ type LaneSession struct {
 
 	mu    sync.Mutex
 	calls map[jsonrpc.ID]*laneCallState // the lane's calls in flight, by id
-	level mcp.LoggingLevel              // set by logging/setLevel; "" sends no log notifications
+	level mcp.LoggingLevel              //lint:ignore SA1019 see notify.go. Set by logging/setLevel; "" sends no log notifications.
 }
 
 type laneCallState struct {
@@ -321,76 +320,6 @@ func (c *LaneCall) Run(ctx context.Context) (result json.RawMessage, err error, 
 		return nil, &jsonrpc.Error{Code: jsonrpc.CodeInternalError, Message: err.Error()}, true
 	}
 	return b, nil, true
-}
-
-// log is ss.Log for a call whose transport takes its notifications
-// (TakeOptions.Notify): the same level check, the same bytes.
-func (c *LaneCall) log(params *mcp.LoggingMessageParams) error {
-	ls := c.ls
-	ls.mu.Lock()
-	level := ls.level
-	ls.mu.Unlock()
-	if level == "" || slogLevel(params.Level) < slogLevel(level) {
-		return nil
-	}
-	p, err := marshalNoEscape(params)
-	if err != nil {
-		return fmt.Errorf("mcpserver: encode a log notification: %w", err)
-	}
-	msg, err := jsonrpc.EncodeMessage(&jsonrpc.Request{Method: "notifications/message", Params: p})
-	if err != nil {
-		return fmt.Errorf("mcpserver: encode a log notification: %w", err)
-	}
-	c.notifyMu.Lock()
-	defer c.notifyMu.Unlock()
-	if c.notify == nil {
-		return errors.New("mcpserver: the call has been answered: no stream for its notification")
-	}
-	c.notify(msg)
-	return nil
-}
-
-// laneLog returns the log function of the lane call ctx belongs to, if
-// its transport takes its notifications.
-func laneLog(ctx context.Context) func(*mcp.LoggingMessageParams) error {
-	if c, ok := ctx.Value(laneCallKey{}).(*LaneCall); ok {
-		return c.log
-	}
-	return nil
-}
-
-// slogLevel orders MCP log levels as the SDK does: by its slog levels,
-// an unknown one as debug.
-func slogLevel(l mcp.LoggingLevel) slog.Level {
-	switch l {
-	case "info":
-		return mcp.LevelInfo
-	case "notice":
-		return mcp.LevelNotice
-	case "warning":
-		return mcp.LevelWarning
-	case "error":
-		return mcp.LevelError
-	case "critical":
-		return mcp.LevelCritical
-	case "alert":
-		return mcp.LevelAlert
-	case "emergency":
-		return mcp.LevelEmergency
-	}
-	return mcp.LevelDebug
-}
-
-// marshalNoEscape is json.Marshal without HTML escaping, as the SDK
-// encodes a notification's params.
-func marshalNoEscape(v any) (json.RawMessage, error) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return nil, err
-	}
-	return bytes.TrimRight(buf.Bytes(), "\n"), nil
 }
 
 // encodeResult encodes a tool's result as the SDK would. The common one,
