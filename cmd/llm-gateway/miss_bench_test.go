@@ -70,7 +70,7 @@ func missBenchGateway(b *testing.B, url string) (gw mcpserver.Generator, h http.
 		b.Fatal(err)
 	}
 	b.Cleanup(g.Close)
-	h, err = w.HTTPHandler(g.MCP, g.Routes, getenv, io.Discard)
+	h, err = w.HTTPHandler(g.MCP, g.Lane, g.Routes, getenv, io.Discard)
 	if err != nil {
 		b.Fatal(err)
 	}
