@@ -276,3 +276,41 @@ func TestEncodeResultAsTheSDK(t *testing.T) {
 		}
 	}
 }
+
+// TestLaneNotify: a call taken with TakeOptions.Notify hands its log
+// notifications to the transport, at or above the session's level, which
+// a logging/setLevel may set before the session has initialized.
+func TestLaneNotify(t *testing.T) {
+	gen := &fakeGenerator{fn: func(ctx context.Context, r *gateway.Request) (*gateway.Response, error) {
+		return &gateway.Response{Content: "ok", Model: r.Model}, nil
+	}}
+	r := serveLane(t, Options{Generator: gen}, false)
+	r.send(`{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"a","version":"1"}}}`)
+	r.read()
+	r.send(`{"jsonrpc":"2.0","id":2,"method":"logging/setLevel","params":{"level":"warning"}}`)
+	r.read()
+	r.send(`{"jsonrpc":"2.0","method":"notifications/initialized"}`)
+	r.send(`{"jsonrpc":"2.0","id":3,"method":"ping"}`) // initialized is handled before ping
+	r.read()
+	ls := r.lane.Session(r.ss)
+	id, _ := jsonrpc.MakeID(float64(4))
+	var got []string
+	call := ls.Take(&jsonrpc.Request{ID: id, Method: "tools/call", Params: json.RawMessage(`{"name":"generate","arguments":{"model":"old-model","messages":[{"role":"user","content":"hi"}]}}`)},
+		TakeOptions{NoNotifications: true, Notify: func(msg []byte) { got = append(got, string(msg)) }})
+	if call == nil {
+		t.Fatal("the lane did not take the call")
+	}
+	if _, err, answer := call.Run(context.Background()); err != nil || !answer {
+		t.Fatalf("Run: %v, answer %v", err, answer)
+	}
+	want := []string{`{"jsonrpc":"2.0","method":"notifications/message","params":{"data":{"kind":"lifecycle","message":"old-model is a legacy model; Bedrock retires it on 2030-01-01; move to nova-lite"},"level":"warning","logger":"llm-gateway"}}`}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("notifications handed to the transport (-want +got):\n%s", diff)
+	}
+	r.send(`{"jsonrpc":"2.0","id":5,"method":"tools/call","params":{"name":"generate","arguments":{"model":"old-model","messages":[{"role":"user","content":"hi"}]}}}`)
+	// The SDK's call sends its own notice, then its answer: the lane's
+	// notice went to the transport only, not to the session as well.
+	if notice, line := r.read(), r.read(); notice != want[0] || !strings.Contains(line, `"id":5`) {
+		t.Errorf("the SDK's call after it: %s then %s; want its notice, then its answer", notice, line)
+	}
+}
