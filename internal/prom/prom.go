@@ -87,9 +87,30 @@ type Recorder struct {
 	upstreamErr *prometheus.CounterVec
 	fallbacks   prometheus.Counter
 
+	// The children a successful request or attempt counts into, looked up
+	// once (WithLabelValues hashes its labels under the vector's lock:
+	// seven times a miss). As bounded as the labels they hold.
+	hit, miss, coalesced prometheus.Counter
+
 	maxAgents int
-	mu        sync.Mutex
+	mu        sync.Mutex // guards agents, answered and attempted
 	agents    map[string]bool
+	answered  map[seriesKey]answeredSeries
+	attempted map[string]attemptSeries
+}
+
+// seriesKey is an agent and a model, as labels.
+type seriesKey struct{ agent, model string }
+
+// answeredSeries count a request of one agent and model answered without error.
+type answeredSeries struct {
+	requests prometheus.Counter
+	latency  prometheus.Observer
+}
+
+// attemptSeries count a successful Bedrock attempt of one model.
+type attemptSeries struct {
+	duration, input, output prometheus.Observer
 }
 
 var _ gateway.Recorder = (*Recorder)(nil)
@@ -115,6 +136,8 @@ func New(opts Options) *Recorder {
 		models:    make(map[string]bool, len(opts.Models)),
 		maxAgents: opts.MaxAgents,
 		agents:    make(map[string]bool),
+		answered:  make(map[seriesKey]answeredSeries),
+		attempted: make(map[string]attemptSeries),
 	}
 	if r.maxAgents <= 0 {
 		r.maxAgents = DefaultMaxAgents
@@ -162,9 +185,7 @@ func New(opts Options) *Recorder {
 	r.reg.MustRegister(r.tokens, r.duration, r.requests, r.latency, r.money, r.unpriced, r.cache, r.upstreamErr, r.fallbacks)
 	// The cache results exist from the start, so that a rate over them is
 	// defined before the first hit.
-	for _, res := range []string{"hit", "miss", "coalesced"} {
-		r.cache.WithLabelValues(res)
-	}
+	r.hit, r.miss, r.coalesced = r.cache.WithLabelValues("hit"), r.cache.WithLabelValues("miss"), r.cache.WithLabelValues("coalesced")
 	for _, k := range upstreamKinds {
 		r.upstreamErr.WithLabelValues(string(k))
 	}
@@ -208,12 +229,14 @@ func (r *Recorder) Gatherer() prometheus.Gatherer { return r.reg }
 // counted per request.
 func (r *Recorder) Record(_ context.Context, ev gateway.Event) {
 	agent, model := r.agentLabel(ev.Agent), r.modelLabel(ev.Model)
-	outcome := "ok"
-	if ev.Kind != "" {
-		outcome = string(ev.Kind)
+	if ev.Kind == "" {
+		s := r.answeredSeries(agent, model)
+		s.requests.Inc()
+		s.latency.Observe(ev.Latency.Seconds())
+	} else {
+		r.requests.WithLabelValues(agent, model, string(ev.Kind)).Inc()
+		r.latency.WithLabelValues(model).Observe(ev.Latency.Seconds())
 	}
-	r.requests.WithLabelValues(agent, model, outcome).Inc()
-	r.latency.WithLabelValues(model).Observe(ev.Latency.Seconds())
 	if ev.Cost != 0 || ev.Saved != 0 {
 		r.money.add(agent, model, ev.Cost, ev.Saved)
 	}
@@ -224,11 +247,11 @@ func (r *Recorder) Record(_ context.Context, ev gateway.Event) {
 	if ev.Kind == "" {
 		switch {
 		case ev.Cached:
-			r.cache.WithLabelValues("hit").Inc()
+			r.hit.Inc()
 		case ev.Coalesced:
-			r.cache.WithLabelValues("coalesced").Inc()
+			r.coalesced.Inc()
 		default:
-			r.cache.WithLabelValues("miss").Inc()
+			r.miss.Inc()
 		}
 	}
 	if ev.Fallbacks > 0 {
@@ -236,18 +259,52 @@ func (r *Recorder) Record(_ context.Context, ev gateway.Event) {
 	}
 	for _, a := range ev.Attempts {
 		m := r.modelLabel(a.Model)
-		errType := ""
-		if a.Kind != "" {
-			errType = string(a.Kind)
-			r.upstreamErr.WithLabelValues(errType).Inc()
+		in := a.Usage.InputTokens + a.Usage.CacheReadTokens + a.Usage.CacheWriteTokens
+		if a.Kind == "" {
+			s := r.attemptSeries(m)
+			s.duration.Observe(a.Latency.Seconds())
+			s.input.Observe(float64(in))
+			s.output.Observe(float64(a.Usage.OutputTokens))
+			continue
 		}
+		errType := string(a.Kind)
+		r.upstreamErr.WithLabelValues(errType).Inc()
 		r.duration.WithLabelValues("chat", Provider, m, errType).Observe(a.Latency.Seconds())
-		if a.Kind == "" || a.Usage.Total() > 0 {
-			in := a.Usage.InputTokens + a.Usage.CacheReadTokens + a.Usage.CacheWriteTokens
+		if a.Usage.Total() > 0 {
 			r.tokens.WithLabelValues("chat", Provider, m, "input").Observe(float64(in))
 			r.tokens.WithLabelValues("chat", Provider, m, "output").Observe(float64(a.Usage.OutputTokens))
 		}
 	}
+}
+
+// answeredSeries are the children of a request of agent and model
+// answered without error.
+func (r *Recorder) answeredSeries(agent, model string) answeredSeries {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	k := seriesKey{agent, model}
+	s, ok := r.answered[k]
+	if !ok {
+		s = answeredSeries{requests: r.requests.WithLabelValues(agent, model, "ok"), latency: r.latency.WithLabelValues(model)}
+		r.answered[k] = s
+	}
+	return s
+}
+
+// attemptSeries are the children of a successful attempt of model.
+func (r *Recorder) attemptSeries(model string) attemptSeries {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	s, ok := r.attempted[model]
+	if !ok {
+		s = attemptSeries{
+			duration: r.duration.WithLabelValues("chat", Provider, model, ""),
+			input:    r.tokens.WithLabelValues("chat", Provider, model, "input"),
+			output:   r.tokens.WithLabelValues("chat", Provider, model, "output"),
+		}
+		r.attempted[model] = s
+	}
+	return s
 }
 
 // modelLabel is name if the catalog knows it.
