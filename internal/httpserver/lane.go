@@ -18,6 +18,7 @@ import (
 	segjson "github.com/segmentio/encoding/json"
 
 	"github.com/llm-gateway/llm-gateway/internal/mcpserver"
+	"github.com/llm-gateway/llm-gateway/internal/rpcwire"
 )
 
 // serveSessionPOST stands before the SDK's Streamable HTTP handler. A POST
@@ -94,16 +95,17 @@ func (s *Server) lanePOST(w http.ResponseWriter, r *http.Request, id string) boo
 		// answer, and the stream ends, as the SDK's would.
 		return true
 	}
-	resp := &jsonrpc.Response{ID: req.ID, Result: result}
 	if rerr != nil {
-		resp = &jsonrpc.Response{ID: req.ID, Error: rerr}
-	}
-	out, err := jsonrpc.EncodeMessage(resp)
-	if err != nil {
-		s.log.Error("the lane's answer could not be encoded", logKeyError, err)
+		out, err := jsonrpc.EncodeMessage(&jsonrpc.Response{ID: req.ID, Error: rerr})
+		if err != nil {
+			s.log.Error("the lane's answer could not be encoded", logKeyError, err)
+			return true
+		}
+		sse.event(out)
 		return true
 	}
-	sse.event(out)
+	// The lane's result is compact JSON already: framed, not encoded again.
+	sse.event(rpcwire.AppendResult(make([]byte, 0, len(result)+48), req.ID, result))
 	return true
 }
 
@@ -236,7 +238,7 @@ func (s *laneStream) event(data []byte) {
 	b = append(b, "\n\n"...)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, err := s.w.Write(b); err == nil {
+	if _, err := s.w.Write(b); err == nil { //nolint:gosec // a text/event-stream of JSON-RPC messages, as the SDK writes them; no HTML
 		_ = http.NewResponseController(s.w).Flush()
 	}
 }

@@ -34,6 +34,8 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/llm-gateway/llm-gateway/internal/rpcwire"
 )
 
 // DefaultMaxMessageBytes bounds one line when Options.MaxMessageBytes is
@@ -434,23 +436,7 @@ func encodeResponse(r *jsonrpc.Response) []byte {
 		}
 		return b
 	}
-	b := make([]byte, 0, len(r.Result)+48)
-	b = append(b, `{"jsonrpc":"2.0","id":`...)
-	b = appendID(b, r.ID)
-	b = append(b, `,"result":`...)
-	b = append(b, r.Result...)
-	return append(b, '}')
-}
-
-func appendID(b []byte, id jsonrpc.ID) []byte {
-	switch v := id.Raw().(type) {
-	case int64:
-		return strconv.AppendInt(b, v, 10)
-	case string:
-		s, _ := json.Marshal(v) // a string always encodes
-		return append(b, s...)
-	}
-	return append(b, "null"...)
+	return rpcwire.AppendResult(make([]byte, 0, len(r.Result)+48), r.ID, r.Result)
 }
 
 // encodeError is a JSON-RPC error response; a zero id is written as null,
@@ -459,7 +445,7 @@ func encodeError(id jsonrpc.ID, code int, message string) []byte {
 	m, _ := json.Marshal(message) // a string always encodes
 	b := make([]byte, 0, len(m)+80)
 	b = append(b, `{"jsonrpc":"2.0","id":`...)
-	b = appendID(b, id)
+	b = rpcwire.AppendID(b, id)
 	b = append(b, `,"error":{"code":`...)
 	b = strconv.AppendInt(b, int64(code), 10)
 	b = append(b, `,"message":`...)
