@@ -2,16 +2,12 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 
-	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
-
 	"github.com/llm-gateway/llm-gateway/internal/config"
-	"github.com/llm-gateway/llm-gateway/internal/mcpserver"
 	"github.com/llm-gateway/llm-gateway/internal/stdio"
 )
 
@@ -32,12 +28,7 @@ func serveStdio(ctx context.Context, cfg *config.Config, log *slog.Logger, a *ap
 		// generate is answered beside the SDK once the session has
 		// initialized (mcpserver.Lane); until then, and for every other
 		// message, by the SDK.
-		t.SetLane(func(req *jsonrpc.Request) func(context.Context) (json.RawMessage, error, bool) {
-			if call := a.lane.Session(ss).Take(req, mcpserver.TakeOptions{}); call != nil {
-				return call.Run
-			}
-			return nil
-		})
+		t.SetLane(a.lane.For(ss))
 	}
 	ended := make(chan error, 1)
 	go func() { ended <- ss.Wait() }()

@@ -25,6 +25,7 @@ import (
 	"github.com/llm-gateway/llm-gateway/internal/gateway"
 	"github.com/llm-gateway/llm-gateway/internal/httpserver"
 	"github.com/llm-gateway/llm-gateway/internal/mcpserver"
+	"github.com/llm-gateway/llm-gateway/internal/stdio"
 )
 
 // Gateway is a gateway wired as the serve command wires it.
@@ -177,7 +178,7 @@ func RunChild(ctx context.Context, args []string, w Wiring, stdin io.Reader, std
 				return fmt.Errorf("bench child: stdio transport: %w", err)
 			}
 		}
-		err := srv.Run(ctx, t)
+		err := serveStdio(ctx, srv, lane, t)
 		if err == nil || errors.Is(err, io.EOF) || ctx.Err() != nil {
 			return nil
 		}
@@ -198,6 +199,27 @@ func RunChild(ctx context.Context, args []string, w Wiring, stdin io.Reader, std
 			return fmt.Errorf("bench child: http handler: %w", err)
 		}
 		return serveHTTP(ctx, h, ctl)
+	}
+}
+
+// serveStdio serves srv on t until the session ends, with the lane on the
+// gateway's stdio transport, as `serve` runs it.
+func serveStdio(ctx context.Context, srv *mcp.Server, lane *mcpserver.Lane, t mcp.Transport) error {
+	ss, err := srv.Connect(ctx, t, nil)
+	if err != nil {
+		return err
+	}
+	if st, ok := t.(*stdio.Transport); ok && lane != nil {
+		st.SetLane(lane.For(ss))
+	}
+	ended := make(chan error, 1)
+	go func() { ended <- ss.Wait() }()
+	select {
+	case err = <-ended:
+		return err
+	case <-ctx.Done(): // as mcp.Server.Run does
+		_ = ss.Close()
+		return <-ended
 	}
 }
 

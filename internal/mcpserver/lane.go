@@ -85,6 +85,18 @@ func (l *Lane) Session(ss *mcp.ServerSession) *LaneSession {
 	return nil
 }
 
+// For is what a stdio transport offers each call (stdio.Transport.SetLane
+// takes it): the lane of ss's session, looked up per call, since the
+// session becomes the lane's only once it has initialized.
+func (l *Lane) For(ss *mcp.ServerSession) func(*jsonrpc.Request) func(context.Context) (json.RawMessage, error, bool) {
+	return func(req *jsonrpc.Request) func(context.Context) (json.RawMessage, error, bool) {
+		if call := l.Session(ss).Take(req, TakeOptions{}); call != nil {
+			return call.Run
+		}
+		return nil
+	}
+}
+
 // SessionByID is Session for a session known by its ID (Mcp-Session-Id).
 func (l *Lane) SessionByID(id string) *LaneSession {
 	if id == "" {
