@@ -76,13 +76,19 @@ func WriteJSON(w http.ResponseWriter, status int, v any, fallback string) {
 // AppendString appends s as a JSON string, escaped as encoding/json
 // escapes it with HTML left unescaped: control characters, quote and
 // backslash, U+2028 and U+2029, and invalid UTF-8 as U+FFFD.
-func AppendString(b []byte, s string) []byte {
+func AppendString(b []byte, s string) []byte { return appendString(b, s, false) }
+
+// AppendStringEscapeHTML is AppendString with <, > and & escaped too, as
+// json.Marshal writes strings (the MCP SDK's tool results are so written).
+func AppendStringEscapeHTML(b []byte, s string) []byte { return appendString(b, s, true) }
+
+func appendString(b []byte, s string, html bool) []byte {
 	const hex = "0123456789abcdef"
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); {
 		if c := s[i]; c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
+			if c >= 0x20 && c != '"' && c != '\\' && (!html || c != '<' && c != '>' && c != '&') {
 				i++
 				continue
 			}

@@ -38,6 +38,10 @@ func TestAppendStringMatchesEncodingJSON(t *testing.T) {
 		if got, want := string(AppendString(nil, s)), encodingJSON(t, s); got != want {
 			t.Errorf("AppendString(%q) = %s, want %s", s, got, want)
 		}
+		want, _ := json.Marshal(s) // HTML escaped, as json.Marshal writes it
+		if got := string(AppendStringEscapeHTML(nil, s)); got != string(want) {
+			t.Errorf("AppendStringEscapeHTML(%q) = %s, want %s", s, got, want)
+		}
 	}
 	for _, s := range trickyStrings {
 		check(s)

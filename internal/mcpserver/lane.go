@@ -8,11 +8,12 @@ import (
 	"fmt"
 	"slices"
 	"sync"
-	"unicode/utf8"
 
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 	segjson "github.com/segmentio/encoding/json"
+
+	"github.com/llm-gateway/llm-gateway/internal/httpapi"
 )
 
 // A Lane answers the gateway's hot call, tools/call of generate in a
@@ -345,7 +346,7 @@ func encodeResult(res mcp.Result) ([]byte, error) {
 	if raw, text, ok := plainStructured(r); ok {
 		b := make([]byte, 0, 2*len(raw)+64)
 		b = append(b, `{"content":[{"type":"text","text":`...)
-		b = appendString(b, text)
+		b = httpapi.AppendStringEscapeHTML(b, text)
 		b = append(b, `}],"structuredContent":`...)
 		b = append(b, raw...)
 		return append(b, '}'), nil
@@ -372,59 +373,4 @@ func plainStructured(r *mcp.CallToolResult) (raw json.RawMessage, text string, o
 		return nil, "", false
 	}
 	return raw, t.Text, true
-}
-
-// appendString appends s as a JSON string, escaped as encoding/json
-// escapes it (HTML characters included), so that the bytes are the SDK's.
-func appendString(b []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			case '\b':
-				b = append(b, '\\', 'b')
-			case '\f':
-				b = append(b, '\\', 'f')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xF])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xF])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
 }
