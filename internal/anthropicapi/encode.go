@@ -72,27 +72,10 @@ func (m *MessageResponse) AppendJSON(b []byte) ([]byte, error) {
 	b = append(b, '}')
 	if e := m.Gateway; e != nil {
 		var err error
-		b = append(b, `,"llm_gateway":{"model":`...)
-		b = httpapi.AppendString(b, e.Model)
-		b = append(b, `,"model_id":`...)
-		b = httpapi.AppendString(b, e.ModelID)
-		b = append(b, `,"cached":`...)
-		b = strconv.AppendBool(b, e.Cached)
-		b = append(b, `,"cost_usd":`...)
-		if b, err = httpapi.AppendFloatOrNull(b, e.CostUSD); err != nil {
+		b = append(b, `,"llm_gateway":`...)
+		if b, err = e.AppendJSON(b); err != nil {
 			return b, err
 		}
-		if e.SavedCostUSD != nil {
-			b = append(b, `,"saved_cost_usd":`...)
-			if b, err = httpapi.AppendFloat(b, *e.SavedCostUSD); err != nil {
-				return b, err
-			}
-		}
-		b = append(b, `,"latency_ms":`...)
-		if b, err = httpapi.AppendFloat(b, e.LatencyMs); err != nil {
-			return b, err
-		}
-		b = append(b, '}')
 	}
 	return append(b, '}'), nil
 }

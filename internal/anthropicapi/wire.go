@@ -1,6 +1,10 @@
 package anthropicapi
 
-import "encoding/json"
+import (
+	"encoding/json"
+
+	"github.com/llm-gateway/llm-gateway/internal/httpapi"
+)
 
 // MessagesRequest is the body of POST /v1/messages, as far as the gateway
 // reads it. Fields it does not know are ignored (Claude Code sends many);
@@ -111,16 +115,7 @@ type Usage struct {
 }
 
 // Extension is the gateway's own account of a call, under "llm_gateway".
-type Extension struct {
-	Model   string `json:"model"`    // catalog name
-	ModelID string `json:"model_id"` // what was called on Bedrock
-	Cached  bool   `json:"cached"`
-	// CostUSD is what the call spent (0 when cached); null when the model
-	// has no known price.
-	CostUSD      *float64 `json:"cost_usd"`
-	SavedCostUSD *float64 `json:"saved_cost_usd,omitempty"`
-	LatencyMs    float64  `json:"latency_ms"`
-}
+type Extension = httpapi.Extension
 
 // ErrorBody is Anthropic's error shape.
 type ErrorBody struct {

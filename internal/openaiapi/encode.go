@@ -44,7 +44,7 @@ func (c *ChatCompletion) AppendJSON(b []byte) ([]byte, error) {
 	b = httpapi.AppendStringOrNull(b, c.SystemFingerprint)
 	if c.Gateway != nil {
 		b = append(b, `,"llm_gateway":`...)
-		if b, err = c.Gateway.appendJSON(b); err != nil {
+		if b, err = c.Gateway.AppendJSON(b); err != nil {
 			return b, err
 		}
 	}
@@ -115,33 +115,4 @@ func (u *ChatUsage) appendJSON(b []byte) []byte {
 	b = append(b, `,"prompt_tokens_details":{"cached_tokens":`...)
 	b = strconv.AppendInt(b, int64(u.PromptTokensDetails.CachedTokens), 10)
 	return append(b, '}', '}')
-}
-
-func (e *Extension) appendJSON(b []byte) ([]byte, error) {
-	var err error
-	b = append(b, `{"model":`...)
-	b = httpapi.AppendString(b, e.Model)
-	b = append(b, `,"model_id":`...)
-	b = httpapi.AppendString(b, e.ModelID)
-	b = append(b, `,"cached":`...)
-	b = strconv.AppendBool(b, e.Cached)
-	b = append(b, `,"cost_usd":`...)
-	if b, err = httpapi.AppendFloatOrNull(b, e.CostUSD); err != nil {
-		return b, err
-	}
-	if e.SavedCostUSD != nil {
-		b = append(b, `,"saved_cost_usd":`...)
-		if b, err = httpapi.AppendFloat(b, *e.SavedCostUSD); err != nil {
-			return b, err
-		}
-	}
-	if e.CacheWriteTokens != 0 {
-		b = append(b, `,"cache_write_input_tokens":`...)
-		b = strconv.AppendInt(b, int64(e.CacheWriteTokens), 10)
-	}
-	b = append(b, `,"latency_ms":`...)
-	if b, err = httpapi.AppendFloat(b, e.LatencyMs); err != nil {
-		return b, err
-	}
-	return append(b, '}'), nil
 }

@@ -1,6 +1,10 @@
 package openaiapi
 
-import "encoding/json"
+import (
+	"encoding/json"
+
+	"github.com/llm-gateway/llm-gateway/internal/httpapi"
+)
 
 // ChatRequest is the body of POST /v1/chat/completions, as far as the
 // gateway reads it. Fields it does not know are ignored, as OpenAI's own
@@ -131,17 +135,7 @@ type ChatUsage struct {
 }
 
 // Extension is the gateway's own account of a call, under "llm_gateway".
-type Extension struct {
-	Model   string `json:"model"`    // catalog name
-	ModelID string `json:"model_id"` // what was called on Bedrock
-	Cached  bool   `json:"cached"`
-	// CostUSD is what the call spent (0 when cached); null when the model
-	// has no known price.
-	CostUSD          *float64 `json:"cost_usd"`
-	SavedCostUSD     *float64 `json:"saved_cost_usd,omitempty"`
-	CacheWriteTokens int      `json:"cache_write_input_tokens,omitempty"`
-	LatencyMs        float64  `json:"latency_ms"`
-}
+type Extension = httpapi.Extension
 
 // ChatChunk is one server-sent event of a streamed completion.
 type ChatChunk struct {
