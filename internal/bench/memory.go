@@ -136,12 +136,11 @@ func (h *harness) idleRSS(ctx context.Context) (rss, anon, file int64, err error
 		return 0, 0, 0, p.failure(err)
 	}
 	pid := strconv.Itoa(p.cmd.Process.Pid)
-	rss, _ = procMemory(pid)
-	if rss == 0 {
+	v := procStatus(pid, "VmRSS:", "RssAnon:", "RssFile:") // one reading, so that the parts add up
+	if v[0] == 0 {
 		return 0, 0, 0, fmt.Errorf("no VmRSS for the gateway process (is /proc mounted?)")
 	}
-	anon, file = procRSSSplit(pid)
-	return rss, anon, file, nil
+	return v[0], v[1], v[2], nil
 }
 
 // startGateway starts the gateway command (Executable with GatewayArgs)

@@ -40,42 +40,28 @@ func selfUsage() Usage {
 // procMemory reads VmRSS and VmHWM of a process ("self" or a pid) from
 // /proc; both are zero where /proc is not available.
 func procMemory(pid string) (rss, hwm int64) {
-	b, err := os.ReadFile("/proc/" + pid + "/status")
-	if err != nil {
-		return 0, 0
-	}
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	for sc.Scan() {
-		line := sc.Bytes()
-		switch {
-		case bytes.HasPrefix(line, []byte("VmRSS:")):
-			rss = kib(line[len("VmRSS:"):])
-		case bytes.HasPrefix(line, []byte("VmHWM:")):
-			hwm = kib(line[len("VmHWM:"):])
-		}
-	}
-	return rss, hwm
+	v := procStatus(pid, "VmRSS:", "VmHWM:")
+	return v[0], v[1]
 }
 
-// procRSSSplit reads a process's resident memory in two parts: anonymous
-// (heap, stacks, the runtime's own) and file-backed (mostly the
-// executable's pages). Zero where /proc does not say.
-func procRSSSplit(pid string) (anon, file int64) {
+// procStatus reads the named kB fields of /proc/PID/status, in order;
+// a field /proc does not give is zero.
+func procStatus(pid string, fields ...string) []int64 {
+	out := make([]int64, len(fields))
 	b, err := os.ReadFile("/proc/" + pid + "/status")
 	if err != nil {
-		return 0, 0
+		return out
 	}
 	sc := bufio.NewScanner(bytes.NewReader(b))
 	for sc.Scan() {
 		line := sc.Bytes()
-		switch {
-		case bytes.HasPrefix(line, []byte("RssAnon:")):
-			anon = kib(line[len("RssAnon:"):])
-		case bytes.HasPrefix(line, []byte("RssFile:")):
-			file = kib(line[len("RssFile:"):])
+		for i, f := range fields {
+			if bytes.HasPrefix(line, []byte(f)) {
+				out[i] = kib(line[len(f):])
+			}
 		}
 	}
-	return anon, file
+	return out
 }
 
 // kib parses "   1234 kB" into bytes.
