@@ -112,14 +112,7 @@ func (k *keyWriter) num(v uint64) {
 
 func (k *keyWriter) str(s string) {
 	k.num(uint64(len(s)))
-	for len(s) > 0 {
-		if k.n == len(k.buf) {
-			k.flush()
-		}
-		c := copy(k.buf[k.n:], s)
-		k.n += c
-		s = s[c:]
-	}
+	buffer(k, s)
 }
 
 func (k *keyWriter) bytes(b []byte) {
@@ -130,13 +123,19 @@ func (k *keyWriter) bytes(b []byte) {
 		_, _ = k.h.Write(b)
 		return
 	}
-	for len(b) > 0 {
+	buffer(k, b)
+}
+
+// buffer copies s into k's buffer, flushing it as it fills: a string
+// without converting it to bytes.
+func buffer[T string | []byte](k *keyWriter, s T) {
+	for len(s) > 0 {
 		if k.n == len(k.buf) {
 			k.flush()
 		}
-		c := copy(k.buf[k.n:], b)
+		c := copy(k.buf[k.n:], s)
 		k.n += c
-		b = b[c:]
+		s = s[c:]
 	}
 }
 
