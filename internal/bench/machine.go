@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"strings"
 )
 
@@ -20,6 +21,10 @@ type Machine struct {
 	// LoadAverage is the 1, 5 and 15 minute load when the run started:
 	// other work on the machine skews every figure.
 	LoadAverage string `json:"load_average,omitempty"`
+	// Build is how the measured binary was built. Start-up and RSS depend
+	// on it: a cgo build is linked dynamically, and the C library's pages
+	// count in its RSS, while the release image's binary is static.
+	Build string `json:"build,omitempty"`
 }
 
 func describeMachine() Machine {
@@ -38,6 +43,9 @@ func describeMachine() Machine {
 	}
 	if b, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
 		m.Kernel = strings.TrimSpace(string(b))
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		m.Build = describeBuild(bi.Settings)
 	}
 	if b, err := os.ReadFile("/proc/loadavg"); err == nil {
 		if f := strings.Fields(string(b)); len(f) >= 3 {
@@ -61,4 +69,27 @@ func procField(path, name string) string {
 		}
 	}
 	return ""
+}
+
+// describeBuild names the build settings that move start-up and RSS.
+func describeBuild(settings []debug.BuildSetting) string {
+	var cgo, trim bool
+	for _, s := range settings {
+		switch s.Key {
+		case "CGO_ENABLED":
+			cgo = s.Value == "1"
+		case "-trimpath":
+			trim = s.Value == "true"
+		}
+	}
+	var parts []string
+	if cgo {
+		parts = append(parts, "CGO_ENABLED=1: linked dynamically, not as released (the image builds with CGO_ENABLED=0)")
+	} else {
+		parts = append(parts, "CGO_ENABLED=0: static, as released")
+	}
+	if trim {
+		parts = append(parts, "-trimpath")
+	}
+	return strings.Join(parts, ", ")
 }

@@ -37,6 +37,7 @@ func (r *Report) WriteMarkdown(w io.Writer, command string) error {
 		{"OS", strings.TrimSpace(m.OS + " " + m.Kernel)},
 		{"Go", m.Go},
 		{"llm-gateway", r.Version},
+		{"build", m.Build},
 		{"load average at start (1, 5, 15 min)", m.LoadAverage},
 		{"run time", r.Elapsed},
 	})
@@ -123,6 +124,8 @@ func (r *Report) WriteMarkdown(w io.Writer, command string) error {
 			p("executable's pages that start-up touched, with the neighbours the kernel maps from the page cache")
 			p("around each fault, so that this part also depends on how much of the executable is cached.")
 		}
+		p("Start-up and idle RSS are those of the build named under Machine: a cgo build (plain `go run` where")
+		p("a C compiler is installed) is linked dynamically and maps the C library too; the release is static.")
 		p("")
 		p("Cached answers: a gateway child fills its cache through the real path (generate → AWS SDK →")
 		p("simulator → cache) with distinct questions whose answers are exactly %d bytes, then collects", mem.AnswerBytes)
@@ -258,10 +261,10 @@ func (r *Report) WriteMarkdown(w io.Writer, command string) error {
 	p("it (root or CAP_NET_BIND_SERVICE needed; otherwise its row says why).")
 	p("")
 	p("```sh")
-	p("go run ./cmd/llm-gateway bench                              # the full run, a few minutes")
+	p("CGO_ENABLED=0 go run ./cmd/llm-gateway bench               # the full run, a few minutes, on a static build as released")
 	p("go run ./cmd/llm-gateway bench --quick                      # seconds: every scenario runs (CI)")
 	p("go run ./cmd/llm-gateway bench --json                       # the same figures for machines")
-	p("go run ./cmd/llm-gateway bench --out docs/BENCHMARKS.md     # regenerate this file")
+	p("CGO_ENABLED=0 go run ./cmd/llm-gateway bench --peers --out docs/BENCHMARKS.md  # regenerate this file")
 	p("go run ./cmd/llm-gateway bench --profile /tmp/prof          # CPU profiles of the served scenarios")
 	p("go run ./cmd/llm-gateway bench --peers                      # also a reverse proxy and Portkey (node, npm)")
 	p("go test -run XXX -bench . -benchmem ./internal/...           # micro-benchmarks of the hot paths")
