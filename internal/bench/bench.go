@@ -5,14 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
-	"net/http"
 	"os"
 	"strings"
 	"sync/atomic"
 	"time"
-
-	"github.com/llm-gateway/llm-gateway/internal/bedrocksim"
 )
 
 // Options configure a run. Wiring.Gateway and ChildArgs are required.
@@ -70,9 +66,8 @@ type harness struct {
 	exe      string
 	dir      string // working directory and HOME of children: no stray .env
 	simURL   string
-	sim      *bedrocksim.Server
+	simChild *child // the simulator, a process of its own (sim.go)
 	report   *Report
-	simConns atomic.Int64 // connections the simulator accepted
 	nonce    string       // makes this run's prompts unique
 	children atomic.Int64 // children started, for their own store files
 	started  time.Time
@@ -130,33 +125,6 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	h.report.Elapsed = time.Since(start).Round(time.Millisecond).String()
 	h.report.Checks = checks(h.report)
 	return h.report, nil
-}
-
-// startSimulator serves a zero-latency Bedrock simulator on a free
-// loopback port in this process.
-func (h *harness) startSimulator(ctx context.Context) (stop func(), err error) {
-	var lc net.ListenConfig
-	ln, err := lc.Listen(ctx, "tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, fmt.Errorf("bench: simulator: %w", err)
-	}
-	h.sim = bedrocksim.New(bedrocksim.Options{AccessKeyID: benchAccessKey, SecretAccessKey: benchSecretKey, Region: benchRegion})
-	srv := &http.Server{Handler: h.sim, ReadHeaderTimeout: 10 * time.Second,
-		ConnState: func(_ net.Conn, s http.ConnState) {
-			if s == http.StateNew {
-				h.simConns.Add(1)
-			}
-		}}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		_ = srv.Serve(ln) // http.ErrServerClosed at Close
-	}()
-	h.simURL = "http://" + ln.Addr().String()
-	return func() {
-		srv.Close()
-		<-done
-	}, nil
 }
 
 // env is a clean environment for a gateway pointed at the simulator, plus

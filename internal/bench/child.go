@@ -100,6 +100,7 @@ const (
 	modeGatewayStdio = "gateway-stdio" // the gateway over stdio
 	modeGatewayHTTP  = "gateway-http"  // the gateway over Streamable HTTP
 	modePeerProxy    = "peer-proxy"    // a minimal reverse proxy to the simulator: one more hop
+	modeSim          = "sim"           // the Bedrock simulator, in a process of its own as Bedrock is
 
 	// The no-op tool on the gateway's stdio transport, and the gateway on
 	// the SDK's: the transport's share of a call, either way.
@@ -116,10 +117,11 @@ const (
 
 // ctlReply is a child's answer on its control pipe.
 type ctlReply struct {
-	Addr   string `json:"addr,omitempty"`   // first reply: where an HTTP child listens
-	Usage  *Usage `json:"usage,omitempty"`  // stats, gc
-	Errors int    `json:"errors,omitempty"` // fill
-	Error  string `json:"error,omitempty"`
+	Addr   string     `json:"addr,omitempty"`   // first reply: where an HTTP child listens
+	Usage  *Usage     `json:"usage,omitempty"`  // stats, gc
+	Errors int        `json:"errors,omitempty"` // fill
+	Sim    *simCounts `json:"sim,omitempty"`    // sim
+	Error  string     `json:"error,omitempty"`
 }
 
 // RunChild is the child side of the harness: args[0] names what to serve
@@ -157,7 +159,7 @@ func RunChild(ctx context.Context, args []string, w Wiring, stdin io.Reader, std
 			defer gw.Close()
 		}
 		srv, lane, ctl.gen, routes = gw.MCP, gw.Lane, gw.Generator, gw.Routes
-	case modePipeEcho, modeHTTPEcho, modePeerProxy:
+	case modePipeEcho, modeHTTPEcho, modePeerProxy, modeSim:
 	default:
 		return fmt.Errorf("bench child: unknown mode %q", mode)
 	}
@@ -185,6 +187,9 @@ func RunChild(ctx context.Context, args []string, w Wiring, stdin io.Reader, std
 		return fmt.Errorf("bench child: serve stdio: %w", err)
 	case modeHTTPEcho:
 		return serveHTTP(ctx, http.HandlerFunc(echoBody), ctl)
+	case modeSim:
+		ctl.sim = newSimChild()
+		return serveHTTP(ctx, ctl.sim, ctl)
 	case modePeerProxy:
 		proxy, err := reverseProxy(os.Getenv("AWS_ENDPOINT_URL_BEDROCK_RUNTIME"))
 		if err != nil {
@@ -231,6 +236,9 @@ func serveHTTP(ctx context.Context, h http.Handler, ctl *childControl) error {
 		return fmt.Errorf("bench child: %w", err)
 	}
 	hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	if ctl.sim != nil {
+		hs.ConnState = ctl.sim.connState
+	}
 	served := make(chan error, 1)
 	go func() { served <- hs.Serve(ln) }()
 	if err := ctl.reply(ctlReply{Addr: ln.Addr().String()}); err != nil {
@@ -297,6 +305,7 @@ func (nopWriteCloser) Close() error { return nil }
 type childControl struct {
 	in, out *os.File
 	gen     mcpserver.Generator // nil unless the child serves the gateway
+	sim     *simChild           // nil unless the child is the simulator
 	mu      sync.Mutex          // one reply line at a time
 }
 
@@ -320,6 +329,8 @@ func (c *childControl) reply(r ctlReply) error {
 //	fill N SIZE MODEL     cache N answers of SIZE bytes through the gateway
 //	pprof-start PATH      start a CPU profile into PATH
 //	pprof-stop            stop it
+//	sim                   the simulator's calls and accepted connections
+//	sim-port80            serve the simulator on 127.0.0.1:80 too (Portkey)
 func (c *childControl) serve(ctx context.Context) {
 	sc := bufio.NewScanner(c.in)
 	for sc.Scan() {
@@ -347,6 +358,18 @@ func (c *childControl) serve(ctx context.Context) {
 			}
 		case "pprof-stop":
 			pprof.StopCPUProfile()
+		case "sim":
+			if c.sim == nil {
+				r.Error = "not a simulator"
+			} else {
+				r.Sim = c.sim.counts()
+			}
+		case "sim-port80":
+			if c.sim == nil {
+				r.Error = "not a simulator"
+			} else if err := c.sim.listen80(ctx); err != nil {
+				r.Error = err.Error()
+			}
 		default:
 			r.Error = fmt.Sprintf("unknown command %q", f[0])
 		}

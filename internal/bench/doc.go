@@ -9,9 +9,11 @@
 //
 // # Method
 //
-// The harness runs in one process (the parent): it serves the Bedrock
-// simulator (internal/bedrocksim) on 127.0.0.1 and acts as the MCP client.
-// Every MCP server it measures runs in a child process, the way an agent
+// The harness (the parent process) acts as the MCP client. The Bedrock
+// simulator (internal/bedrocksim) runs in a child process of its own on
+// 127.0.0.1, as Bedrock is another machine: a direct Converse call crosses
+// processes as it does in production, and no client shares a process with
+// the server it calls. Every MCP server it measures runs in a child process, the way an agent
 // runs the gateway: the child is the harness's own executable, started in a
 // hidden child mode (see RunChild) that wires the gateway exactly as the
 // serve command does, or the plain gateway command for start-up and idle
@@ -30,8 +32,7 @@
 // runtime.MemStats and /proc/self/status (VmRSS, VmHWM) on request over a
 // control pipe, before and after the measured calls. Scenarios that run in
 // the harness process (the direct AWS SDK call, the gateway's Bedrock client, the in-process gateway)
-// count the whole process, simulator included, so only their difference is
-// meaningful.
+// count the whole harness process, so only their difference is meaningful.
 //
 // The package is Linux-first: /proc gives RSS; elsewhere memory figures are
 // zero.

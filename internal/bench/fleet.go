@@ -140,11 +140,11 @@ func (h *harness) fleetRounds(ctx context.Context, fl *Fleet) {
 	for round := range rounds {
 		fl.Rounds++
 		params := generateParams(fmt.Sprintf("[sim:latency=%s] bench %s round %d: one question asked through every replica at once", coalesceLatency, h.nonce, round))
-		before := h.sim.Calls()
+		before := h.simCalls()
 		shared, wall := identicalAtOnce(ctx, clients, params, fail)
 		fl.Shared += shared
 		walls = append(walls, wall)
-		fl.UpstreamCalls += h.sim.Calls() - before
+		fl.UpstreamCalls += h.simCalls() - before
 	}
 	slices.Sort(walls)
 	fl.Wall = walls[len(walls)/2].Round(time.Millisecond).String()
@@ -225,7 +225,7 @@ func (h *harness) fleetCost(ctx context.Context) []Result {
 	}
 	spec := func(name string, call callFunc) *runSpec {
 		return &runSpec{name: name, transport: "in-process", measured: measuredHarness, perCall: true,
-			warm: h.sizes.warm, n: h.sizes.calls, sessions: []callFunc{call}, conns: h.simConns.Load}
+			warm: h.sizes.warm, n: h.sizes.calls, sessions: []callFunc{call}, conns: h.simConns}
 	}
 	specs := []*runSpec{
 		spec(nameFleetLocalHit, func(ctx context.Context, _ int) error {

@@ -312,7 +312,7 @@ func (h *harness) startServed(ctx context.Context, name, transport, mode string,
 		return u, err
 	}
 	return &runSpec{name: name, transport: transport, measured: measuredServer,
-		warm: h.sizes.warm, n: h.perSession(len(sessions)), sessions: sessions, usage: usage, conns: h.simConns.Load}, c, nil
+		warm: h.sizes.warm, n: h.perSession(len(sessions)), sessions: sessions, usage: usage, conns: h.simConns}, c, nil
 }
 
 // closeChild ends a scenario's child; a failed exit is the scenario's error.
@@ -511,7 +511,7 @@ func (h *harness) inProcessSpecs(ctx context.Context) (specs []*runSpec, done fu
 	}
 	spec := func(name string, call callFunc) *runSpec {
 		return &runSpec{name: name, transport: "in-process", measured: measuredHarness, perCall: true,
-			warm: h.sizes.warm, n: h.sizes.calls, sessions: []callFunc{call}, conns: h.simConns.Load}
+			warm: h.sizes.warm, n: h.sizes.calls, sessions: []callFunc{call}, conns: h.simConns}
 	}
 	specs = []*runSpec{
 		spec(nameDirect, func(ctx context.Context, i int) error {

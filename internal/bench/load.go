@@ -86,7 +86,7 @@ func (h *harness) runConnectionPool(ctx context.Context) {
 		}
 		r := measure(ctx, runSpec{name: name, transport: "in-process", measured: measuredHarness,
 			warm: h.sizes.missWarm, n: h.sizes.missPerSession, sessions: calls,
-			usage: func() (Usage, error) { return selfUsage(), nil }, conns: h.simConns.Load})
+			usage: func() (Usage, error) { return selfUsage(), nil }, conns: h.simConns})
 		h.report.Throughput = append(h.report.Throughput, r)
 	}
 }
@@ -145,10 +145,10 @@ func (h *harness) runCoalescing(ctx context.Context) {
 		return
 	}
 	params := generateParams(fmt.Sprintf("[sim:latency=%s] bench %s: one question asked by %d agents at once", coalesceLatency, h.nonce, n))
-	before := h.sim.Calls()
+	before := h.simCalls()
 	shared, wall := identicalAtOnce(ctx, clients, params, fail)
 	co.Shared, co.Wall = shared, wall.Round(time.Millisecond).String()
-	co.UpstreamCalls = h.sim.Calls() - before
+	co.UpstreamCalls = h.simCalls() - before
 	if co.UpstreamCalls != 1 && co.Errors == 0 {
 		fail(errors.New("identical concurrent requests were not coalesced into one upstream call"))
 	}

@@ -64,8 +64,9 @@ func (r *Report) WriteMarkdown(w io.Writer, command string) error {
 	p("The *in-process* rows run in the harness process (no MCP, no transport): the gateway core and")
 	p("the same Converse call made directly with the AWS SDK, whose difference is the gateway's own cost,")
 	p("and that call made with the gateway's Bedrock client alone (its Converse skips the SDK's middleware stack).")
-	p("CPU, allocations and peak RSS are the serving process's (*server*), or the whole harness with the")
-	p("simulator (*harness*), where only differences between rows mean something.")
+	p("CPU, allocations and peak RSS are the serving process's (*server*), or the whole harness")
+	p("(*harness*), where only differences between rows mean something. The simulator is a process of")
+	p("its own, as Bedrock is another machine, so a direct call crosses processes as in production.")
 	p("")
 	resultTable(bw, r.Latency)
 	p("")
@@ -257,7 +258,7 @@ func (r *Report) WriteMarkdown(w io.Writer, command string) error {
 	p("(npm `%s`, pinned to %s, installed once with npm into", portkeyPackage, portkeyVersion)
 	p("`$XDG_CACHE_HOME/llm-gateway/peers`, run by node on 127.0.0.1), with one table of added latency,")
 	p("CPU per request and peak RSS as ratios to llm-gateway's. Portkey signs its Bedrock requests for the")
-	p("endpoint's host name without its port, so the harness also serves the simulator on 127.0.0.1:80 for")
+	p("endpoint's host name without its port, so the simulator's process also serves on 127.0.0.1:80 for")
 	p("it (root or CAP_NET_BIND_SERVICE needed; otherwise its row says why).")
 	p("")
 	p("```sh")
@@ -290,7 +291,7 @@ var profileNotes = []string{
 }
 
 var methodNotes = []string{
-	"The harness is one process: it serves the Bedrock simulator (`internal/bedrocksim`, zero added latency unless a row says otherwise) on 127.0.0.1 and is the MCP client. Each served scenario starts a fresh child process (the same binary in a hidden child mode that wires the gateway exactly as `serve` does), so caches, heaps and connection pools start empty.",
+	"The harness process is the MCP client. The Bedrock simulator (`internal/bedrocksim`, zero added latency unless a row says otherwise) is a child process of its own on 127.0.0.1, as Bedrock is another machine, so the direct Converse call, which every miss is compared with, crosses processes as it does in production. Each served scenario starts a fresh child process (the same binary in a hidden child mode that wires the gateway exactly as `serve` does), so caches, heaps and connection pools start empty.",
 	"Each scenario makes warm-up calls first; only the calls after them are measured. p50 and p99 are nearest-rank percentiles of per-call latency as the client sees it.",
 	"The latency scenarios, experiments included, run side by side: every child is started first, then round after round each scenario makes a block of calls, in a shuffled order, so that whatever else the machine does weighs on all of them alike. Their calls/s is the inverse of the mean latency, what one caller gets.",
 	"CPU is user plus system time from `getrusage(RUSAGE_SELF)`; allocations are `runtime.MemStats` Mallocs and TotalAlloc; peak RSS is VmHWM from `/proc/self/status`. A child reports them over a control pipe before and after the measured calls.",

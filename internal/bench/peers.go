@@ -58,7 +58,7 @@ func (h *harness) runPeers(ctx context.Context) {
 	var spec *runSpec
 	if err == nil {
 		spec = &runSpec{name: namePeerDirect, transport: "in-process", measured: measuredHarness, perCall: true,
-			warm: h.sizes.warm, n: h.sizes.calls, conns: h.simConns.Load,
+			warm: h.sizes.warm, n: h.sizes.calls, conns: h.simConns,
 			sessions: []callFunc{func(ctx context.Context, i int) error {
 				return h.converse(ctx, direct, defaultModelID, h.missPrompt("peer-direct", i))
 			}}}

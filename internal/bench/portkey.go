@@ -184,36 +184,7 @@ func (h *harness) startPortkey(ctx context.Context) (*runSpec, func(*Result), er
 		return Usage{CPU: cpu, RSS: rss, PeakRSS: hwm}, nil
 	}
 	return &runSpec{name: portkeyName, transport: "http", measured: measuredServer,
-		warm: h.sizes.warm, n: h.sizes.calls, sessions: []callFunc{call}, usage: usage, conns: h.simConns.Load}, stop, nil
-}
-
-// simulatorOnPort80 serves the harness's simulator on 127.0.0.1:80 too.
-// Portkey signs its Bedrock requests for the custom host's name without
-// its port (SigV4's host header "127.0.0.1" where the request carries
-// "127.0.0.1:PORT"), so the simulator, which checks signatures as Bedrock
-// does, refuses it on any port but the scheme's default. Binding port 80
-// needs root or CAP_NET_BIND_SERVICE; without it Portkey's row says so.
-func (h *harness) simulatorOnPort80(ctx context.Context) (url string, stop func(), err error) {
-	var lc net.ListenConfig
-	ln, err := lc.Listen(ctx, "tcp", "127.0.0.1:80")
-	if err != nil {
-		return "", nil, fmt.Errorf("portkey signs Bedrock requests without the endpoint's port, so it needs the simulator on port 80: %w", err)
-	}
-	srv := &http.Server{Handler: h.sim, ReadHeaderTimeout: 10 * time.Second,
-		ConnState: func(_ net.Conn, s http.ConnState) {
-			if s == http.StateNew {
-				h.simConns.Add(1)
-			}
-		}}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		_ = srv.Serve(ln)
-	}()
-	return "http://127.0.0.1", func() {
-		srv.Close()
-		<-done
-	}, nil
+		warm: h.sizes.warm, n: h.sizes.calls, sessions: []callFunc{call}, usage: usage, conns: h.simConns}, stop, nil
 }
 
 // procCPU reads a process's user and system time from /proc/PID/stat, in
