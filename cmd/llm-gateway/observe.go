@@ -138,7 +138,7 @@ func serveMetrics(ctx context.Context, cfg *config.Config, a *app, log *slog.Log
 }
 
 // startTracing sets up OpenTelemetry traces when the standard OTEL_*
-// variables ask for them (the SDK reads the process environment itself).
+// variables of the process environment ask for them.
 // A setting it cannot use is logged, and the gateway serves untraced.
 // stop sends the spans still buffered.
 func startTracing(ctx context.Context, cfg *config.Config, log *slog.Logger) (tr *tracing.Tracing, stop func()) {

@@ -1,103 +1,94 @@
-package tracing_test
+package tracing
 
 import (
-	"context"
-	"io"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"math/big"
 	"net"
-	"net/http"
-	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"testing"
-
-	coltrace "go.opentelemetry.io/proto/otlp/collector/trace/v1"
-	"google.golang.org/grpc"
-	"google.golang.org/protobuf/proto"
-
-	"github.com/llm-gateway/llm-gateway/internal/tracing"
+	"time"
 )
 
-// receiver takes OTLP trace exports, over gRPC or HTTP, and hands each
-// request's span names to got. The wire formats are OTLP's own; CI's
-// .ci/traces.sh checks the same against a real Jaeger.
-type receiver struct {
-	coltrace.UnimplementedTraceServiceServer
-	got chan []string
+// SetRetryBackoff shortens the exporter's first wait between attempts,
+// so that tests of its backoff do not wait seconds.
+func SetRetryBackoff(o *Options, d time.Duration) { o.retryBackoff = d }
+
+// TestCA is a certificate authority made for one test.
+type TestCA struct {
+	cert    *x509.Certificate
+	key     *ecdsa.PrivateKey
+	CertPEM []byte
+	Pool    *x509.CertPool
 }
 
-func (r *receiver) Export(_ context.Context, req *coltrace.ExportTraceServiceRequest) (*coltrace.ExportTraceServiceResponse, error) {
-	var names []string
-	for _, rs := range req.GetResourceSpans() {
-		for _, ss := range rs.GetScopeSpans() {
-			for _, s := range ss.GetSpans() {
-				names = append(names, s.GetName())
-			}
+func NewTestCA(t *testing.T) *TestCA {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "llm-gateway test CA"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AddCert(cert)
+	return &TestCA{cert: cert, key: key, CertPEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), Pool: pool}
+}
+
+// Issue is a certificate for name (an IP address for a server) and its
+// key, in PEM.
+func (ca *TestCA) Issue(t *testing.T, name string, usage x509.ExtKeyUsage) (certPEM, keyPEM []byte) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: name},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{usage},
+	}
+	if ip := net.ParseIP(name); ip != nil {
+		tmpl.IPAddresses = []net.IP{ip}
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: k})
+}
+
+// ClientFiles writes the CA's certificate (ca.pem) and a client
+// certificate it issued (client.pem, client-key.pem) into a new directory,
+// and returns it.
+func (ca *TestCA) ClientFiles(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	cert, key := ca.Issue(t, "client", x509.ExtKeyUsageClientAuth)
+	for name, data := range map[string][]byte{"ca.pem": ca.CertPEM, "client.pem": cert, "client-key.pem": key} {
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o600); err != nil {
+			t.Fatal(err)
 		}
 	}
-	r.got <- names
-	return &coltrace.ExportTraceServiceResponse{}, nil
-}
-
-func (r *receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
-	body, err := io.ReadAll(req.Body)
-	var in coltrace.ExportTraceServiceRequest
-	if err == nil {
-		err = proto.Unmarshal(body, &in)
-	}
-	if req.URL.Path != "/v1/traces" || err != nil {
-		http.Error(w, "not an OTLP trace export", http.StatusBadRequest)
-		return
-	}
-	out, _ := r.Export(req.Context(), &in)
-	b, _ := proto.Marshal(out)
-	w.Header().Set("Content-Type", "application/x-protobuf")
-	_, _ = w.Write(b)
-}
-
-// TestExportProtocols sends a span over each protocol the environment can
-// ask for, to a receiver of that protocol only.
-func TestExportProtocols(t *testing.T) {
-	for _, proto := range []string{"", tracing.ProtocolHTTP, tracing.ProtocolGRPC} {
-		t.Run("protocol="+proto, func(t *testing.T) {
-			rec := &receiver{got: make(chan []string, 10)}
-			var endpoint string
-			if proto == tracing.ProtocolGRPC {
-				ln, err := net.Listen("tcp", "127.0.0.1:0")
-				if err != nil {
-					t.Fatal(err)
-				}
-				srv := grpc.NewServer()
-				coltrace.RegisterTraceServiceServer(srv, rec)
-				go func() { _ = srv.Serve(ln) }()
-				t.Cleanup(srv.Stop)
-				endpoint = "http://" + ln.Addr().String()
-			} else {
-				srv := httptest.NewServer(rec)
-				t.Cleanup(srv.Close)
-				endpoint = srv.URL
-			}
-			// The SDK reads the process environment itself.
-			t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint)
-			t.Setenv("OTEL_EXPORTER_OTLP_PROTOCOL", proto)
-			env := func(k string) string {
-				return map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": endpoint, "OTEL_EXPORTER_OTLP_PROTOCOL": proto}[k]
-			}
-			tr, err := tracing.Start(t.Context(), tracing.Options{Getenv: env})
-			if err != nil {
-				t.Fatal(err)
-			}
-			_, span := tr.Provider.Tracer("test").Start(t.Context(), "over "+proto)
-			span.End()
-			// Shutdown sends what is buffered and returns the export's error.
-			if err := tr.Shutdown(t.Context()); err != nil {
-				t.Fatalf("Shutdown: %v", err)
-			}
-			select {
-			case names := <-rec.got:
-				if len(names) != 1 || names[0] != "over "+proto {
-					t.Errorf("received spans %q, want [%q]", names, "over "+proto)
-				}
-			default:
-				t.Errorf("no export reached the %s receiver", proto)
-			}
-		})
-	}
+	return dir
 }

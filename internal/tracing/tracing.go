@@ -4,14 +4,17 @@
 // the gateway's own figures (cached, coalesced, cost, agent).
 //
 // Tracing is off unless OTEL_EXPORTER_OTLP_ENDPOINT or
-// OTEL_EXPORTER_OTLP_TRACES_ENDPOINT is set. Everything else is the
-// OpenTelemetry SDK's own reading of the standard OTEL_* variables
-// (headers, timeouts, sampler, resource attributes, service name, batch
-// sizes), so they work as they do for every OpenTelemetry SDK. Spans leave
-// over OTLP/HTTP with protobuf, the protocol the specification makes the
-// default, or over OTLP/gRPC when OTEL_EXPORTER_OTLP_PROTOCOL (or
-// OTEL_EXPORTER_OTLP_TRACES_PROTOCOL) is grpc. Prompt and answer text is
-// never put on a span unless LOG_PROMPTS asks for it.
+// OTEL_EXPORTER_OTLP_TRACES_ENDPOINT is set. The sampler, resource
+// attributes, service name and batch sizes are the OpenTelemetry SDK's own
+// reading of the standard OTEL_* variables; the exporter's (endpoint,
+// headers, compression, timeout, certificates) are read here as the
+// official Go OTLP exporters read them, so they work as they do for every
+// OpenTelemetry SDK. Spans leave over OTLP/HTTP with protobuf, the
+// protocol the specification makes the default, or over OTLP/gRPC when
+// OTEL_EXPORTER_OTLP_PROTOCOL (or OTEL_EXPORTER_OTLP_TRACES_PROTOCOL) is
+// grpc, both sent by a small client on net/http (otlp.go): the SDK's
+// span-to-OTLP transform is kept, and grpc-go is not linked. Prompt and
+// answer text is never put on a span unless LOG_PROMPTS asks for it.
 package tracing
 
 import (
@@ -19,11 +22,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"strings"
+	"time"
 
 	"go.opentelemetry.io/otel/attribute"
-	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc"
-	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
+	"go.opentelemetry.io/otel/exporters/otlp/otlptrace"
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
@@ -56,7 +60,7 @@ const (
 // Protocol is the OTLP protocol the environment asks for:
 // OTEL_EXPORTER_OTLP_TRACES_PROTOCOL, else OTEL_EXPORTER_OTLP_PROTOCOL,
 // else http/protobuf (the specification's default). http/json, which the
-// Go SDK does not send, and unknown values are an error saying what to set.
+// gateway does not send, and unknown values are an error saying what to set.
 func Protocol(getenv func(string) string) (string, error) {
 	name, proto := "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", strings.TrimSpace(getenv("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL"))
 	if proto == "" {
@@ -73,14 +77,21 @@ func Protocol(getenv func(string) string) (string, error) {
 
 // Options configure Start.
 type Options struct {
-	// Getenv reads the environment for Enabled and the protocol check; the
-	// SDK reads the process environment itself. If nil, nothing is set.
+	// Getenv reads the environment for Enabled, the protocol and the
+	// exporter's settings; the SDK reads the process environment itself
+	// for the rest. If nil, nothing is set.
 	Getenv func(string) string
 	// ServiceName is service.name unless OTEL_SERVICE_NAME or
 	// OTEL_RESOURCE_ATTRIBUTES sets it. If empty, "llm-gateway".
 	ServiceName string
 	Version     string
-	Logger      *slog.Logger
+	// Logger takes the exporter's warnings (a malformed setting skipped,
+	// spans a collector rejected). If nil, they are discarded.
+	Logger *slog.Logger
+
+	// retryBackoff is the exporter's first wait between attempts; tests
+	// shorten it. If zero, 5 s.
+	retryBackoff time.Duration
 }
 
 // Tracing is the tracer provider the gateway's spans go to, or a no-op
@@ -116,13 +127,15 @@ func Start(ctx context.Context, opts Options) (*Tracing, error) {
 	if err != nil {
 		return nil, err
 	}
-	var exp sdktrace.SpanExporter
-	switch proto {
-	case ProtocolGRPC:
-		exp, err = otlptracegrpc.New(ctx)
-	default:
-		exp, err = otlptracehttp.New(ctx)
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
 	}
+	settings, err := readOTLPEnv(getenv, os.ReadFile, proto, log)
+	if err != nil {
+		return nil, fmt.Errorf("otlp trace exporter (%s): %w", proto, err)
+	}
+	exp, err := otlptrace.New(ctx, newOTLPClient(settings, opts.retryBackoff, log))
 	if err != nil {
 		return nil, fmt.Errorf("otlp trace exporter (%s): %w", proto, err)
 	}
@@ -140,7 +153,7 @@ func Start(ctx context.Context, opts Options) (*Tracing, error) {
 	}
 	sdk := sdktrace.NewTracerProvider(sdktrace.WithBatcher(exp), sdktrace.WithResource(res))
 	if opts.Logger != nil {
-		opts.Logger.Info("exporting traces over OTLP", "protocol", proto, "service", name)
+		opts.Logger.Info("exporting traces over OTLP", "protocol", proto, "endpoint", settings.url, "service", name)
 	}
 	return &Tracing{Provider: sdk, tracer: sdk.Tracer(InstrumentationName), sdk: sdk}, nil
 }
