@@ -22,7 +22,7 @@ const generateDescription = `Generate a completion with any AWS Bedrock foundati
 
 func (s *server) generate(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
 	var in GenerateInput
-	if err := decodeArgs(req.Params.Arguments, &in); err != nil {
+	if err := decodeGenerateArgs(req.Params.Arguments, &in); err != nil {
 		return toolError(err), nil
 	}
 	greq, err := in.request()

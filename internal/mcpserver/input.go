@@ -113,8 +113,8 @@ func (in *GenerateInput) request() (*gateway.Request, error) {
 		r.ToolChoice = tc
 	}
 	r.Messages = make([]gateway.Message, len(in.Messages))
-	for i, m := range in.Messages {
-		msg, err := m.message("messages[" + strconv.Itoa(i) + "]")
+	for i := range in.Messages {
+		msg, err := in.Messages[i].message(i)
 		if err != nil {
 			return nil, err
 		}
@@ -123,7 +123,9 @@ func (in *GenerateInput) request() (*gateway.Request, error) {
 	return r, nil
 }
 
-func (m *MessageInput) message(field string) (gateway.Message, error) {
+// message turns messages[i] into a gateway message.
+func (m *MessageInput) message(i int) (gateway.Message, error) {
+	field := func() string { return "messages[" + strconv.Itoa(i) + "]" } // for errors only
 	out := gateway.Message{Role: m.Role, ToolCalls: m.ToolCalls, ToolCallID: m.ToolCallID}
 	raw := bytes.TrimSpace(m.Content)
 	switch {
@@ -131,30 +133,31 @@ func (m *MessageInput) message(field string) (gateway.Message, error) {
 		// Empty content is allowed on an assistant turn that made tool
 		// calls; validation says so otherwise.
 	case raw[0] == '"':
-		if err := json.Unmarshal(raw, &out.Content); err != nil {
-			return out, gateway.Invalid(field+".content", "is not a valid JSON string")
+		var ok bool
+		if out.Content, ok = unquote(raw); !ok {
+			return out, gateway.Invalid(field()+".content", "is not a valid JSON string")
 		}
 	case raw[0] == '[':
 		var blocks []BlockInput
 		if err := decodeArgs(raw, &blocks); err != nil {
-			return out, gateway.Invalid(field+".content", "must be a list of blocks like {\"type\":\"text\",\"text\":\"…\"}: %v", err)
+			return out, gateway.Invalid(field()+".content", "must be a list of blocks like {\"type\":\"text\",\"text\":\"…\"}: %v", err)
 		}
 		for j, b := range blocks {
 			gb := gateway.Block{Type: b.Type, Text: b.Text, Format: strings.ToLower(b.Format), Name: b.Name}
 			if b.Data != "" {
 				data, err := base64.StdEncoding.DecodeString(b.Data)
 				if err != nil {
-					return out, gateway.Invalid(fmt.Sprintf("%s.content[%d].data", field, j), "is not valid base64 (standard alphabet, with padding): %v", err)
+					return out, gateway.Invalid(fmt.Sprintf("%s.content[%d].data", field(), j), "is not valid base64 (standard alphabet, with padding): %v", err)
 				}
 				gb.Data = data
 			}
 			out.Blocks = append(out.Blocks, gb)
 		}
 		if len(out.Blocks) == 0 {
-			return out, gateway.Invalid(field+".content", "is an empty list")
+			return out, gateway.Invalid(field()+".content", "is an empty list")
 		}
 	default:
-		return out, gateway.Invalid(field+".content", "must be a string or a list of content blocks")
+		return out, gateway.Invalid(field()+".content", "must be a string or a list of content blocks")
 	}
 	return out, nil
 }

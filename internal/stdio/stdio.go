@@ -174,7 +174,7 @@ type conn struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 	lane   atomic.Pointer[Lane]
-	// work hands a lane call to an idle worker (laneWorker); idle counts
+	// work hands a lane call to an idle worker (laneWorker); idleWorkers counts
 	// them.
 	work        chan laneWork
 	idleWorkers atomic.Int32
