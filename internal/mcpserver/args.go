@@ -39,47 +39,34 @@ func scanGenerateArgs(raw []byte, in *GenerateInput) bool {
 	if s.i == len(s.b) {
 		return true // no arguments: as {} (decodeArgs)
 	}
-	var seen uint16
-	ok := s.object(func(key []byte) bool {
-		var bit uint16
-		var ok bool
+	ok := s.object(func(key []byte) (uint16, bool) {
 		switch string(key) {
 		case "model":
-			bit, ok = 1<<0, s.str(&in.Model)
+			return 1 << 0, s.str(&in.Model)
 		case "messages":
-			bit, ok = 1<<1, s.messages(&in.Messages)
+			return 1 << 1, s.messages(&in.Messages)
 		case "system":
-			bit, ok = 1<<2, s.str(&in.System)
+			return 1 << 2, s.str(&in.System)
 		case "temperature":
-			bit = 1 << 3
 			in.Temperature = new(float64)
-			ok = s.float(in.Temperature)
+			return 1 << 3, s.float(in.Temperature)
 		case "max_tokens":
-			bit = 1 << 4
 			in.MaxTokens = new(int)
-			ok = s.int(in.MaxTokens)
+			return 1 << 4, s.int(in.MaxTokens)
 		case "top_p":
-			bit = 1 << 5
 			in.TopP = new(float64)
-			ok = s.float(in.TopP)
+			return 1 << 5, s.float(in.TopP)
 		case "cache":
-			bit = 1 << 6
 			in.Cache = new(bool)
-			ok = s.bool(in.Cache)
+			return 1 << 6, s.bool(in.Cache)
 		case "stream":
-			bit, ok = 1<<7, s.bool(&in.Stream)
+			return 1 << 7, s.bool(&in.Stream)
 		case "reasoning":
-			bit, ok = 1<<8, s.str(&in.Reasoning)
+			return 1 << 8, s.str(&in.Reasoning)
 		case "service_tier":
-			bit, ok = 1<<9, s.str(&in.ServiceTier)
-		default:
-			return false
+			return 1 << 9, s.str(&in.ServiceTier)
 		}
-		if seen&bit != 0 {
-			return false // repeated: encoding/json merges, decodeArgs knows how
-		}
-		seen |= bit
-		return ok
+		return 0, false
 	})
 	if !ok {
 		return false
@@ -91,44 +78,42 @@ func scanGenerateArgs(raw []byte, in *GenerateInput) bool {
 // messages reads generate's messages: objects of role, content (a string
 // or a list) and tool_call_id.
 func (s *argScanner) messages(out *[]MessageInput) bool {
+	msgs := make([]MessageInput, 0, 4)
+	ok := s.array(func() bool {
+		var m MessageInput
+		ok := s.object(func(key []byte) (uint16, bool) {
+			switch string(key) {
+			case "role":
+				return 1 << 0, s.str(&m.Role)
+			case "content":
+				return 1 << 1, s.content(&m.Content)
+			case "tool_call_id":
+				return 1 << 2, s.str(&m.ToolCallID)
+			}
+			return 0, false
+		})
+		msgs = append(msgs, m)
+		return ok
+	})
+	*out = msgs
+	return ok
+}
+
+// array reads an array, each element by elem.
+func (s *argScanner) array(elem func() bool) bool {
 	if !s.expect('[') {
 		return false
 	}
-	msgs := make([]MessageInput, 0, 4)
 	s.space()
 	if s.peek(']') {
-		*out = msgs
 		return true
 	}
 	for {
-		var m MessageInput
-		var seen uint8
-		ok := s.object(func(key []byte) bool {
-			var bit uint8
-			var ok bool
-			switch string(key) {
-			case "role":
-				bit, ok = 1<<0, s.str(&m.Role)
-			case "content":
-				bit, ok = 1<<1, s.content(&m.Content)
-			case "tool_call_id":
-				bit, ok = 1<<2, s.str(&m.ToolCallID)
-			default:
-				return false
-			}
-			if seen&bit != 0 {
-				return false
-			}
-			seen |= bit
-			return ok
-		})
-		if !ok {
+		if !elem() {
 			return false
 		}
-		msgs = append(msgs, m)
 		s.space()
 		if s.peek(']') {
-			*out = msgs
 			return true
 		}
 		if !s.expect(',') {
@@ -159,9 +144,11 @@ func (s *argScanner) content(out *json.RawMessage) bool {
 	return true
 }
 
-// object reads an object, handing each member's key to member, which reads
-// its value. Keys with escapes are left to encoding/json.
-func (s *argScanner) object(member func(key []byte) bool) bool {
+// object reads an object, handing each member's key to member, which
+// reads its value and returns a bit of its own for the key, so that a
+// repeated key is refused (encoding/json merges the values), or 0 where
+// keys may repeat. Keys with escapes are left to encoding/json.
+func (s *argScanner) object(member func(key []byte) (bit uint16, ok bool)) bool {
 	if !s.expect('{') {
 		return false
 	}
@@ -169,15 +156,18 @@ func (s *argScanner) object(member func(key []byte) bool) bool {
 	if s.peek('}') {
 		return true
 	}
+	var seen uint16
 	for {
 		s.space()
 		start, end, ok := s.strSpan()
-		if !ok || !plain(s.b[start:end]) {
+		if !ok || !plain(s.b[start:end]) || !s.expect(':') {
 			return false
 		}
-		if !s.expect(':') || !member(s.b[start:end]) {
+		bit, ok := member(s.b[start:end])
+		if !ok || seen&bit != 0 {
 			return false
 		}
+		seen |= bit
 		s.space()
 		if s.peek('}') {
 			return true
@@ -380,25 +370,9 @@ func (s *argScanner) skip(depth int) bool {
 		_, _, ok := s.strSpan()
 		return ok
 	case '{':
-		return s.object(func([]byte) bool { return s.skip(depth + 1) })
+		return s.object(func([]byte) (uint16, bool) { return 0, s.skip(depth + 1) })
 	case '[':
-		s.i++
-		s.space()
-		if s.peek(']') {
-			return true
-		}
-		for {
-			if !s.skip(depth + 1) {
-				return false
-			}
-			s.space()
-			if s.peek(']') {
-				return true
-			}
-			if !s.expect(',') {
-				return false
-			}
-		}
+		return s.array(func() bool { return s.skip(depth + 1) })
 	case 't':
 		return s.literal("true")
 	case 'f':
