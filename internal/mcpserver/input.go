@@ -12,6 +12,7 @@ import (
 	"github.com/google/jsonschema-go/jsonschema"
 
 	"github.com/llm-gateway/llm-gateway/internal/gateway"
+	"github.com/llm-gateway/llm-gateway/internal/jsonscan"
 )
 
 // GenerateInput is the generate tool's arguments: the seed's fields
@@ -134,7 +135,7 @@ func (m *MessageInput) message(i int) (gateway.Message, error) {
 		// calls; validation says so otherwise.
 	case raw[0] == '"':
 		var ok bool
-		if out.Content, ok = unquote(raw); !ok {
+		if out.Content, ok = jsonscan.Unquote(raw); !ok {
 			return out, gateway.Invalid(field()+".content", "is not a valid JSON string")
 		}
 	case raw[0] == '[':

@@ -10,6 +10,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
+
+	"github.com/llm-gateway/llm-gateway/internal/jsonscan"
 )
 
 // batchesEndWith is the first MCP protocol version without JSON-RPC
@@ -25,6 +27,39 @@ type envelope struct {
 	Params  json.RawMessage `json:"params"`
 	Result  json.RawMessage `json:"result"`
 	Error   json.RawMessage `json:"error"`
+}
+
+// scan reads the usual message, an object of the envelope's members
+// spelt as the specification spells them, each once, in one pass over
+// data as json.Unmarshal would read it, and reports whether it could;
+// json.Unmarshal reads the others (and words their errors). The members
+// point into data, a line of their own.
+func (e *envelope) scan(data []byte) bool {
+	s := jsonscan.New(data)
+	ok := s.Object(func(key []byte) (uint16, bool) {
+		var v *json.RawMessage
+		var bit uint16
+		switch string(key) {
+		case "jsonrpc":
+			return 1 << 0, s.Str(&e.Version)
+		case "id":
+			v, bit = &e.ID, 1<<1
+		case "method":
+			v, bit = &e.Method, 1<<2
+		case "params":
+			v, bit = &e.Params, 1<<3
+		case "result":
+			v, bit = &e.Result, 1<<4
+		case "error":
+			v, bit = &e.Error, 1<<5
+		default:
+			return 0, false // json.Unmarshal matches members' names in any case
+		}
+		var ok bool
+		*v, ok = s.Value()
+		return bit, ok
+	})
+	return ok && s.End()
 }
 
 // badMessage is a line or batch element that gets an error answer instead
@@ -64,7 +99,11 @@ func (c *conn) decodeLine(data []byte) []jsonrpc.Message {
 // (a request with an id) is recorded as pending, in batch b if not nil.
 func (c *conn) decodeOne(data []byte, b *batch) (jsonrpc.Message, *badMessage) {
 	var env envelope
-	err := json.Unmarshal(data, &env)
+	var err error
+	if !env.scan(data) {
+		env = envelope{}
+		err = json.Unmarshal(data, &env)
+	}
 	var syn *json.SyntaxError
 	switch {
 	case errors.As(err, &syn):
@@ -92,8 +131,8 @@ func (c *conn) decodeOne(data []byte, b *batch) (jsonrpc.Message, *badMessage) {
 	if env.Version != "2.0" {
 		return nil, &badMessage{id: id, code: jsonrpc.CodeInvalidRequest, message: `invalid request: "jsonrpc" must be "2.0"`}
 	}
-	var method string
-	if err := json.Unmarshal(env.Method, &method); err != nil || method == "" {
+	method, ok := jsonscan.Unquote(env.Method)
+	if !ok || method == "" {
 		return nil, &badMessage{id: id, code: jsonrpc.CodeInvalidRequest, message: `invalid request: "method" must be a non-empty string`}
 	}
 	if idErr != "" {
