@@ -20,11 +20,12 @@ import (
 const httpBenchSessions = 64
 
 // benchHTTPSessions serves h on loopback, opens n MCP sessions with a
-// bearer key and calls the tool in params from all of them at once (one
-// call after another when n is 1), checking each answer with ok. Client
+// bearer key and calls the tool in params(i) from all of them at once
+// (one call after another when n is 1; i counts the calls from 1),
+// checking each answer with ok. Client
 // and server share the process, so CPU per op counts both; compare rows,
 // not absolute values.
-func benchHTTPSessions(b *testing.B, h http.Handler, n int, params string, ok func([]byte) bool) {
+func benchHTTPSessions(b *testing.B, h http.Handler, n int, params func(i int64) string, ok func([]byte) bool) {
 	srv := httptest.NewServer(h)
 	b.Cleanup(srv.Close)
 	tr := &http.Transport{MaxIdleConnsPerHost: n, MaxConnsPerHost: n}
@@ -64,7 +65,7 @@ func benchHTTPSessions(b *testing.B, h http.Handler, n int, params string, ok fu
 		}
 		post(id, `{"jsonrpc":"2.0","method":"notifications/initialized"}`)
 		post(id, `{"jsonrpc":"2.0","id":"ping","method":"ping"}`) // after initialized is handled
-		if _, out := post(id, `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":`+params+`}`); !bytes.Contains(out, []byte(`"content"`)) {
+		if _, out := post(id, `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":`+params(0)+`}`); !bytes.Contains(out, []byte(`"content"`)) {
 			b.Fatalf("first call: %s", out)
 		}
 		sessions <- id
@@ -77,8 +78,8 @@ func benchHTTPSessions(b *testing.B, h http.Handler, n int, params string, ok fu
 	defer func() { b.ReportMetric(float64((processCPU()-cpu0).Microseconds())/float64(b.N), "cpu-µs/op") }()
 	if n == 1 {
 		id := <-sessions
-		for i := range b.N {
-			if _, out := post(id, `{"jsonrpc":"2.0","id":`+strconv.Itoa(i+2)+`,"method":"tools/call","params":`+params+`}`); !ok(out) {
+		for i := range int64(b.N) {
+			if _, out := post(id, `{"jsonrpc":"2.0","id":`+strconv.FormatInt(i+2, 10)+`,"method":"tools/call","params":`+params(i+1)+`}`); !ok(out) {
 				b.Fatalf("answer: %s", out)
 			}
 		}
@@ -88,7 +89,8 @@ func benchHTTPSessions(b *testing.B, h http.Handler, n int, params string, ok fu
 	b.RunParallel(func(pb *testing.PB) {
 		id := <-sessions
 		for pb.Next() {
-			_, out := post(id, `{"jsonrpc":"2.0","id":`+strconv.FormatInt(next.Add(1), 10)+`,"method":"tools/call","params":`+params+`}`)
+			i := next.Add(1)
+			_, out := post(id, `{"jsonrpc":"2.0","id":`+strconv.FormatInt(i, 10)+`,"method":"tools/call","params":`+params(i)+`}`)
 			if !ok(out) {
 				b.Errorf("answer: %s", out)
 				return
@@ -119,7 +121,7 @@ func benchHTTPHandler(b *testing.B, store string, noLane bool) http.Handler {
 const benchHitParams = `{"name":"generate","arguments":{"model":"nova-lite","max_tokens":200,"messages":[{"role":"user","content":"What is the capital of France?"}]}}`
 
 func benchHTTPHit(b *testing.B, n int, store string, noLane bool) {
-	benchHTTPSessions(b, benchHTTPHandler(b, store, noLane), n, benchHitParams, func(out []byte) bool {
+	benchHTTPSessions(b, benchHTTPHandler(b, store, noLane), n, func(int64) string { return benchHitParams }, func(out []byte) bool {
 		return bytes.Contains(out, []byte(`\"cached\":true`)) || bytes.Contains(out, []byte(`"cached":true`))
 	})
 }
@@ -135,6 +137,25 @@ func BenchmarkHTTPHit64SQLite(b *testing.B)    { benchHTTPHit(b, httpBenchSessio
 func BenchmarkHTTPHit1Memory(b *testing.B)     { benchHTTPHit(b, 1, "memory:", false) }
 func BenchmarkHTTPHit1MemorySDK(b *testing.B)  { benchHTTPHit(b, 1, "memory:", true) }
 
+// benchHTTPMiss asks a new question on every call: a miss of the built-in
+// simulator (in this process too) through the gateway's HTTP stack.
+func benchHTTPMiss(b *testing.B, n int, store string, noLane bool) {
+	benchHTTPSessions(b, benchHTTPHandler(b, store, noLane), n, func(i int64) string {
+		return `{"name":"generate","arguments":{"model":"nova-lite","max_tokens":200,"messages":[{"role":"user","content":` +
+			strconv.Quote(missPrompt(int(i))) + `}]}}`
+	}, func(out []byte) bool {
+		return bytes.Contains(out, []byte(`\"cached\":false`)) || bytes.Contains(out, []byte(`"cached":false`))
+	})
+}
+
+// BenchmarkHTTPMiss64Memory and BenchmarkHTTPMiss1Memory are misses over
+// Streamable HTTP (generate, a new question each call), at 64 sessions and
+// one; compare with BenchmarkHTTPNoop64 (issue 19: CPU per miss at most
+// 1.5× the floor's per call) and with BenchmarkConverseDirect.
+func BenchmarkHTTPMiss64Memory(b *testing.B) { benchHTTPMiss(b, httpBenchSessions, "memory:", false) }
+func BenchmarkHTTPMiss64SQLite(b *testing.B) { benchHTTPMiss(b, httpBenchSessions, "", false) }
+func BenchmarkHTTPMiss1Memory(b *testing.B)  { benchHTTPMiss(b, 1, "memory:", false) }
+
 func BenchmarkHTTPNoop64(b *testing.B) { benchHTTPNoop(b, httpBenchSessions) }
 func BenchmarkHTTPNoop1(b *testing.B)  { benchHTTPNoop(b, 1) }
 
@@ -144,7 +165,7 @@ func benchHTTPNoop(b *testing.B, n int) {
 		return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: "ok"}}}, nil
 	})
 	h := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return srv }, nil)
-	benchHTTPSessions(b, h, n, `{"name":"noop","arguments":{}}`, func(out []byte) bool { return bytes.Contains(out, []byte(`"ok"`)) })
+	benchHTTPSessions(b, h, n, func(int64) string { return `{"name":"noop","arguments":{}}` }, func(out []byte) bool { return bytes.Contains(out, []byte(`"ok"`)) })
 }
 
 // processCPU is this process's user and system CPU time so far.
