@@ -2,6 +2,7 @@ package bedrock
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,6 +14,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -531,4 +533,50 @@ func TestLeanBearerToken(t *testing.T) {
 		}
 		sameError(t, c, novaPro, sdkErr, leanErr)
 	})
+}
+
+// countingConn counts the writes made on a connection.
+type countingConn struct {
+	net.Conn
+	writes *atomic.Int64
+}
+
+func (c countingConn) Write(p []byte) (int, error) {
+	c.writes.Add(1)
+	return c.Conn.Write(p)
+}
+
+// TestLeanOneWritePerRequest: the lean path's request leaves in one write,
+// headers and body together (net/http flushes the headers of a body it
+// does not know to be in memory on their own first: a second write and
+// packet on every miss).
+func TestLeanOneWritePerRequest(t *testing.T) {
+	_, srv := startSim(t, nil)
+	var writes atomic.Int64
+	tr := &http.Transport{DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+		conn, err := (&net.Dialer{}).DialContext(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		return countingConn{Conn: conn, writes: &writes}, nil
+	}}
+	t.Cleanup(tr.CloseIdleConnections)
+	c, err := New(t.Context(), Options{
+		Endpoint: srv.URL, Region: simRegion, MaxAttempts: 1,
+		Credentials: credentials.NewStaticCredentialsProvider(simKeyID, simSecret, ""),
+		HTTPClient:  &http.Client{Transport: tr},
+		Logger:      testLogger(t),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const calls = 5
+	for i := range calls {
+		if _, err := c.Converse(t.Context(), ask(fmt.Sprintf("Hello %d", i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := writes.Load(); got != calls {
+		t.Errorf("%d calls made %d writes, want one each", calls, got)
+	}
 }

@@ -1,9 +1,11 @@
 package bedrock
 
 import (
+	"bytes"
 	"errors"
 	"io"
 	"net/http"
+	"reflect"
 
 	"github.com/aws/aws-sdk-go-v2/service/bedrockruntime"
 )
@@ -21,6 +23,12 @@ import (
 // connection". Hiding WriteTo makes io.Copy use Read, whose io.EOF means a
 // clean end.
 //
+// A body that is an io.NopCloser of a *bytes.Reader, as the lean Converse
+// path sends, is passed on as it is: its WriteTo never fails that way, and
+// net/http recognises it as in memory and writes the request's headers and
+// body together, in one write, where it flushes the headers of any other
+// body first (two writes, two packets).
+//
 // It also caps the answer: past maxAnswer bytes its body reads fail with
 // errAnswerTooLarge, so that a misbehaving upstream (or proxy) cannot grow
 // the gateway's memory with one answer.
@@ -30,7 +38,7 @@ type bodyGuard struct {
 }
 
 func (g bodyGuard) Do(req *http.Request) (*http.Response, error) {
-	if req.Body != nil && req.Body != http.NoBody {
+	if req.Body != nil && req.Body != http.NoBody && !inMemory(req.Body) {
 		req.Body = readOnlyBody{req.Body}
 	}
 	resp, err := g.next.Do(req)
@@ -38,6 +46,20 @@ func (g bodyGuard) Do(req *http.Request) (*http.Response, error) {
 		resp.Body = &cappedBody{ReadCloser: resp.Body, left: g.maxAnswer}
 	}
 	return resp, err
+}
+
+// nopCloserWriterTo is the type io.NopCloser returns for a reader with
+// WriteTo, such as a *bytes.Reader.
+var nopCloserWriterTo = reflect.TypeOf(io.NopCloser(bytes.NewReader(nil)))
+
+// inMemory reports whether body is io.NopCloser of a *bytes.Reader, the
+// lean path's request bodies, looked into as net/http looks into it.
+func inMemory(body io.ReadCloser) bool {
+	if reflect.TypeOf(body) != nopCloserWriterTo {
+		return false
+	}
+	_, ok := reflect.ValueOf(body).Field(0).Interface().(*bytes.Reader)
+	return ok
 }
 
 // DefaultMaxAnswerBytes bounds an answer when Options.MaxAnswerBytes is

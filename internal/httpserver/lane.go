@@ -101,11 +101,11 @@ func (s *Server) lanePOST(w http.ResponseWriter, r *http.Request, id string) boo
 			s.log.Error("the lane's answer could not be encoded", logKeyError, err)
 			return true
 		}
-		sse.event(out)
+		sse.answer(out)
 		return true
 	}
 	// The lane's result is compact JSON already: framed, not encoded again.
-	sse.event(rpcwire.AppendResult(make([]byte, 0, len(result)+48), req.ID, result))
+	sse.answer(rpcwire.AppendResult(make([]byte, 0, len(result)+48), req.ID, result))
 	return true
 }
 
@@ -232,13 +232,32 @@ func (s *laneStream) begin() {
 // client's going away, which ends nothing: the call runs on, as with the
 // SDK.
 func (s *laneStream) event(data []byte) {
-	b := make([]byte, 0, len(data)+len("event: message\ndata: \n\n"))
-	b = append(b, "event: message\ndata: "...)
-	b = append(b, data...)
-	b = append(b, "\n\n"...)
+	b := frameMessage(data)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, err := s.w.Write(b); err == nil { //nolint:gosec // a text/event-stream of JSON-RPC messages, as the SDK writes them; no HTML
 		_ = http.NewResponseController(s.w).Flush()
 	}
+}
+
+// answer writes the stream's last event, the call's answer, and leaves it
+// in the response's buffer: net/http sends it with the end of the chunked
+// body when the handler returns, in one write, where flushing it would
+// make that two (the event, then the body's end) on every call. The
+// answer is chunked as the SDK's is even when no event was flushed before
+// it, rather than given the Content-Length net/http gives a short body.
+func (s *laneStream) answer(data []byte) {
+	b := frameMessage(data)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.w.Header().Set("Transfer-Encoding", "chunked")
+	_, _ = s.w.Write(b) //nolint:gosec // as in event
+}
+
+// frameMessage is data framed as a "message" event.
+func frameMessage(data []byte) []byte {
+	b := make([]byte, 0, len(data)+len("event: message\ndata: \n\n"))
+	b = append(b, "event: message\ndata: "...)
+	b = append(b, data...)
+	return append(b, "\n\n"...)
 }

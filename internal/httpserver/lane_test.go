@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -402,5 +404,65 @@ func TestLaneShutdown(t *testing.T) {
 				t.Errorf("the lane answered %d calls; want 1", n)
 			}
 		})
+	}
+}
+
+// countingListener counts the writes made on the connections it accepts.
+type countingListener struct {
+	net.Listener
+	writes *atomic.Int64
+}
+
+func (l countingListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return countingConn{Conn: c, writes: l.writes}, nil
+}
+
+type countingConn struct {
+	net.Conn
+	writes *atomic.Int64
+}
+
+func (c countingConn) Write(p []byte) (int, error) {
+	c.writes.Add(1)
+	return c.Conn.Write(p)
+}
+
+// TestLaneAnswerOneWrite: the lane's answer to a call leaves in one write,
+// its event and the end of the chunked body together (flushed, the event
+// went alone and the body's end after it).
+func TestLaneAnswerOneWrite(t *testing.T) {
+	ls := newLaneServer(laneGen)
+	s, err := New(Options{Server: ls.srv, Keys: testKeys, Lane: ls.lane})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var writes atomic.Int64
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	go func() { _ = s.Serve(ctx, countingListener{Listener: ln, writes: &writes}) }()
+	url := "http://" + ln.Addr().String()
+	id := openSession(t, url, keyA)
+	c := httpClient(t, keyA)
+	const calls = 3
+	before := writes.Load()
+	for i := range calls {
+		a := send(t, c, url, id, `{"jsonrpc":"2.0","id":`+strconv.Itoa(40+i)+`,"method":"tools/call","params":{"name":"generate","arguments":{"model":"nova-lite","messages":[{"role":"user","content":"hi"}]}}}`, nil)
+		if a.Status != http.StatusOK || !strings.Contains(a.Body, `"result"`) || len(a.TransferEncoding) == 0 {
+			t.Fatalf("call %d: %v", i, a)
+		}
+	}
+	if got := writes.Load() - before; got != calls {
+		t.Errorf("%d calls were answered in %d writes, want one each", calls, got)
+	}
+	if s.laneAnswers.Load() != calls {
+		t.Errorf("the lane answered %d calls, want %d", s.laneAnswers.Load(), calls)
 	}
 }
