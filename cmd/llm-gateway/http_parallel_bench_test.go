@@ -73,9 +73,8 @@ func benchHTTPSessions(b *testing.B, h http.Handler, n int, params func(i int64)
 	b.ReportAllocs()
 	var next atomic.Int64
 	next.Store(1)
-	cpu0 := processCPU()
 	b.ResetTimer()
-	defer func() { b.ReportMetric(float64((processCPU()-cpu0).Microseconds())/float64(b.N), "cpu-µs/op") }()
+	defer reportCPU(b)()
 	if n == 1 {
 		id := <-sessions
 		for i := range int64(b.N) {

@@ -6,7 +6,9 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -79,11 +81,42 @@ func missBenchGateway(b *testing.B, url string) (gw mcpserver.Generator, h http.
 
 // reportCPU reports the process's CPU time per op from now on, when the
 // returned func is called after the loop: on a shared machine it moves
-// less than ns/op, which counts waiting for a CPU. The simulator runs in
-// this process too, in every benchmark here alike.
+// less than ns/op, which counts waiting for a CPU. It also reports the
+// read and write system calls per op (on Linux), which do not move with
+// the load at all. The simulator runs in this process too, in every
+// benchmark here alike.
 func reportCPU(b *testing.B) func() {
 	cpu0 := processCPU()
-	return func() { b.ReportMetric(float64((processCPU()-cpu0).Microseconds())/float64(b.N), "cpu-µs/op") }
+	r0, w0, ok0 := processSyscalls()
+	return func() {
+		b.ReportMetric(float64((processCPU()-cpu0).Microseconds())/float64(b.N), "cpu-µs/op")
+		if r1, w1, ok1 := processSyscalls(); ok0 && ok1 {
+			b.ReportMetric(float64(r1-r0)/float64(b.N), "reads/op")
+			b.ReportMetric(float64(w1-w0)/float64(b.N), "writes/op")
+		}
+	}
+}
+
+// processSyscalls is the read and write system calls this process has
+// made so far (syscr and syscw of /proc/self/io), or false where there is
+// no such file.
+func processSyscalls() (reads, writes int64, ok bool) {
+	b, err := os.ReadFile("/proc/self/io")
+	if err != nil {
+		return 0, 0, false
+	}
+	for line := range strings.Lines(string(b)) {
+		k, v, _ := strings.Cut(strings.TrimSpace(line), ": ")
+		n, err := strconv.ParseInt(v, 10, 64)
+		switch {
+		case err != nil:
+		case k == "syscr":
+			reads = n
+		case k == "syscw":
+			writes = n
+		}
+	}
+	return reads, writes, true
 }
 
 // missPrompt is a question not asked before in this process.
