@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/llm-gateway/llm-gateway/internal/httpapi"
+	"github.com/llm-gateway/llm-gateway/internal/httpapi/decodetest"
 )
 
 // FuzzRequest feeds any body through decoding and mapping: neither may
@@ -22,6 +23,7 @@ func FuzzRequest(f *testing.F) {
 		f.Add(b)
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
+		decodetest.SameAsEncodingJSON[MessagesRequest](t, body, false)
 		var in MessagesRequest
 		if err := httpapi.Decode(bytes.NewReader(body), &in); err != nil {
 			if err.Error() == "" {

@@ -19,7 +19,14 @@ import (
 const RetryAfter = 1
 
 // Decode reads a JSON request body, naming the field of a type mismatch.
+// A Held body is read in place (Unmarshal); any other, and any body
+// Unmarshal leaves to it, with encoding/json's Decoder.
 func Decode(body io.Reader, v any) error {
+	if h, ok := body.(Held); ok {
+		if b := h.Held(); b != nil && Unmarshal(b, v, false) {
+			return nil
+		}
+	}
 	err := json.NewDecoder(body).Decode(v)
 	var typeErr *json.UnmarshalTypeError
 	switch {

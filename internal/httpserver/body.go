@@ -69,6 +69,15 @@ type heldBody struct {
 
 func (*heldBody) Close() error { return nil }
 
+// Held returns the whole body while none of it has been read, so that the
+// compatible APIs' handlers read it in place (httpapi.Held).
+func (h *heldBody) Held() []byte {
+	if h.Len() != len(h.b) {
+		return nil
+	}
+	return h.b
+}
+
 // releaseAfter is the body size from which a session is nudged into
 // dropping the request it last handled.
 const releaseAfter = 64 << 10

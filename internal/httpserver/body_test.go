@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/llm-gateway/llm-gateway/internal/httpapi"
 )
 
 func TestBodyLimit(t *testing.T) {
@@ -55,3 +57,5 @@ func TestFormatBytes(t *testing.T) {
 		}
 	}
 }
+
+var _ httpapi.Held = (*heldBody)(nil)

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/llm-gateway/llm-gateway/internal/gateway"
+	"github.com/llm-gateway/llm-gateway/internal/httpapi/decodetest"
 )
 
 // fuzzCatalog knows one model that takes everything.
@@ -54,6 +55,7 @@ func FuzzGenerateArguments(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Fuzz(func(t *testing.T, args []byte) {
+		decodetest.SameAsEncodingJSON[GenerateInput](t, args, true)
 		var in GenerateInput
 		if err := decodeArgs(json.RawMessage(args), &in); err != nil {
 			if gateway.KindOf(err) != gateway.KindInvalidRequest {

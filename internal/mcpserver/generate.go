@@ -13,6 +13,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/llm-gateway/llm-gateway/internal/gateway"
+	"github.com/llm-gateway/llm-gateway/internal/httpapi"
 )
 
 const generateDescription = `Generate a completion with any AWS Bedrock foundation model, chosen per call by "model" (see list_models for names, limits and prices). ` +
@@ -54,9 +55,15 @@ func (s *server) generate(ctx context.Context, req *mcp.CallToolRequest) (*mcp.C
 
 // decodeArgs reads a tool's arguments strictly: an unknown field is an error
 // that names it, so that a misspelt "temprature" is not silently ignored.
+// Arguments are read in place (httpapi.Unmarshal); what that leaves, which
+// includes every error, is read again by encoding/json, whose errors
+// argsError knows.
 func decodeArgs(raw json.RawMessage, v any) error {
 	if len(bytes.TrimSpace(raw)) == 0 {
 		raw = []byte("{}")
+	}
+	if httpapi.Unmarshal(raw, v, true) {
+		return nil
 	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()

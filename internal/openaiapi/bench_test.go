@@ -3,12 +3,14 @@ package openaiapi
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 
 	"github.com/llm-gateway/llm-gateway/internal/gateway"
+	"github.com/llm-gateway/llm-gateway/internal/httpapi"
 )
 
 // BenchmarkChatCompletions is the front end's own cost per call: decoding,
@@ -57,4 +59,36 @@ func BenchmarkEncodeCompletion(b *testing.B) {
 			}
 		}
 	})
+}
+
+// held is a body read whole, as the gateway's HTTP server hands it on.
+type held struct {
+	*bytes.Reader
+	b []byte
+}
+
+func (h held) Held() []byte { return h.b }
+
+// BenchmarkDecodeRequest sets decoding a typical request in place
+// (httpapi.Decode of a held body) beside encoding/json's Decoder, which
+// reads any other body.
+func BenchmarkDecodeRequest(b *testing.B) {
+	body := []byte(`{"model":"nova-lite","max_tokens":512,"messages":[{"role":"system","content":"Be brief."},{"role":"user","content":"What is the capital of France?"}]}`)
+	for _, tt := range []struct {
+		name string
+		body func() io.Reader
+	}{
+		{"encoding-json", func() io.Reader { return bytes.NewReader(body) }},
+		{"held", func() io.Reader { return held{bytes.NewReader(body), body} }},
+	} {
+		b.Run(tt.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				var in ChatRequest
+				if err := httpapi.Decode(tt.body(), &in); err != nil || len(in.Messages) != 2 {
+					b.Fatal(in, err)
+				}
+			}
+		})
+	}
 }
