@@ -51,8 +51,11 @@
 // made about 290 of the client's some 400 allocations per call, and most
 // of its CPU. The lean path uses the SDK's own parts, so that Bedrock sees
 // the same request and the caller gets the same answer and errors: the
-// client's protocol serializer and deserializer with the service's
-// Converse schema and type registry; its endpoint resolver, and the auth
+// client's protocol serializer (except for the usual request, a
+// conversation of text with inference settings, whose body leanbody.go
+// writes byte for byte as it does, held to it by TestLeanBodyAsSDK and
+// FuzzLeanBody) and deserializer with the service's Converse schema and
+// type registry; its endpoint resolver, and the auth
 // scheme the SDK would pick (both depend only on the options, so they are
 // settled once, at New); its credentials provider and SigV4 signer, or its
 // bearer signer for a Bedrock API key; its HTTP client; and its retryer

@@ -39,7 +39,8 @@ import (
 // most of the client's own CPU and allocations on a miss (see doc.go).
 //
 // It keeps what Bedrock sees and what the caller gets identical by using
-// the SDK's own parts: the client's protocol serializer and deserializer
+// the SDK's own parts: the client's protocol serializer (or, for the usual
+// text conversation, leanbody.go's copy of what it writes) and deserializer
 // with the service's Converse schema and type registry (same body bytes,
 // same error types), its endpoint resolver (resolved once, at New), its
 // credentials provider (cached) and SigV4 signer (or bearer signer), its
@@ -261,28 +262,25 @@ func (l *leanConverse) call(ctx context.Context, in *bedrockruntime.ConverseInpu
 	if l.endpointErr != nil {
 		return nil, l.endpointErr
 	}
-	sreq := smithyhttp.NewStackRequest().(*smithyhttp.Request)
-	if err := l.protocol.SerializeRequest(ctx, l.op, in, sreq); err != nil {
-		return nil, &smithy.SerializationError{Err: err}
-	}
-	var body []byte
-	if s := sreq.GetStream(); s != nil {
+	sr, ok := leanSerialize(in)
+	if !ok {
 		var err error
-		if body, err = io.ReadAll(s); err != nil {
-			return nil, &smithy.SerializationError{Err: err}
+		if sr, err = l.sdkSerialize(ctx, in); err != nil {
+			return nil, err
 		}
 	}
+	body := sr.body
 	sum := sha256.Sum256(body)
 	hash := hex.EncodeToString(sum[:])
 
 	// As the SDK's resolveEndpointV2Middleware joins them.
 	u := l.endpoint
-	if u.RawPath == "" && sreq.URL.RawPath != "" {
+	if u.RawPath == "" && sr.url.RawPath != "" {
 		u.RawPath = u.Path
 	}
-	u.Path = smithyhttp.JoinPath(u.Path, sreq.URL.Path)
-	u.RawPath = smithyhttp.JoinPath(u.RawPath, sreq.URL.RawPath)
-	header := sreq.Header
+	u.Path = smithyhttp.JoinPath(u.Path, sr.url.Path)
+	u.RawPath = smithyhttp.JoinPath(u.RawPath, sr.url.RawPath)
+	header := sr.header
 	for k := range l.endpointHdr {
 		header.Set(k, l.endpointHdr.Get(k))
 	}
@@ -290,7 +288,7 @@ func (l *leanConverse) call(ctx context.Context, in *bedrockruntime.ConverseInpu
 	if id, err := smithyrand.NewUUID(rand.Reader).GetUUID(); err == nil {
 		header.Set(invocationIDHeader, id)
 	}
-	p := &prepared{method: sreq.Method, url: u, header: header, body: body, hash: hash}
+	p := &prepared{method: sr.method, url: u, header: header, body: body, hash: hash}
 
 	attemptSkew := time.Duration(l.skew.Load())
 	release := func(error) error { return nil }
@@ -311,6 +309,23 @@ func (l *leanConverse) call(ctx context.Context, in *bedrockruntime.ConverseInpu
 			return res.out, res.err
 		}
 	}
+}
+
+// sdkSerialize is in's request as the SDK's protocol serializer makes it,
+// for the inputs leanSerialize leaves to it.
+func (l *leanConverse) sdkSerialize(ctx context.Context, in *bedrockruntime.ConverseInput) (*serializedRequest, error) {
+	sreq := smithyhttp.NewStackRequest().(*smithyhttp.Request)
+	if err := l.protocol.SerializeRequest(ctx, l.op, in, sreq); err != nil {
+		return nil, &smithy.SerializationError{Err: err}
+	}
+	sr := &serializedRequest{method: sreq.Method, url: url.URL{Path: sreq.URL.Path, RawPath: sreq.URL.RawPath}, header: sreq.Header}
+	if s := sreq.GetStream(); s != nil {
+		var err error
+		if sr.body, err = io.ReadAll(s); err != nil {
+			return nil, &smithy.SerializationError{Err: err}
+		}
+	}
+	return sr, nil
 }
 
 // prepared is a serialized request, sent once per attempt.
