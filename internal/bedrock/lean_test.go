@@ -23,6 +23,7 @@ import (
 
 	"github.com/llm-gateway/llm-gateway/internal/bedrocksim"
 	"github.com/llm-gateway/llm-gateway/internal/gateway"
+	"github.com/llm-gateway/llm-gateway/internal/testport"
 )
 
 // The tests in this file prove that Client.Converse, which takes the lean
@@ -535,17 +536,6 @@ func TestLeanBearerToken(t *testing.T) {
 	})
 }
 
-// countingConn counts the writes made on a connection.
-type countingConn struct {
-	net.Conn
-	writes *atomic.Int64
-}
-
-func (c countingConn) Write(p []byte) (int, error) {
-	c.writes.Add(1)
-	return c.Conn.Write(p)
-}
-
 // TestLeanOneWritePerRequest: the lean path's request leaves in one write,
 // headers and body together (net/http flushes the headers of a body it
 // does not know to be in memory on their own first: a second write and
@@ -558,7 +548,7 @@ func TestLeanOneWritePerRequest(t *testing.T) {
 		if err != nil {
 			return nil, err
 		}
-		return countingConn{Conn: conn, writes: &writes}, nil
+		return testport.CountingConn{Conn: conn, Writes: &writes}, nil
 	}}
 	t.Cleanup(tr.CloseIdleConnections)
 	c, err := New(t.Context(), Options{

@@ -146,16 +146,7 @@ func appendConverseBody(b []byte, in *bedrockruntime.ConverseInput) ([]byte, boo
 			inner := false
 			if m.Content != nil {
 				b = appendKey(b, &inner, "content")
-				b = append(b, '[')
-				for j, c := range m.Content {
-					if j > 0 {
-						b = append(b, ',')
-					}
-					b = append(b, `{"text":`...)
-					b = appendSmithyString(b, c.(*types.ContentBlockMemberText).Value)
-					b = append(b, '}')
-				}
-				b = append(b, ']')
+				b = appendTextBlocks(b, m.Content, func(c types.ContentBlock) string { return c.(*types.ContentBlockMemberText).Value })
 			}
 			if m.Role != "" {
 				b = appendKey(b, &inner, "role")
@@ -176,18 +167,23 @@ func appendConverseBody(b []byte, in *bedrockruntime.ConverseInput) ([]byte, boo
 	}
 	if in.System != nil {
 		b = appendKey(b, &more, "system")
-		b = append(b, '[')
-		for i, s := range in.System {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = append(b, `{"text":`...)
-			b = appendSmithyString(b, s.(*types.SystemContentBlockMemberText).Value)
-			b = append(b, '}')
-		}
-		b = append(b, ']')
+		b = appendTextBlocks(b, in.System, func(s types.SystemContentBlock) string { return s.(*types.SystemContentBlockMemberText).Value })
 	}
 	return append(b, '}'), true
+}
+
+// appendTextBlocks appends a list of text blocks, text(block) each.
+func appendTextBlocks[B any](b []byte, blocks []B, text func(B) string) []byte {
+	b = append(b, '[')
+	for i, block := range blocks {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"text":`...)
+		b = appendSmithyString(b, text(block))
+		b = append(b, '}')
+	}
+	return append(b, ']')
 }
 
 // appendKey appends an object member's name, after a comma if *more.
@@ -208,7 +204,8 @@ func finite32(f *float32) bool {
 }
 
 // appendSmithyString appends s as smithy-go's JSON shape serializer writes
-// a string: \", \\, \n, \r and \t; other control characters and DEL as
+// a string (not as encoding/json does, which httpapi's writer follows: the
+// two differ in \b, \f, DEL, HTML characters and invalid UTF-8): \", \\, \n, \r and \t; other control characters and DEL as
 // \u00XX; U+2028 and U+2029 escaped; invalid UTF-8 as U+FFFD itself; the
 // rest, < > & included, as it is.
 func appendSmithyString(b []byte, s string) []byte {

@@ -20,6 +20,7 @@ import (
 
 	"github.com/llm-gateway/llm-gateway/internal/gateway"
 	"github.com/llm-gateway/llm-gateway/internal/mcpserver"
+	"github.com/llm-gateway/llm-gateway/internal/testport"
 )
 
 // generator is a mcpserver.Generator from a function.
@@ -418,17 +419,7 @@ func (l countingListener) Accept() (net.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return countingConn{Conn: c, writes: l.writes}, nil
-}
-
-type countingConn struct {
-	net.Conn
-	writes *atomic.Int64
-}
-
-func (c countingConn) Write(p []byte) (int, error) {
-	c.writes.Add(1)
-	return c.Conn.Write(p)
+	return testport.CountingConn{Conn: c, Writes: l.writes}, nil
 }
 
 // TestLaneAnswerOneWrite: the lane's answer to a call leaves in one write,

@@ -1,11 +1,13 @@
 // Package testport picks loopback ports for the servers tests start and
-// stop (a redis-server, a PostgreSQL of their own).
+// stop (a redis-server, a PostgreSQL of their own), and counts what tests'
+// connections write.
 package testport
 
 import (
 	"crypto/rand"
 	"net"
 	"strconv"
+	"sync/atomic"
 	"testing"
 )
 
@@ -27,4 +29,16 @@ func Free(t testing.TB) string {
 	}
 	t.Fatal("no free port between 20000 and 30000")
 	return ""
+}
+
+// CountingConn counts the writes made on a connection, for tests that
+// check how many a request or an answer takes.
+type CountingConn struct {
+	net.Conn
+	Writes *atomic.Int64
+}
+
+func (c CountingConn) Write(p []byte) (int, error) {
+	c.Writes.Add(1)
+	return c.Conn.Write(p)
 }
