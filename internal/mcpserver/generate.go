@@ -163,7 +163,14 @@ func refusalMeta(meta map[string]any, r *gateway.Refusal) {
 // structured returns v as structuredContent and, for clients that read only
 // text, as the same JSON in a text block.
 func structured(v any) (*mcp.CallToolResult, error) {
-	b, err := json.Marshal(v)
+	var b []byte
+	err := httpapi.ErrReflect
+	if r, ok := v.(*gateway.Response); ok {
+		b, err = appendResponse(make([]byte, 0, 256+len(r.Content)), r)
+	}
+	if err != nil { // a shape or a value (a NaN) json.Marshal decides on
+		b, err = json.Marshal(v)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("marshal result: %w", err)
 	}
