@@ -13,7 +13,7 @@ import (
 // json.Marshal writes it, whatever it holds.
 func FuzzAppendResponse(f *testing.F) {
 	f.Add("Paris.", "nova-lite", "amazon.nova-lite-v1:0", "stop", 12, 3, 0, 0, true, 0.25, 0.0, 1e-7, 1e21, uint8(0xff))
-	f.Add("<a> & \u2028 \xff \"q\"\n", "m", "", "tool_calls", -1, 1<<40, 7, 9, false, 0.5, -0.0, 5e-324, 123456789.125, uint8(0x0e))
+	f.Add("<a> & \u2028 \xff \"q\"\n", "m", "", "tool_calls", -1, 1<<40, 7, 9, false, 0.5, math.Copysign(0, -1), 5e-324, 123456789.125, uint8(0x0e))
 	f.Add("x", "m", "", "stop", 0, 0, 0, 0, false, math.NaN(), math.Inf(1), 0.0, 0.0, uint8(0x02))
 	f.Fuzz(func(t *testing.T, content, model, modelID, finish string, in, out, cr, cw int, cached bool, lat, cost, saved, ttft float64, set uint8) {
 		r := &gateway.Response{
