@@ -73,6 +73,11 @@ type leanConverse struct {
 	// seen, added to the signing time, as the SDK's client keeps it.
 	skew        atomic.Int64
 	maxAttempts int
+	// attemptValues are the Amz-Sdk-Request values of the first attempts,
+	// and signOptions the signer's options: the same on every call, so
+	// made once.
+	attemptValues []string
+	signOptions   func(*v4.SignerOptions)
 }
 
 // newLean returns the lean path for rt's options, or nil when the call
@@ -113,7 +118,17 @@ func newLean(ctx context.Context, rt *bedrockruntime.Client, log *slog.Logger) *
 	}
 	l.userAgent = ua
 	l.resolveEndpoint(ctx, o)
+	for n := 1; n <= min(l.maxAttempts, 10); n++ {
+		l.attemptValues = append(l.attemptValues, attemptValue(n, l.maxAttempts))
+	}
+	noDoubleEsc := l.noDoubleEsc
+	l.signOptions = func(o *v4.SignerOptions) { o.DisableURIPathEscaping = noDoubleEsc }
 	return l
+}
+
+// attemptValue is the Amz-Sdk-Request header of attempt n of max.
+func attemptValue(n, max int) string {
+	return "attempt=" + strconv.Itoa(n) + "; max=" + strconv.Itoa(max)
 }
 
 // Auth schemes, as AuthSchemePreference names them.
@@ -415,7 +430,7 @@ func (l *leanConverse) send(ctx context.Context, p *prepared, n int, skew time.D
 		return nil, 0, false, fmt.Errorf("get identity: get credentials: %w", err)
 	}
 	u := p.url
-	req := &http.Request{
+	r := http.Request{ // copied by WithContext: r itself stays on the stack
 		Method:     p.method,
 		URL:        &u,
 		Proto:      "HTTP/1.1",
@@ -424,12 +439,18 @@ func (l *leanConverse) send(ctx context.Context, p *prepared, n int, skew time.D
 		Header:     p.header.Clone(),
 		Host:       u.Host,
 	}
-	req = req.WithContext(ctx)
+	req := r.WithContext(ctx)
 	if len(p.body) > 0 {
 		req.ContentLength = int64(len(p.body))
 		req.Body = io.NopCloser(bytes.NewReader(p.body))
 	}
-	req.Header.Set(attemptHeader, "attempt="+strconv.Itoa(n)+"; max="+strconv.Itoa(l.maxAttempts))
+	attempt := ""
+	if n-1 < len(l.attemptValues) {
+		attempt = l.attemptValues[n-1]
+	} else {
+		attempt = attemptValue(n, l.maxAttempts)
+	}
+	req.Header.Set(attemptHeader, attempt)
 	if l.scheme == schemeBearer {
 		signed, serr := l.bearerSigner.SignWithBearerToken(ctx, token, &smithyhttp.Request{Request: req})
 		if serr != nil {
@@ -441,9 +462,7 @@ func (l *leanConverse) send(ctx context.Context, p *prepared, n int, skew time.D
 		}
 		req = sr.Request
 	} else {
-		err = l.signer.SignHTTP(ctx, creds, req, p.hash, l.signName, l.signRegion, time.Now().Add(skew), func(o *v4.SignerOptions) {
-			o.DisableURIPathEscaping = l.noDoubleEsc
-		})
+		err = l.signer.SignHTTP(ctx, creds, req, p.hash, l.signName, l.signRegion, time.Now().Add(skew), l.signOptions)
 		if err != nil {
 			return nil, 0, false, fmt.Errorf("sign http: %w", err)
 		}
