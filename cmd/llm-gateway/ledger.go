@@ -95,7 +95,9 @@ func openLedger(ctx context.Context, cfg *config.Config, log *slog.Logger) (*usa
 		url = "memory:" // run resolves the default; a caller that did not wants nothing kept
 	}
 	u := &usageLedger{url: config.RedactStoreURL(url), required: cfg.LedgerRequired}
-	octx, cancel := context.WithTimeout(ctx, storeOpenTimeout)
+	// The open is not cut short by ctx: start opens the store beside the
+	// session, which may end before it has opened.
+	octx, cancel := context.WithTimeout(context.WithoutCancel(ctx), storeOpenTimeout)
 	st, db, err := openStore(octx, url)
 	cancel()
 	if err != nil {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -229,5 +230,57 @@ func TestLedgerSpoolWhileStoreUnwritable(t *testing.T) {
 	// The refusing process writes its one record out too, on its own timer.
 	if r := usageJSON(t, store, "--by", "agent"); r.Total.Requests < 3 || r.Total.Requests > 4 {
 		t.Errorf("after the store came back it holds %d requests; want the 3 spooled (and perhaps the refusal)", r.Total.Requests)
+	}
+}
+
+// The stdio gateway answers initialize while its SQLite file is still
+// locked by another process (as it is while a gateway starting beside it
+// migrates the schema), and a call made before the store has opened waits
+// for it and is recorded in it, not spooled nor lost.
+func TestLedgerCallWhileStoreOpens(t *testing.T) {
+	_, url := startSim(t)
+	path := filepath.Join(t.TempDir(), "gateway.db")
+	db, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	lock, err := db.Conn(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lock.Close()
+	// An exclusive lock in the default journal mode keeps every other
+	// connection, readers too, out until it ends.
+	for _, stmt := range []string{"BEGIN EXCLUSIVE", "CREATE TABLE holder (x)"} {
+		if _, err := lock.ExecContext(t.Context(), stmt); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	s, stderr := connect(t, gatewayEnv(url, "STORE_URL=sqlite:"+path))
+	answered := make(chan error, 1)
+	go func() {
+		res, err := s.CallTool(t.Context(), &mcp.CallToolParams{Name: "generate", Arguments: generateArgs("while the store opens")})
+		if err == nil && res.IsError {
+			err = fmt.Errorf("tool error: %s", text(res))
+		}
+		answered <- err
+	}()
+	if _, err := lock.ExecContext(t.Context(), "ROLLBACK"); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-answered; err != nil {
+		t.Fatalf("generate made while the store opened: %v\n%s", err, stderr.String())
+	}
+	st := getLedgerStats(t, s, nil)
+	if !st.Ledger.OK || st.Ledger.Spooled != 0 || st.Metrics.TotalRequests != 1 {
+		t.Errorf("get_stats after a call made while the store opened: %d requests, ledger %+v; want 1, ok, none spooled", st.Metrics.TotalRequests, st.Ledger)
+	}
+	if strings.Contains(stderr.String(), "LEDGER STORE") {
+		t.Errorf("the store was reported unavailable:\n%s", stderr.String())
+	}
+	if r := usageJSON(t, "sqlite:"+path); r.Total.Requests != 1 {
+		t.Errorf("llm-gateway usage: %d requests in the store; want 1", r.Total.Requests)
 	}
 }

@@ -25,6 +25,7 @@ import (
 	"github.com/llm-gateway/llm-gateway/internal/policy"
 	"github.com/llm-gateway/llm-gateway/internal/prom"
 	"github.com/llm-gateway/llm-gateway/internal/sqlite"
+	"github.com/llm-gateway/llm-gateway/internal/tracing"
 )
 
 // Credentials the in-process simulator and the gateway share when the user
@@ -45,6 +46,9 @@ type app struct {
 	setup     *setup
 	fleet     *fleet.Fleet // nil without REDIS_URL
 	ledger    *usageLedger
+	// core is wired in the background by start; the fields above that it
+	// sets (gateway, prom, fleet, ledger, policy) are read after it is.
+	core *core
 	// authBackoff is shared by the HTTP listeners that check keys (MCP
 	// and its routes, METRICS_ADDR); nil when AUTH_BACKOFF_AFTER is 0.
 	authBackoff *authbackoff.Table
@@ -61,12 +65,19 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, stdin io.R
 	bg, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopBackground()
 
-	a, wait, err := build(bg, cfg, log, problems...)
+	a, wait, err := start(bg, cfg, log, problems...)
 	if err != nil {
 		return err
 	}
 	defer wait()
 	defer stopBackground() // runs before wait
+	if cfg.Transport != config.TransportStdio || cfg.MetricsAddr != "" {
+		// Only a stdio session answers before the core is wired (start):
+		// HTTP's /readyz and the metrics listener report on all of it.
+		if err := a.core.wait(context.Background()); err != nil {
+			return err
+		}
+	}
 	a.authBackoff = newAuthBackoff(cfg, log)
 	defer serveMetrics(bg, cfg, a, log)()
 
@@ -81,9 +92,9 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, stdin io.R
 }
 
 // build wires catalog, provider (real Bedrock or the simulator), cache,
-// metrics, gateway core and MCP server. Background work (the simulator,
-// the credentials check) runs until ctx ends; wait blocks until it has
-// stopped.
+// metrics, gateway core and MCP server, and returns once all of it is
+// wired (see start). Background work (the simulator, the credentials
+// check) runs until ctx ends; wait blocks until it has stopped.
 //
 // A configuration problem that leaves the gateway able to speak MCP (a
 // missing profile, an unknown Region, a bad models file, no credentials)
@@ -91,10 +102,39 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, stdin io.R
 // generate calls are refused with it. problems are those found before
 // build (settings that did not load).
 func build(ctx context.Context, cfg *config.Config, log *slog.Logger, problems ...SetupProblem) (a *app, wait func(), err error) {
-	wait = func() {}
+	a, wait, err = start(ctx, cfg, log, problems...)
+	if err != nil {
+		return nil, wait, err
+	}
+	if err := a.core.wait(context.Background()); err != nil {
+		return nil, func() {}, err
+	}
+	return a, wait, nil
+}
+
+// start is build returning as soon as the MCP server can answer: the
+// ledger's store opens meanwhile (a SQLite file's first connection and
+// schema check are a third of the work after main), and what needs it, the
+// gateway core with its cache, limits and Bedrock client, is wired once it
+// has, in the background. The tools wait for that (a.core) before they
+// run, so no call bypasses the ledger; initialize, tools/list and the
+// resources do not. Only the stdio transport serves before a.core is
+// done: an agent that spawns the gateway waits for initialize.
+func start(ctx context.Context, cfg *config.Config, log *slog.Logger, problems ...SetupProblem) (a *app, wait func(), err error) {
 	su := newSetup(log)
 	for _, p := range problems {
 		su.add(p)
+	}
+	// The store's open is bounded by storeOpenTimeout, and not cut short
+	// by ctx: a session that ends at once still finds it open, or failed
+	// for a reason worth logging.
+	opened := make(chan *openedLedger, 1)
+	go func() {
+		led, done := openLedger(ctx, cfg, log)
+		opened <- &openedLedger{led, done}
+	}()
+	abandon := func() func() {
+		return func() { (<-opened).done() }
 	}
 	cat, err := catalog.Load(catalog.Options{Region: cfg.Region, File: cfg.ModelsFile, Logger: log})
 	if err != nil && cfg.ModelsFile != "" {
@@ -103,12 +143,95 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger, problems .
 		cat, err = catalog.Load(catalog.Options{Region: cfg.Region, Logger: log})
 	}
 	if err != nil {
-		return nil, wait, fmt.Errorf("model catalog: %w", err) // the embedded catalog: a build bug
+		return nil, abandon(), fmt.Errorf("model catalog: %w", err) // the embedded catalog: a build bug
 	}
 	if p, bad := fallbackProblem(cfg.FallbackModels, cat); bad {
 		su.add(p)
 	}
+	tr, stopTracing := startTracing(ctx, cfg, log)
 
+	a = &app{catalog: cat, simulated: cfg.Simulate, setup: su, core: &core{done: make(chan struct{})}}
+	st := &statsSource{cfg: cfg, setup: su}
+	go func() {
+		defer close(a.core.done)
+		a.core.waits = append(a.core.waits, stopTracing)
+		a.core.err = wireCore(ctx, cfg, log, a, st, tr, opened)
+		if a.core.err != nil {
+			log.Error("the gateway could not be wired", "error", a.core.err)
+		}
+	}()
+	srv, lane := mcpserver.NewWithLane(mcpserver.Options{
+		Name:      "llm-gateway",
+		Version:   version,
+		Generator: gatedGenerator{setup: su, core: a.core},
+		Models:    cat.Models,
+		Stats: func(ctx context.Context, c mcpserver.Caller) any {
+			if err := a.core.wait(ctx); err != nil {
+				return Stats{Caller: c}
+			}
+			return st.stats(ctx, c)
+		},
+		StatsFor: func(ctx context.Context, c mcpserver.Caller, q mcpserver.StatsQuery) (any, error) {
+			if err := a.core.wait(ctx); err != nil {
+				return nil, err
+			}
+			return st.statsFor(ctx, c, q)
+		},
+		StatsSchema: mcpserver.SchemaFor[Stats](),
+		KeepAlive:   cfg.ProgressInterval,
+		Transport:   string(cfg.Transport),
+		Agent:       cfg.AgentName,
+		Admin:       adminNames(cfg.AdminKeys),
+		Logger:      log,
+	})
+	if tr.On() {
+		lane.AddReceivingMiddleware(srv, tr.MCPMiddleware())
+	}
+	a.mcp, a.lane = srv, lane
+	return a, a.core.stop, nil
+}
+
+// openedLedger is openLedger's result.
+type openedLedger struct {
+	led  *usageLedger
+	done func()
+}
+
+// core is the part of the gateway wired once the ledger's store has
+// opened (or failed to): the gateway core and what it records into and
+// reads limits from. See start.
+type core struct {
+	done    chan struct{} // closed when wired (or not: err)
+	err     error
+	gateway *gateway.Gateway // nil when no Bedrock client could be made
+	waits   []func()         // end the background work, in order
+}
+
+// wait blocks until the core is wired, or ctx ends.
+func (c *core) wait(ctx context.Context) error {
+	select {
+	case <-c.done:
+		return c.err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// stop waits for the wiring, then for the background work to end (after
+// the context given to start has ended).
+func (c *core) stop() {
+	<-c.done
+	for _, w := range c.waits {
+		w()
+	}
+}
+
+// wireCore wires what start left to the background into a and st: the
+// Bedrock client (or the simulator), the ledger once opened, the caches,
+// limits and policy, metrics, and the gateway core. Its background work
+// goes on a.core.waits.
+func wireCore(ctx context.Context, cfg *config.Config, log *slog.Logger, a *app, st *statsSource, tr *tracing.Tracing, opened <-chan *openedLedger) error {
+	c, su, cat := a.core, a.setup, a.catalog
 	popts := bedrock.Options{
 		Region:      cfg.Region,
 		Endpoint:    cfg.BedrockEndpoint,
@@ -125,7 +248,6 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger, problems .
 	if cfg.HasStaticCredentials() {
 		popts.Credentials = credentials.NewStaticCredentialsProvider(cfg.AccessKeyID, cfg.SecretAccessKey, cfg.SessionToken)
 	}
-	var waits []func()
 	if cfg.Simulate {
 		key, secret := simAccessKey, simSecretKey
 		if cfg.HasStaticCredentials() {
@@ -136,9 +258,10 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger, problems .
 			Catalog: simModels(cat), Logger: log.With("component", "bedrock-sim"),
 		})
 		if err != nil {
-			return nil, wait, err
+			c.waits = append(c.waits, (<-opened).done)
+			return err
 		}
-		waits = append(waits, done)
+		c.waits = append(c.waits, done)
 		// With the simulator no AWS setting is consulted: a profile that
 		// does not exist, a Bedrock API key or ~/.aws must not stop it.
 		// The limits stay (they once did not: a hang then waited out
@@ -152,9 +275,11 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger, problems .
 			Fix: fmt.Sprintf("set AWS_REGION to a Region where Bedrock runs, such as %s; for a Region newer than this build, "+
 				"also set AWS_ENDPOINT_URL_BEDROCK_RUNTIME=https://bedrock-runtime.%s.amazonaws.com", strings.Join(bedrock.BedrockRegions, ", "), cfg.Region)})
 	}
+	provider, perr := bedrock.New(ctx, popts)
 
-	led, ledgerDone := openLedger(ctx, cfg, log)
-	waits = append(waits, ledgerDone)
+	o := <-opened
+	led := o.led
+	c.waits = append(c.waits, o.done)
 	var respCache *cache.Memory
 	var answers gateway.Cache
 	if cfg.CacheEnabled {
@@ -168,14 +293,15 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger, problems .
 	}
 	var shared *fleet.Fleet
 	if cfg.RedisURL != "" {
+		var err error
 		shared, err = fleet.New(fleet.Options{
 			URL: cfg.RedisURL, Cluster: cfg.RedisCluster, Prefix: cfg.RedisPrefix, TTL: cfg.CacheTTL, LockTTL: cfg.RedisLockTTL,
 			Logger: log.With("component", "fleet"),
 		})
 		if err != nil {
-			return nil, wait, err
+			return err
 		}
-		waits = append(waits, func() { shared.Close() })
+		c.waits = append(c.waits, func() { shared.Close() })
 		// Reported at start, not waited for: a fleet whose Redis is down
 		// serves alone until it returns.
 		if err := shared.Ping(ctx); err != nil {
@@ -186,7 +312,7 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger, problems .
 	}
 	limits, closeLimits := limitsState(ctx, cfg, shared, led, log)
 	gov, stopPolicy := governance(ctx, cfg, cat, limits, led, log)
-	waits = append(waits, stopPolicy, closeLimits)
+	c.waits = append(c.waits, stopPolicy, closeLimits)
 	reg := metrics.New(metrics.Options{})
 	var gw *gateway.Gateway
 	var pr *prom.Recorder
@@ -198,11 +324,8 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger, problems .
 			return gw.InFlight()
 		}, gov)
 	}
-	tr, stopTracing := startTracing(ctx, cfg, log)
-	waits = append(waits, stopTracing)
-	provider, err := bedrock.New(ctx, popts)
-	if err != nil {
-		su.add(awsConfigProblem(cfg, err))
+	if perr != nil {
+		su.add(awsConfigProblem(cfg, perr))
 	} else {
 		gopts := gateway.Options{
 			Catalog:       cat,
@@ -242,47 +365,24 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger, problems .
 		if cfg.LedgerRequired {
 			gopts.Admission = led.Required(gopts.Admission)
 		}
+		var err error
 		if gw, err = gateway.New(gopts); err != nil {
-			return nil, wait, err
+			return err
 		}
 		if !cfg.Simulate && !cfg.HasStaticCredentials() && cfg.BedrockAPIKey == "" {
 			su.checkCreds = provider.CheckCredentials
 		}
 	}
-	waits = append(waits, su.probeCredentials(ctx))
-	wait = func() {
-		for _, w := range waits {
-			w()
-		}
-	}
+	c.waits = append(c.waits, su.probeCredentials(ctx))
 
 	region := cfg.Region
 	if provider != nil {
 		region = provider.Region()
 	}
-	gen := gatedGenerator{setup: su}
-	if gw != nil {
-		gen.next = gw
-	}
-	st := statsSource{cfg: cfg, metrics: reg, cache: respCache, gateway: gw, region: region, setup: su, policy: gov, fleet: shared, ledger: led}
-	srv, lane := mcpserver.NewWithLane(mcpserver.Options{
-		Name:        "llm-gateway",
-		Version:     version,
-		Generator:   gen,
-		Models:      cat.Models,
-		Stats:       st.stats,
-		StatsFor:    st.statsFor,
-		StatsSchema: mcpserver.SchemaFor[Stats](),
-		KeepAlive:   cfg.ProgressInterval,
-		Transport:   string(cfg.Transport),
-		Agent:       cfg.AgentName,
-		Admin:       adminNames(cfg.AdminKeys),
-		Logger:      log,
-	})
-	if tr.On() {
-		lane.AddReceivingMiddleware(srv, tr.MCPMiddleware())
-	}
-	return &app{mcp: srv, lane: lane, gateway: gw, catalog: cat, simulated: cfg.Simulate, setup: su, fleet: shared, prom: pr, ledger: led, policy: gov}, wait, nil
+	*st = statsSource{cfg: cfg, metrics: reg, cache: respCache, gateway: gw, region: region, setup: su, policy: gov, fleet: shared, ledger: led}
+	a.gateway, a.prom, a.fleet, a.ledger, a.policy = gw, pr, shared, led, gov
+	c.gateway = gw
+	return nil
 }
 
 // awsConfigProblem explains a failure to load the AWS configuration.

@@ -32,14 +32,27 @@ func serveStdio(ctx context.Context, cfg *config.Config, log *slog.Logger, a *ap
 	}
 	ended := make(chan error, 1)
 	go func() { ended <- ss.Wait() }()
-	select {
-	case err = <-ended:
-	case <-ctx.Done():
-		log.Info("shutting down: answering the calls in flight", "grace", cfg.ShutdownGrace)
-		grace, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownGrace)
-		t.Drain(grace)
-		cancel()
-		err = <-ended
+	wired := a.core.done // the session began before the core was wired (start)
+	for wait := true; wait; {
+		select {
+		case err = <-ended:
+			wait = false
+		case <-wired:
+			wired = nil
+			if a.core.err != nil {
+				// As a failure in build would: the session ends with it.
+				ss.Close()
+				<-ended
+				return fmt.Errorf("serve stdio: %w", a.core.err)
+			}
+		case <-ctx.Done():
+			log.Info("shutting down: answering the calls in flight", "grace", cfg.ShutdownGrace)
+			grace, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownGrace)
+			t.Drain(grace)
+			cancel()
+			err = <-ended
+			wait = false
+		}
 	}
 	if err == nil || errors.Is(err, io.EOF) {
 		log.Info("stdio session ended")

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/llm-gateway/llm-gateway/internal/gateway"
-	"github.com/llm-gateway/llm-gateway/internal/mcpserver"
 )
 
 // credentialsProbeTimeout bounds the start-up check of AWS credentials. It
@@ -157,19 +156,23 @@ func (s *setup) ready(ctx context.Context) error {
 }
 
 // gatedGenerator refuses every call while the setup has a blocking
-// problem. next is nil when no Bedrock client could be made; a blocking
-// problem then always says why.
+// problem, once the core is wired (start): a call that comes before waits
+// for it, the ledger's store included. core.gateway is nil when no Bedrock
+// client could be made; a blocking problem then always says why.
 type gatedGenerator struct {
 	setup *setup
-	next  mcpserver.Generator
+	core  *core
 }
 
 func (g gatedGenerator) Generate(ctx context.Context, req *gateway.Request) (*gateway.Response, error) {
+	if err := g.core.wait(ctx); err != nil {
+		return nil, err
+	}
 	if err := g.setup.blocking(); err != nil {
 		return nil, err
 	}
-	if g.next == nil {
+	if g.core.gateway == nil {
 		return nil, errors.New("no Bedrock client and no problem recorded") // a wiring bug: internal
 	}
-	return g.next.Generate(ctx, req)
+	return g.core.gateway.Generate(ctx, req)
 }

@@ -51,7 +51,9 @@ func TestCredentialsProbeDoesNotHoldUpStart(t *testing.T) {
 func TestGatedGeneratorRefusesWhileBlocked(t *testing.T) {
 	su := newSetup(slog.New(slog.DiscardHandler))
 	su.add(SetupProblem{Setting: "AWS_REGION", Cause: "bad", Fix: "set it", Blocking: true})
-	_, err := gatedGenerator{setup: su}.Generate(t.Context(), &gateway.Request{})
+	wired := &core{done: make(chan struct{})}
+	close(wired.done)
+	_, err := gatedGenerator{setup: su, core: wired}.Generate(t.Context(), &gateway.Request{})
 	if gateway.KindOf(err) != gateway.KindUnavailable || !strings.Contains(err.Error(), "AWS_REGION: bad; fix: set it") {
 		t.Errorf("Generate error = %v; want unavailable naming the problem", err)
 	}
