@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	_ "embed"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -177,7 +179,7 @@ func start(ctx context.Context, cfg *config.Config, log *slog.Logger, problems .
 			}
 			return st.statsFor(ctx, c, q)
 		},
-		StatsSchema: mcpserver.SchemaFor[Stats](),
+		StatsSchema: json.RawMessage(statsSchema),
 		KeepAlive:   cfg.ProgressInterval,
 		Transport:   string(cfg.Transport),
 		Agent:       cfg.AgentName,
@@ -410,6 +412,13 @@ func startSimulator(ctx context.Context, opts bedrocksim.Options) (url string, d
 		return "", func() {}, fmt.Errorf("bedrock simulator: %w", err)
 	}
 }
+
+// statsSchema is get_stats' output schema, derived from Stats ahead of
+// time (TestStatsSchema; go test -run TestStatsSchema -update rewrites it)
+// rather than by reflection at every start.
+//
+//go:embed stats.schema.json
+var statsSchema []byte
 
 // Stats is what get_stats returns: the seed's metrics and cache objects,
 // and a gateway object that says, among other things, whether answers are

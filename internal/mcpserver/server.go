@@ -41,7 +41,8 @@ type Options struct {
 	StatsFor func(ctx context.Context, c Caller, q StatsQuery) (any, error)
 	// StatsSchema is the output schema of get_stats, derived from a zero
 	// value of what Stats returns (SchemaFor); if nil, none is advertised.
-	// New rewrites it for portability: give each New its own.
+	// New rewrites it for portability: give each New its own. Given as
+	// JSON (OutputSchemaJSON, ahead of time), it is advertised as it is.
 	StatsSchema any
 	// KeepAlive is how often a generate call with a progress token sends a
 	// progress notification while it waits, so that clients that give up on
@@ -75,6 +76,11 @@ func New(opts Options) *mcp.Server {
 }
 
 func newServer(opts Options) (*mcp.Server, *server) {
+	return newServerWith(opts, schemasFor)
+}
+
+// newServerWith is newServer with the tools' schemas from schemas.
+func newServerWith(opts Options, schemas func(generateSchemaLimits, []string) toolSchemas) (*mcp.Server, *server) {
 	if opts.Generator == nil || opts.Models == nil || opts.Stats == nil {
 		panic("mcpserver: Generator, Models and Stats are required")
 	}
@@ -101,20 +107,21 @@ func newServer(opts Options) (*mcp.Server, *server) {
 		Instructions: "One door to every AWS Bedrock foundation model. Call list_models to choose a model, generate to get a completion, get_stats for usage, spend and cache figures.",
 		Logger:       log,
 	})
+	ts := schemas(lim, providersOf(models))
 	srv.AddTool(&mcp.Tool{
 		Name:         "generate",
 		Title:        "Generate with a Bedrock model",
 		Description:  generateDescription,
-		InputSchema:  portableGenerateSchema(lim),
-		OutputSchema: portableOutput(mustSchema[gateway.Response]()),
+		InputSchema:  ts.generateIn,
+		OutputSchema: ts.generateOut,
 		Annotations:  &mcp.ToolAnnotations{ReadOnlyHint: false, OpenWorldHint: ptr(true)},
 	}, s.generate)
 	srv.AddTool(&mcp.Tool{
 		Name:         "list_models",
 		Title:        "List Bedrock models",
 		Description:  listModelsDescription,
-		InputSchema:  portableListModelsSchema(providersOf(models)),
-		OutputSchema: portableOutput(listModelsOutputSchema()),
+		InputSchema:  ts.listModelsIn,
+		OutputSchema: ts.listModelsOut,
 		Annotations:  &mcp.ToolAnnotations{ReadOnlyHint: true, IdempotentHint: true, OpenWorldHint: ptr(false)},
 	}, s.listModels)
 	statsTool := &mcp.Tool{
@@ -125,7 +132,7 @@ func newServer(opts Options) (*mcp.Server, *server) {
 		Annotations: &mcp.ToolAnnotations{ReadOnlyHint: true, OpenWorldHint: ptr(false)},
 	}
 	if opts.StatsFor != nil {
-		statsTool.InputSchema = mustSchema[StatsQuery]()
+		statsTool.InputSchema = ts.getStatsIn
 	}
 	if schema, ok := opts.StatsSchema.(*jsonschema.Schema); ok {
 		statsTool.OutputSchema = portableOutput(schema)
