@@ -63,11 +63,11 @@ func (m *model) servesBare(region string) bool {
 // Region serves it. ok is false when the Region can call the model no way.
 func (m *model) chooseProfile(region string, geos []string, allowGlobal bool) (profile string, ok bool) {
 	for _, g := range geos {
-		if m.profiles[g] {
+		if m.offers(g) {
 			return g, true
 		}
 	}
-	if allowGlobal && m.profiles[profileGlobal] {
+	if allowGlobal && m.offers(profileGlobal) {
 		return profileGlobal, true
 	}
 	return "", m.servesBare(region)

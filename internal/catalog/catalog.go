@@ -95,38 +95,57 @@ var _ gateway.Catalog = (*Catalog)(nil)
 
 // model is a validated spec with everything Resolve needs precomputed.
 type model struct {
-	spec     spec
-	profiles map[string]bool
-	// By profile; "" is the bare ID. Every route is priced from the
-	// catalog's Region, the source Region AWS bills by.
-	pricing  map[string]*gateway.Pricing
-	rates    map[string][]Rate
-	headline map[string]*gateway.Price // default tier at load time; nil is unpriced
-	headRate map[string]Rate           // the same, as listed
-	profile  string                    // the profile chosen for the Region; "" for the bare ID
-	callable bool                      // false when the Region can call the model no way
-	resolved gateway.Model             // for the Region's choice
+	spec spec
+	// By profile, the bare ID ("") first, then the spec's profiles: a
+	// handful, searched faster than a map is built.
+	routes   []route
+	profile  string        // the profile chosen for the Region; "" for the bare ID
+	callable bool          // false when the Region can call the model no way
+	resolved gateway.Model // for the Region's choice
+}
+
+// route is a model called through one profile ("": the bare ID). Every
+// route is priced from the catalog's Region, the source Region AWS bills
+// by.
+type route struct {
+	profile  string
+	pricing  *gateway.Pricing
+	rates    []Rate
+	headline *gateway.Price // default tier at load time; nil is unpriced
+	headRate Rate           // the same, as listed
+}
+
+// route is the route through profile, or a zero route if the model has
+// none.
+func (m *model) route(profile string) *route {
+	for i := range m.routes {
+		if m.routes[i].profile == profile {
+			return &m.routes[i]
+		}
+	}
+	return &route{}
+}
+
+// offers reports whether the model is offered through the (non-empty)
+// profile.
+func (m *model) offers(profile string) bool {
+	return profile != "" && slices.Contains(m.spec.Profiles, profile)
 }
 
 // newModel precomputes a validated spec for region as of now.
 func newModel(s spec, region string, now time.Time) *model {
-	m := &model{
-		spec:     s,
-		profiles: make(map[string]bool),
-		pricing:  make(map[string]*gateway.Pricing),
-		rates:    make(map[string][]Rate),
-		headline: make(map[string]*gateway.Price),
-		headRate: make(map[string]Rate),
-	}
-	for _, p := range append([]string{""}, s.Profiles...) {
-		m.profiles[p] = p != ""
-		pr, rates := s.pricing(p, region)
-		m.pricing[p], m.rates[p] = pr, rates
-		if r := pr.Rate(gateway.TierDefault, now, 0); r != nil {
-			m.headline[p] = r.Price
-			for i := range pr.Rates {
-				if &pr.Rates[i] == r {
-					m.headRate[p] = rates[i]
+	m := &model{spec: s, routes: make([]route, 1+len(s.Profiles))}
+	for i := range m.routes {
+		rt := &m.routes[i]
+		if i > 0 {
+			rt.profile = s.Profiles[i-1]
+		}
+		rt.pricing, rt.rates = s.pricing(rt.profile, region)
+		if r := rt.pricing.Rate(gateway.TierDefault, now, 0); r != nil {
+			rt.headline = r.Price
+			for j := range rt.pricing.Rates {
+				if &rt.pricing.Rates[j] == r {
+					rt.headRate = rt.rates[j]
 				}
 			}
 		}
@@ -147,7 +166,7 @@ func (m *model) callID(profile string) string {
 
 // gatewayModel describes the model when called as id through profile.
 func (m *model) gatewayModel(profile, id string) gateway.Model {
-	s := &m.spec
+	s, rt := &m.spec, m.route(profile)
 	gm := gateway.Model{
 		Name:                  s.Name,
 		ID:                    id,
@@ -167,10 +186,10 @@ func (m *model) gatewayModel(profile, id string) gateway.Model {
 		Replacement:           s.Replacement,
 		Endpoint:              s.Endpoint,
 		Rules:                 s.Rules.gateway(),
-		Pricing:               m.pricing[profile], // immutable, shared
+		Pricing:               rt.pricing, // immutable, shared
 		ServiceTiers:          slices.Clone(s.ServiceTiers),
 	}
-	if p := m.headline[profile]; p != nil {
+	if p := rt.headline; p != nil {
 		price := *p // each caller gets its own copy
 		gm.Price = &price
 	}
@@ -220,9 +239,10 @@ func (m *model) entry() Entry {
 		e.Offered = m.offered()
 		return e // no route, no price
 	}
-	e.Rates = slices.Clone(m.rates[m.profile])
+	rt := m.route(m.profile)
+	e.Rates = slices.Clone(rt.rates)
 	e.Priced = m.resolved.Price != nil
-	if h := m.headRate[m.profile]; h.Priced {
+	if h := rt.headRate; h.Priced {
 		e.InputCostPer1K, e.OutputCostPer1K = h.InputCostPer1K, h.OutputCostPer1K
 		e.CacheReadCostPer1K, e.CacheWriteCostPer1K = h.CacheReadPer1K, h.CacheWritePer1K
 	}

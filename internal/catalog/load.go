@@ -125,8 +125,9 @@ func (m *merger) apply(file string, data []byte) error {
 // addFresh adds the models of the first file (the embedded catalog, read at
 // every start) decoded in one go: applyEntries reads the file some six times
 // over to place each problem at a line and column, about half of a stdio
-// gateway's start-up work. It adds nothing and reports false on any
-// problem, for applyEntries to find and place it.
+// gateway's start-up work. It adds nothing and reports false on a problem
+// (but an unknown field, see decodeFresh), for applyEntries to find and
+// place it.
 func (m *merger) addFresh(data []byte) bool {
 	specs, ok := decodeFresh(data)
 	if !ok {

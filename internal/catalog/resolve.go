@@ -109,7 +109,7 @@ func (c *Catalog) resolveID(given, key, arn string) (gateway.Model, error) {
 	if !ok {
 		return gateway.Model{}, c.unknown(given, "")
 	}
-	if !m.profiles[profile] {
+	if !m.offers(profile) {
 		return gateway.Model{}, c.unknown(given, notOffered(m, profile))
 	}
 	if !profileServes(profile, c.region) {
