@@ -127,16 +127,21 @@ func start(ctx context.Context, cfg *config.Config, log *slog.Logger, problems .
 	for _, p := range problems {
 		su.add(p)
 	}
-	// The store's open is bounded by storeOpenTimeout, and not cut short
-	// by ctx: a session that ends at once still finds it open, or failed
-	// for a reason worth logging.
-	opened := make(chan *openedLedger, 1)
+	// One goroutine opens the store, then wires the core with what the
+	// rest of start gives it (wire): one, so that the session, which the
+	// caller serves meanwhile, keeps the other core to itself. The open is
+	// bounded by storeOpenTimeout, not cut short by ctx: a session that
+	// ends at once still finds it open, or failed for a reason worth
+	// logging.
+	wire := make(chan func(*openedLedger), 1)
 	go func() {
 		led, done := openLedger(ctx, cfg, log)
-		opened <- &openedLedger{led, done}
+		(<-wire)(&openedLedger{led, done})
 	}()
 	abandon := func() func() {
-		return func() { (<-opened).done() }
+		done := make(chan func(), 1)
+		wire <- func(o *openedLedger) { done <- o.done }
+		return func() { (<-done)() }
 	}
 	cat, err := catalog.Load(catalog.Options{Region: cfg.Region, File: cfg.ModelsFile, Logger: log})
 	if err != nil && cfg.ModelsFile != "" {
@@ -154,14 +159,14 @@ func start(ctx context.Context, cfg *config.Config, log *slog.Logger, problems .
 
 	a = &app{catalog: cat, simulated: cfg.Simulate, setup: su, core: &core{done: make(chan struct{})}}
 	st := &statsSource{cfg: cfg, setup: su}
-	go func() {
+	wire <- func(o *openedLedger) {
 		defer close(a.core.done)
 		a.core.waits = append(a.core.waits, stopTracing)
-		a.core.err = wireCore(ctx, cfg, log, a, st, tr, opened)
+		a.core.err = wireCore(ctx, cfg, log, a, st, tr, o)
 		if a.core.err != nil {
 			log.Error("the gateway could not be wired", "error", a.core.err)
 		}
-	}()
+	}
 	srv, lane := mcpserver.NewWithLane(mcpserver.Options{
 		Name:      "llm-gateway",
 		Version:   version,
@@ -232,7 +237,7 @@ func (c *core) stop() {
 // Bedrock client (or the simulator), the ledger once opened, the caches,
 // limits and policy, metrics, and the gateway core. Its background work
 // goes on a.core.waits.
-func wireCore(ctx context.Context, cfg *config.Config, log *slog.Logger, a *app, st *statsSource, tr *tracing.Tracing, opened <-chan *openedLedger) error {
+func wireCore(ctx context.Context, cfg *config.Config, log *slog.Logger, a *app, st *statsSource, tr *tracing.Tracing, o *openedLedger) error {
 	c, su, cat := a.core, a.setup, a.catalog
 	popts := bedrock.Options{
 		Region:      cfg.Region,
@@ -260,7 +265,7 @@ func wireCore(ctx context.Context, cfg *config.Config, log *slog.Logger, a *app,
 			Catalog: simModels(cat), Logger: log.With("component", "bedrock-sim"),
 		})
 		if err != nil {
-			c.waits = append(c.waits, (<-opened).done)
+			c.waits = append(c.waits, o.done)
 			return err
 		}
 		c.waits = append(c.waits, done)
@@ -279,7 +284,6 @@ func wireCore(ctx context.Context, cfg *config.Config, log *slog.Logger, a *app,
 	}
 	provider, perr := bedrock.New(ctx, popts)
 
-	o := <-opened
 	led := o.led
 	c.waits = append(c.waits, o.done)
 	var respCache *cache.Memory
