@@ -116,53 +116,65 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger, problems .
 
 // start is build returning as soon as the MCP server can answer: the
 // ledger's store opens meanwhile (a SQLite file's first connection and
-// schema check are a third of the work after main), and what needs it, the
-// gateway core with its cache, limits and Bedrock client, is wired once it
-// has, in the background. The tools wait for that (a.core) before they
-// run, so no call bypasses the ledger; initialize, tools/list and the
-// resources do not. Only the stdio transport serves before a.core is
-// done: an agent that spawns the gateway waits for initialize.
+// schema check were a third of the work after main), and what needs it,
+// the gateway core with its cache, limits and Bedrock client, is wired
+// once it has, in the background; so is the embedded catalog loaded. The
+// tools wait for the core (a.core) before they run, so no call bypasses
+// the ledger; list_models and the models resource wait for the catalog
+// only; initialize and tools/list wait for neither. Only the stdio
+// transport serves before a.core is done: an agent that spawns the
+// gateway waits for initialize.
 func start(ctx context.Context, cfg *config.Config, log *slog.Logger, problems ...SetupProblem) (a *app, wait func(), err error) {
 	su := newSetup(log)
 	for _, p := range problems {
 		su.add(p)
 	}
-	// One goroutine opens the store, then wires the core with what the
-	// rest of start gives it (wire): one, so that the session, which the
-	// caller serves meanwhile, keeps the other core to itself. The open is
-	// bounded by storeOpenTimeout, not cut short by ctx: a session that
-	// ends at once still finds it open, or failed for a reason worth
-	// logging.
+	a = &app{simulated: cfg.Simulate, setup: su, core: &core{done: make(chan struct{})}}
+	// The catalog: the embedded one is loaded in the background, the MCP
+	// server serving the tools' schemas derived for it ahead of time
+	// (mcpserver.Options.EmbeddedCatalog) and list_models waiting for it;
+	// a models file's is loaded here, as the schemas state its figures.
+	embedded := cfg.ModelsFile == ""
+	loaded := make(chan struct{})
+	var cat *catalog.Catalog
+	var catErr error
+	load := func() {
+		defer close(loaded)
+		cat, catErr = loadCatalog(cfg, log, su)
+	}
+	// One goroutine loads the embedded catalog, opens the store, then
+	// wires the core with what the rest of start gives it (wire): one, so
+	// that the session, which the caller serves meanwhile, keeps the
+	// other core to itself. The open is bounded by storeOpenTimeout, not
+	// cut short by ctx: a session that ends at once still finds it open,
+	// or failed for a reason worth logging.
 	wire := make(chan func(*openedLedger), 1)
 	go func() {
+		if embedded {
+			load()
+		}
 		led, done := openLedger(ctx, cfg, log)
 		(<-wire)(&openedLedger{led, done})
 	}()
-	abandon := func() func() {
-		done := make(chan func(), 1)
-		wire <- func(o *openedLedger) { done <- o.done }
-		return func() { (<-done)() }
-	}
-	cat, err := catalog.Load(catalog.Options{Region: cfg.Region, File: cfg.ModelsFile, Logger: log})
-	if err != nil && cfg.ModelsFile != "" {
-		su.add(SetupProblem{Setting: "MODELS_FILE", Cause: err.Error(), Blocking: true,
-			Fix: "correct the entry named above in " + cfg.ModelsFile + ", or unset MODELS_FILE to use the built-in catalog (list_models shows it meanwhile)"})
-		cat, err = catalog.Load(catalog.Options{Region: cfg.Region, Logger: log})
-	}
-	if err != nil {
-		return nil, abandon(), fmt.Errorf("model catalog: %w", err) // the embedded catalog: a build bug
-	}
-	if p, bad := fallbackProblem(cfg.FallbackModels, cat); bad {
-		su.add(p)
+	if !embedded {
+		load()
+		if catErr != nil {
+			done := make(chan func(), 1)
+			wire <- func(o *openedLedger) { done <- o.done }
+			return nil, func() { (<-done)() }, catErr
+		}
 	}
 	tr, stopTracing := startTracing(ctx, cfg, log)
-
-	a = &app{catalog: cat, simulated: cfg.Simulate, setup: su, core: &core{done: make(chan struct{})}}
 	st := &statsSource{cfg: cfg, setup: su}
 	wire <- func(o *openedLedger) {
 		defer close(a.core.done)
 		a.core.waits = append(a.core.waits, stopTracing)
-		a.core.err = wireCore(ctx, cfg, log, a, st, tr, o)
+		if catErr != nil {
+			a.core.waits, a.core.err = append(a.core.waits, o.done), catErr
+		} else {
+			a.catalog = cat
+			a.core.err = wireCore(ctx, cfg, log, a, st, tr, o)
+		}
 		if a.core.err != nil {
 			log.Error("the gateway could not be wired", "error", a.core.err)
 		}
@@ -171,7 +183,14 @@ func start(ctx context.Context, cfg *config.Config, log *slog.Logger, problems .
 		Name:      "llm-gateway",
 		Version:   version,
 		Generator: gatedGenerator{setup: su, core: a.core},
-		Models:    cat.Models,
+		Models: func() []mcpserver.ModelInfo {
+			<-loaded
+			if cat == nil {
+				return nil // the embedded catalog did not load: a build bug, which ends the session
+			}
+			return cat.Models()
+		},
+		EmbeddedCatalog: embedded,
 		Stats: func(ctx context.Context, c mcpserver.Caller) any {
 			if err := a.core.wait(ctx); err != nil {
 				return Stats{Caller: c}
@@ -196,6 +215,25 @@ func start(ctx context.Context, cfg *config.Config, log *slog.Logger, problems .
 	}
 	a.mcp, a.lane = srv, lane
 	return a, a.core.stop, nil
+}
+
+// loadCatalog loads the catalog of cfg. A models file that does not load
+// is a blocking setup problem, the embedded catalog serving meanwhile; so
+// is a fallback chain naming models the catalog does not have.
+func loadCatalog(cfg *config.Config, log *slog.Logger, su *setup) (*catalog.Catalog, error) {
+	cat, err := catalog.Load(catalog.Options{Region: cfg.Region, File: cfg.ModelsFile, Logger: log})
+	if err != nil && cfg.ModelsFile != "" {
+		su.add(SetupProblem{Setting: "MODELS_FILE", Cause: err.Error(), Blocking: true,
+			Fix: "correct the entry named above in " + cfg.ModelsFile + ", or unset MODELS_FILE to use the built-in catalog (list_models shows it meanwhile)"})
+		cat, err = catalog.Load(catalog.Options{Region: cfg.Region, Logger: log})
+	}
+	if err != nil {
+		return nil, fmt.Errorf("model catalog: %w", err) // the embedded catalog: a build bug
+	}
+	if p, bad := fallbackProblem(cfg.FallbackModels, cat); bad {
+		su.add(p)
+	}
+	return cat, nil
 }
 
 // openedLedger is openLedger's result.

@@ -46,15 +46,21 @@ type toolSchemas struct {
 // derived files when they were derived for the same, else derived now.
 func schemasFor(lim generateSchemaLimits, providers []string) toolSchemas {
 	if schemaKey(lim, providers) == derivedFor {
-		return toolSchemas{
-			generateIn:    json.RawMessage(generateInputJSON),
-			generateOut:   json.RawMessage(generateOutputJSON),
-			listModelsIn:  json.RawMessage(listModelsInputJSON),
-			listModelsOut: json.RawMessage(listModelsOutputJSON),
-			getStatsIn:    json.RawMessage(getStatsInputJSON),
-		}
+		return derivedSchemas()
 	}
 	return deriveSchemas(lim, providers)
+}
+
+// derivedSchemas are the files of schemas/: the tools' schemas for the
+// embedded catalog (TestDerivedSchemas checks that they are).
+func derivedSchemas() toolSchemas {
+	return toolSchemas{
+		generateIn:    json.RawMessage(generateInputJSON),
+		generateOut:   json.RawMessage(generateOutputJSON),
+		listModelsIn:  json.RawMessage(listModelsInputJSON),
+		listModelsOut: json.RawMessage(listModelsOutputJSON),
+		getStatsIn:    json.RawMessage(getStatsInputJSON),
+	}
 }
 
 // deriveSchemas derives the tools' schemas from the Go types.

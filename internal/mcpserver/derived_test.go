@@ -145,6 +145,16 @@ func TestToolsListFromDerivedSchemas(t *testing.T) {
 		t.Errorf("tools/list from schemas/ differs from the schemas derived at start:\nfiles: %s\nstart: %s", fromFiles, atStart)
 	}
 
+	// Told the catalog is the embedded one, New serves the same without
+	// reading it: the gateway loads it meanwhile.
+	embedded := opts(statsJSON)
+	embedded.EmbeddedCatalog = true
+	read := 0
+	embedded.Models = func() []ModelInfo { read++; return models() }
+	if got := rawToolsList(t, New(embedded)); !bytes.Equal(fromFiles, got) || read != 0 {
+		t.Errorf("with EmbeddedCatalog, Models read %d times for tools/list; tools/list:\n%s\nwant\n%s", read, got, fromFiles)
+	}
+
 	other := append([]string{"newcomer"}, providers...)
 	if _, ok := schemasFor(lim, other).listModelsIn.(json.RawMessage); ok {
 		t.Error("a catalog with another provider is served the embedded catalog's schemas")

@@ -61,7 +61,7 @@ func (s *server) noticesOf(resp *gateway.Response, now time.Time) []gateway.Noti
 		out = append(out, gateway.Notice{Level: "warning", Kind: "fallback",
 			Message: fmt.Sprintf("answered by the fallback %s after %s failed", resp.Model, strings.Join(tried, ", "))})
 	}
-	if m, ok := s.lifecycle[resp.Model]; ok {
+	if m, ok := s.lifecycleOf(resp.Model); ok {
 		move := ""
 		if m.Replacement != "" {
 			move = "; move to " + m.Replacement

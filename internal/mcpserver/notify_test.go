@@ -18,7 +18,7 @@ func TestNoticesOfLifecycle(t *testing.T) {
 		{Name: "new", Status: "active", EndOfLife: "2028-01-01"},
 		{Name: "plain", Status: "active"},
 	}
-	s := &server{opts: Options{Models: func() []ModelInfo { return models }}, lifecycle: lifecycles(models)}
+	s := &server{opts: Options{Models: func() []ModelInfo { return models }}} // read at the first notice
 	for _, tt := range []struct {
 		model string
 		want  []string

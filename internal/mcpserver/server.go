@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/google/jsonschema-go/jsonschema"
@@ -30,8 +31,15 @@ type Options struct {
 
 	Generator Generator
 	// Models lists the catalog for list_models. The lifecycle notices of
-	// generate answers (legacy, near end of life) read it once, in New.
+	// generate answers (legacy, near end of life) read it once, at the
+	// first answer; New reads it for the figures the tools' schemas state
+	// (the providers, the highest temperature), unless EmbeddedCatalog.
 	Models func() []ModelInfo
+	// EmbeddedCatalog says that Models lists the catalog embedded in the
+	// binary as it is (no models file): New then serves the schemas
+	// derived for it ahead of time (schemas/) without calling Models, which
+	// may so wait for the catalog to load until a tool needs it.
+	EmbeddedCatalog bool
 	// Stats reports usage, spend, latency, cache and limits for get_stats,
 	// as the caller may see them.
 	Stats func(ctx context.Context, c Caller) any
@@ -63,9 +71,23 @@ type Options struct {
 }
 
 type server struct {
-	opts      Options
-	log       *slog.Logger
-	lifecycle map[string]lifecycle // by model name, from Models at New
+	opts Options
+	log  *slog.Logger
+
+	lifecycleOnce sync.Once
+	lifecycle     map[string]lifecycle // by model name, from Models at the first answer
+}
+
+// lifecycleOf is what noticesOf needs of the model named name, if it may
+// need a notice.
+func (s *server) lifecycleOf(name string) (lifecycle, bool) {
+	s.lifecycleOnce.Do(func() {
+		if s.lifecycle == nil {
+			s.lifecycle = lifecycles(s.opts.Models())
+		}
+	})
+	m, ok := s.lifecycle[name]
+	return m, ok
 }
 
 // New returns an MCP server with the gateway's three tools. It panics if a
@@ -97,17 +119,23 @@ func newServerWith(opts Options, schemas func(generateSchemaLimits, []string) to
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	models := opts.Models()
-	s := &server{opts: opts, log: log, lifecycle: lifecycles(models)}
-	lim := generateSchemaLimits{}
-	for i := range models {
-		lim.maxTemperature = max(lim.maxTemperature, models[i].MaxTemperature)
+	s := &server{opts: opts, log: log}
+	var ts toolSchemas
+	if opts.EmbeddedCatalog {
+		ts = derivedSchemas()
+	} else {
+		models := opts.Models()
+		s.lifecycle = lifecycles(models)
+		lim := generateSchemaLimits{}
+		for i := range models {
+			lim.maxTemperature = max(lim.maxTemperature, models[i].MaxTemperature)
+		}
+		ts = schemas(lim, providersOf(models))
 	}
 	srv := mcp.NewServer(&mcp.Implementation{Name: opts.Name, Title: "LLM Gateway for AWS Bedrock", Version: opts.Version}, &mcp.ServerOptions{
 		Instructions: "One door to every AWS Bedrock foundation model. Call list_models to choose a model, generate to get a completion, get_stats for usage, spend and cache figures.",
 		Logger:       log,
 	})
-	ts := schemas(lim, providersOf(models))
 	srv.AddTool(&mcp.Tool{
 		Name:         "generate",
 		Title:        "Generate with a Bedrock model",
