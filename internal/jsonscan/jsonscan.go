@@ -107,15 +107,31 @@ func (s *Scanner) Object(member func(key []byte) (bit uint16, ok bool)) bool {
 }
 
 // Str reads a string into out.
-func (s *Scanner) Str(out *string) bool {
+func (s *Scanner) Str(out *string) bool { return s.StrOf(out) }
+
+// StrOf reads a string into out; one of known is taken as it is rather
+// than copied from the input (a value most calls send: no allocation).
+func (s *Scanner) StrOf(out *string, known ...string) bool {
 	s.Space()
 	start, end, ok := s.strSpan()
 	if !ok {
 		return false
 	}
-	v, ok := Unquote(s.b[start-1 : end+1])
-	*out = v
+	*out, ok = UnquoteOf(s.b[start-1:end+1], known...)
 	return ok
+}
+
+// UnquoteOf is Unquote, with one of known taken as it is rather than
+// copied from q.
+func UnquoteOf(q []byte, known ...string) (string, bool) {
+	if len(q) >= 2 {
+		for _, k := range known {
+			if body := q[1 : len(q)-1]; string(body) == k && q[0] == '"' && q[len(q)-1] == '"' && Plain(body) {
+				return k, true
+			}
+		}
+	}
+	return Unquote(q)
 }
 
 // Unquote returns the string the JSON literal q (quotes included) holds:

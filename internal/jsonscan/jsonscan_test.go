@@ -7,7 +7,7 @@ import (
 
 var seeds = []string{
 	`{"a":[1,-2.5e+3,true,false,null,"x\u00e9\n"],"b":{}}`, `"plain"`, `"\ud83d\ude00"`, `"bad \xff"`,
-	`0`, `-0.0E-1`, `01`, `1.`, `.5`, `"a\x01"`, `{"a" 1}`, `[1,]`, `{"a\"":1}`, `tru`, ``,
+	`"x\"`, `0`, `-0.0E-1`, `01`, `1.`, `.5`, `"a\x01"`, `{"a" 1}`, `[1,]`, `{"a\"":1}`, `tru`, ``,
 }
 
 // FuzzValue: a value Value accepts is valid JSON, and Unquote reads a
@@ -29,6 +29,9 @@ func FuzzValue(f *testing.F) {
 		var want string
 		if err := json.Unmarshal(b, &want); (err == nil) != ok || ok && got != want {
 			t.Fatalf("Unquote(%q) = %q, %v; json.Unmarshal: %q, %v", b, got, ok, want, err)
+		}
+		if gotOf, okOf := UnquoteOf(b, "plain", "x\\"); gotOf != got || okOf != ok {
+			t.Fatalf("UnquoteOf(%q) = %q, %v; Unquote: %q, %v", b, gotOf, okOf, got, ok)
 		}
 	})
 }

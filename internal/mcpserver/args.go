@@ -3,6 +3,7 @@ package mcpserver
 import (
 	"encoding/json"
 
+	"github.com/llm-gateway/llm-gateway/internal/gateway"
 	"github.com/llm-gateway/llm-gateway/internal/jsonscan"
 )
 
@@ -72,7 +73,7 @@ func messages(s *jsonscan.Scanner, out *[]MessageInput) bool {
 		ok := s.Object(func(key []byte) (uint16, bool) {
 			switch string(key) {
 			case "role":
-				return 1 << 0, s.Str(&m.Role)
+				return 1 << 0, s.StrOf(&m.Role, gateway.RoleUser, gateway.RoleAssistant, gateway.RoleSystem, gateway.RoleTool)
 			case "content":
 				return 1 << 1, content(s, &m.Content)
 			case "tool_call_id":

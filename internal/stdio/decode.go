@@ -41,7 +41,7 @@ func (e *envelope) scan(data []byte) bool {
 		var bit uint16
 		switch string(key) {
 		case "jsonrpc":
-			return 1 << 0, s.Str(&e.Version)
+			return 1 << 0, s.StrOf(&e.Version, "2.0")
 		case "id":
 			v, bit = &e.ID, 1<<1
 		case "method":
@@ -131,7 +131,7 @@ func (c *conn) decodeOne(data []byte, b *batch) (jsonrpc.Message, *badMessage) {
 	if env.Version != "2.0" {
 		return nil, &badMessage{id: id, code: jsonrpc.CodeInvalidRequest, message: `invalid request: "jsonrpc" must be "2.0"`}
 	}
-	method, ok := jsonscan.Unquote(env.Method)
+	method, ok := jsonscan.UnquoteOf(env.Method, "tools/call")
 	if !ok || method == "" {
 		return nil, &badMessage{id: id, code: jsonrpc.CodeInvalidRequest, message: `invalid request: "method" must be a non-empty string`}
 	}
