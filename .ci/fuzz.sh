@@ -10,7 +10,14 @@ targets=(
   "FuzzLine ./internal/stdio"                 # whole JSON-RPC lines on stdio
   "FuzzHTTPBody ./internal/httpserver"        # whole POST /mcp bodies
   "FuzzDecodeCall ./internal/httpserver"      # bodies the HTTP lane reads as the SDK does
-  "FuzzGenerateArguments ./internal/mcpserver" # decoded generate arguments
+  "FuzzGenerateArguments ./internal/mcpserver" # decoded generate arguments (fast decoder = encoding/json)
+  # The hand-written fast paths against the general code they stand in for:
+  "FuzzEnvelopeScan ./internal/stdio"         # a stdio line's envelope: scanner = json.Unmarshal
+  "FuzzGenerateArgsScan ./internal/mcpserver" # generate's arguments: scanner = decodeArgs
+  "FuzzAppendResponse ./internal/mcpserver"   # generate's result: by hand = json.Marshal
+  "FuzzLeanBody ./internal/bedrock"           # the Converse request: by hand = the SDK's serializer
+  "FuzzRequest ./internal/openaiapi"          # OpenAI request bodies (fast decoder = encoding/json)
+  "FuzzRequest ./internal/anthropicapi"       # Anthropic request bodies (fast decoder = encoding/json)
 )
 for t in "${targets[@]}"; do
   read -r name pkg <<<"$t"
