@@ -10,7 +10,7 @@ targets=(
   "FuzzLine ./internal/stdio"                 # whole JSON-RPC lines on stdio
   "FuzzHTTPBody ./internal/httpserver"        # whole POST /mcp bodies
   "FuzzDecodeCall ./internal/httpserver"      # bodies the HTTP lane reads as the SDK does
-  "FuzzGenerateArguments ./internal/mcpserver" # decoded generate arguments (fast decoder = encoding/json)
+  "FuzzGenerateArguments ./internal/mcpserver" # generate arguments through decoding and validation: an answer or a clear error
   # The hand-written fast paths against the general code they stand in for:
   "FuzzEnvelopeScan ./internal/stdio"         # a stdio line's envelope: scanner = json.Unmarshal
   "FuzzGenerateArgsScan ./internal/mcpserver" # generate's arguments: scanner = decodeArgs

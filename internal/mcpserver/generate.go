@@ -55,15 +55,12 @@ func (s *server) generate(ctx context.Context, req *mcp.CallToolRequest) (*mcp.C
 
 // decodeArgs reads a tool's arguments strictly: an unknown field is an error
 // that names it, so that a misspelt "temprature" is not silently ignored.
-// Arguments are read in place (httpapi.Unmarshal); what that leaves, which
-// includes every error, is read again by encoding/json, whose errors
-// argsError knows.
+// It is encoding/json, whose errors argsError knows; generate's usual
+// arguments, the only ones on a hot path, are read by decodeGenerateArgs'
+// scanner before it.
 func decodeArgs(raw json.RawMessage, v any) error {
 	if len(bytes.TrimSpace(raw)) == 0 {
 		raw = []byte("{}")
-	}
-	if httpapi.Unmarshal(raw, v, true) {
-		return nil
 	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
