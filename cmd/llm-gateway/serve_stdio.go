@@ -41,8 +41,9 @@ func serveStdio(ctx context.Context, cfg *config.Config, log *slog.Logger, a *ap
 			wired = nil
 			if a.core.err != nil {
 				// As a failure in build would: the session ends with it.
-				ss.Close()
-				<-ended
+				// The session ends with the wiring's error, not its own.
+				_ = ss.Close()
+				_ = <-ended
 				return fmt.Errorf("serve stdio: %w", a.core.err)
 			}
 		case <-ctx.Done():

@@ -118,7 +118,7 @@ func (c *otlpClient) UploadTraces(ctx context.Context, spans []*tracepb.Resource
 			body[0] = 1
 		}
 		n := len(body) - head
-		body[1], body[2], body[3], body[4] = byte(n>>24), byte(n>>16), byte(n>>8), byte(n)
+		body[1], body[2], body[3], body[4] = byte(n>>24), byte(n>>16), byte(n>>8), byte(n) //nolint:gosec // the gRPC length prefix: its low 32 bits, big-endian, by definition
 	}
 
 	ctx, cancel := context.WithCancel(ctx)
@@ -144,7 +144,7 @@ func (c *otlpClient) UploadTraces(ctx context.Context, spans []*tracepb.Resource
 func appendExportRequest(b []byte, spans []*tracepb.ResourceSpans) ([]byte, error) {
 	for _, rs := range spans {
 		b = protowire.AppendTag(b, 1, protowire.BytesType)
-		b = protowire.AppendVarint(b, uint64(proto.Size(rs)))
+		b = protowire.AppendVarint(b, uint64(proto.Size(rs))) //nolint:gosec // a size, never negative
 		var err error
 		if b, err = (proto.MarshalOptions{UseCachedSize: true}).MarshalAppend(b, rs); err != nil {
 			return nil, err
@@ -199,7 +199,7 @@ func (c *otlpClient) retry(ctx context.Context, attempt func(context.Context) er
 		}
 		wait := r.after
 		if !r.named {
-			wait = time.Duration(float64(backoff) * (0.5 + rand.Float64()))
+			wait = time.Duration(float64(backoff) * (0.5 + rand.Float64())) //nolint:gosec // retry jitter, not a secret
 			backoff = min(backoff*3/2, maxOTLPBackoff)
 		}
 		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < wait {
@@ -311,7 +311,7 @@ func (c *otlpClient) partialSuccess(resp []byte) {
 	var rejected int64
 	if v, ok := protoField(ps, 1); ok && len(v) > 0 {
 		u, _ := protowire.ConsumeVarint(v)
-		rejected = int64(u)
+		rejected = int64(u) //nolint:gosec // protobuf int64 on the wire: the varint's two's complement, as proto does
 	}
 	msg, _ := protoField(ps, 2)
 	if rejected != 0 || len(msg) > 0 {
@@ -368,7 +368,7 @@ func decodeRPCStatus(b []byte) (code int64, msg string, delay *time.Duration) {
 		switch {
 		case n == 1 && typ == protowire.VarintType:
 			v, m := protowire.ConsumeVarint(b)
-			code, l = int64(int32(v)), m
+			code, l = int64(int32(v)), m //nolint:gosec // protobuf int32 on the wire: the varint's low 32 bits, as proto does
 		case n == 2 && typ == protowire.BytesType:
 			v, m := protowire.ConsumeBytes(b)
 			msg, l = string(v), m
@@ -398,11 +398,11 @@ func protoDuration(b []byte) time.Duration {
 	var secs, nanos int64
 	if v, ok := protoField(b, 1); ok {
 		u, _ := protowire.ConsumeVarint(v)
-		secs = int64(u)
+		secs = int64(u) //nolint:gosec // protobuf int64 on the wire, as proto reads it
 	}
 	if v, ok := protoField(b, 2); ok {
 		u, _ := protowire.ConsumeVarint(v)
-		nanos = int64(int32(u))
+		nanos = int64(int32(u)) //nolint:gosec // protobuf int32 on the wire, as proto reads it
 	}
 	secs = min(max(secs, 0), int64(maxOTLPRetrying/time.Second)+1)
 	return time.Duration(secs)*time.Second + time.Duration(max(nanos, 0))
