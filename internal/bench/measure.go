@@ -100,12 +100,12 @@ func measure(ctx context.Context, spec runSpec) Result {
 			one(call, -1-(s*spec.warm+i))
 		}
 	})
+	conns0 := spec.conns() // outside the usage window, as in measureInterleaved
 	before, err := spec.usage()
 	if err != nil {
 		fail(fmt.Errorf("usage before: %w", err))
 		return res
 	}
-	conns0 := spec.conns()
 	lats := make([][]time.Duration, len(spec.sessions))
 	start := time.Now()
 	each(func(s int, call callFunc) {
@@ -118,12 +118,12 @@ func measure(ctx context.Context, spec runSpec) Result {
 		lats[s] = l
 	})
 	wall := time.Since(start)
-	res.UpstreamConns = spec.conns() - conns0
 	after, err := spec.usage()
 	if err != nil {
 		fail(fmt.Errorf("usage after: %w", err))
 		return res
 	}
+	res.UpstreamConns = spec.conns() - conns0
 
 	all := slices.Concat(lats...)
 	res.Calls = len(spec.sessions) * spec.n
@@ -203,23 +203,26 @@ func measureInterleaved(ctx context.Context, specs []*runSpec, block int) []Resu
 			if from >= to || broken[i] {
 				continue
 			}
+			// The simulator's count is asked over its control pipe: outside
+			// the usage window, so that the harness's own rows do not
+			// count that exchange as the calls' CPU and allocations.
+			c0 := s.conns()
 			var u0 Usage
 			if s.perCall {
 				u0 = selfUsage()
 			}
-			c0 := s.conns()
 			for n := from; n < to; n++ {
 				if d, ok := call(i, n); ok {
 					lats[i] = append(lats[i], d)
 				}
 			}
-			res[i].UpstreamConns += s.conns() - c0
 			if s.perCall {
 				u1 := selfUsage()
 				spent[i].CPU += u1.CPU - u0.CPU
 				spent[i].Mallocs += u1.Mallocs - u0.Mallocs
 				spent[i].TotalAlloc += u1.TotalAlloc - u0.TotalAlloc
 			}
+			res[i].UpstreamConns += s.conns() - c0
 		}
 	}
 	for i, s := range specs {
